@@ -1,0 +1,451 @@
+"""The ``paperdesk`` command line: a thin typer layer over ``Desk``.
+
+Without a command it opens the triage app. Every command that prints papers
+takes ``--json`` for scripts; errors go to stderr as one line, exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from paperdesk import __version__, paths
+from paperdesk.desk import Desk
+from paperdesk.model import Paper
+from paperdesk.store import SORTS, Filter, LibraryError
+
+app = typer.Typer(
+    name="paperdesk",
+    help="A keyboard-driven terminal reader for research papers.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+index_app = typer.Typer(help="Maintain the search index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"paperdesk: {escape(message)}", style="red", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def handles_errors(func: F) -> F:
+    """Library problems become one clear line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LibraryError as error:
+            raise fail(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_desk() -> Desk:
+    return Desk()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _notices(desk: Desk) -> None:
+    for notice in desk.notices:
+        err.print(f"paperdesk: {escape(notice)}", style="yellow", soft_wrap=True)
+
+
+# --- the app -------------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"paperdesk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Without a command, open the triage app on your library."""
+    if ctx.invoked_subcommand is None:
+        _run_app()
+
+
+def _run_app(desk: Desk | None = None) -> None:
+    try:
+        from paperdesk.tui.app import make_app
+    except ImportError as error:  # pragma: no cover - only without the app installed
+        raise fail(f"the app cannot start: {error}") from None
+    app_ = make_app(desk or open_desk())
+    app_.run()
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Daily Papers text dumps.", show_default=False)],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", min=1900, max=2999, help="The capture year for dates without one."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list warnings.")] = False,
+) -> None:
+    """Import saved Daily Papers pages into the library."""
+    rejected = False
+    with open_desk() as desk:
+        for path in files:
+            report = desk.import_file(path, year=year)
+            if report.rejected:
+                rejected = True
+                err.print(f"paperdesk: {escape(str(path))}: {escape(report.rejected)}", style="red",
+                          soft_wrap=True)
+                continue
+            out.print(escape(report.summary), soft_wrap=True)
+            if not quiet:
+                for warning in report.warnings:
+                    err.print(f"{escape(str(path))}: warning: {escape(warning)}", style="yellow",
+                              soft_wrap=True)
+        try:
+            desk.sync_index()
+        except Exception as error:  # noqa: BLE001 - the library is safe; the index catches up
+            err.print(f"paperdesk: search index not updated ({escape(str(error))})")
+        _notices(desk)
+    if rejected:
+        raise typer.Exit(1)
+
+
+# --- list and show -----------------------------------------------------------------------
+
+SortOption = Annotated[
+    str, typer.Option("--sort", help=f"Order: {', '.join(SORTS)}.", show_default=True)
+]
+
+
+def _check_sort(sort: str, allowed: Any = SORTS) -> str:
+    if sort not in allowed:
+        raise fail(f"unknown sort {sort!r}; choose one of: {', '.join(allowed)}")
+    return sort
+
+
+def marks(paper: Paper) -> str:
+    return ("★" if paper.starred else " ") + ("•" if not paper.read else " ")
+
+
+def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> Table:
+    table = Table(show_edge=False, pad_edge=False, expand=False, header_style="bold")
+    table.add_column("ID", style="dim", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Published", no_wrap=True)
+    table.add_column("↑", justify="right", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("Tags", style="cyan")
+    for number, paper in enumerate(papers):
+        title = title_cells[number] if title_cells else Text(paper.title)
+        if not paper.read:
+            title.stylize("bold")
+        table.add_row(
+            paper.id,
+            marks(paper),
+            paper.published.isoformat() if paper.published else "",
+            "" if paper.upvotes is None else str(paper.upvotes),
+            title,
+            " ".join(paper.tags),
+        )
+    return table
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    starred: Annotated[bool, typer.Option("--starred", help="Only starred papers.")] = False,
+    unread: Annotated[bool, typer.Option("--unread", help="Only unread papers.")] = False,
+    read: Annotated[bool, typer.Option("--read", help="Only read papers.")] = False,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only papers with this tag.")] = None,
+    sort: SortOption = "published",
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most N papers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List the papers in the library."""
+    _check_sort(sort)
+    if read and unread:
+        raise fail("--read and --unread exclude each other")
+    flt = Filter(starred=True if starred else None, read=True if read else (False if unread else None),
+                 tag=tag)
+    with open_desk() as desk:
+        papers = desk.library.list(flt, sort=sort, limit=limit)
+        if as_json:
+            print_json([p.to_json() for p in papers])
+            return
+        total = desk.library.count()
+        if not total:
+            out.print("The library is empty. Import a dump: paperdesk import FILE...")
+            return
+        if not papers:
+            out.print("No papers match.")
+            return
+        out.print(paper_table(papers))
+        out.print(f"[dim]{len(papers)} of {total} papers[/dim]")
+
+
+def show_paper(paper: Paper) -> None:
+    out.print(Text(paper.title, style="bold"))
+    facts = [
+        f"ID {paper.id}",
+        f"published {paper.published.isoformat()}" if paper.published else "no date",
+        f"{paper.authors} authors" if paper.authors is not None else None,
+        paper.organization,
+        f"{paper.upvotes} upvotes" if paper.upvotes is not None else None,
+        "starred" if paper.starred else None,
+        "read" if paper.read else "unread",
+    ]
+    out.print(Text(" · ".join(f for f in facts if f), style="dim"))
+    if paper.tags:
+        out.print(Text("tags: " + ", ".join(paper.tags), style="cyan"))
+    for link in paper.links:
+        out.print(Text(link, style=f"link {link}"))
+    sources = ", ".join(f"{s.file} ({s.page_date or 'no date'})" for s in paper.sources)
+    out.print(Text(f"seen in: {sources}", style="dim"))
+    out.print()
+    out.print(paper.abstract or Text("(no abstract)", style="dim"), soft_wrap=False)
+
+
+@app.command()
+@handles_errors
+def show(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or a unique prefix.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Show one paper in full."""
+    with open_desk() as desk:
+        paper = desk.library.get(desk.library.resolve_id(paper_id))
+    if as_json:
+        print_json(paper.to_json())
+    else:
+        show_paper(paper)
+
+
+# --- the user's state --------------------------------------------------------------------
+
+IdsArgument = Annotated[list[str], typer.Argument(metavar="ID...", help="Paper IDs or prefixes.")]
+
+
+def _set_flag(ids: list[str], action: str) -> None:
+    with open_desk() as desk:
+        full = desk.resolve(ids)
+        method = {
+            "star": lambda: desk.set_starred(full, True),
+            "unstar": lambda: desk.set_starred(full, False),
+            "read": lambda: desk.set_read(full, True),
+            "unread": lambda: desk.set_read(full, False),
+        }[action]
+        changed = method()
+        _notices(desk)
+    past = {"star": "starred", "unstar": "unstarred", "read": "marked read",
+            "unread": "marked unread"}[action]
+    unchanged = len(set(full)) - len(changed)
+    note = f" ({unchanged} already were)" if unchanged else ""
+    out.print(f"{past} {len(changed)} paper{'s' if len(changed) != 1 else ''}{note}")
+
+
+@app.command()
+@handles_errors
+def star(ids: IdsArgument) -> None:
+    """Star papers."""
+    _set_flag(ids, "star")
+
+
+@app.command()
+@handles_errors
+def unstar(ids: IdsArgument) -> None:
+    """Remove the star from papers."""
+    _set_flag(ids, "unstar")
+
+
+@app.command("read")
+@handles_errors
+def read_(ids: IdsArgument) -> None:
+    """Mark papers read."""
+    _set_flag(ids, "read")
+
+
+@app.command()
+@handles_errors
+def unread(ids: IdsArgument) -> None:
+    """Mark papers unread."""
+    _set_flag(ids, "unread")
+
+
+TagsArgument = Annotated[list[str], typer.Argument(metavar="TAG...", help="Tags.")]
+
+
+@app.command()
+@handles_errors
+def tag(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
+    tags: TagsArgument,
+) -> None:
+    """Add tags to a paper."""
+    with open_desk() as desk:
+        result = desk.add_tags(desk.library.resolve_id(paper_id), tags)
+        _notices(desk)
+    out.print(f"tags: {', '.join(result) or '(none)'}")
+
+
+@app.command()
+@handles_errors
+def untag(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
+    tags: TagsArgument,
+) -> None:
+    """Remove tags from a paper."""
+    with open_desk() as desk:
+        result = desk.remove_tags(desk.library.resolve_id(paper_id), tags)
+        _notices(desk)
+    out.print(f"tags: {', '.join(result) or '(none)'}")
+
+
+# --- search -------------------------------------------------------------------------------
+
+SEARCH_SORTS = ("relevance", "published", "upvotes")
+
+
+def _rich_highlight(marked: str) -> Text:
+    """A ``**marked**`` highlight string as rich text with the matches styled."""
+    text = Text()
+    for number, piece in enumerate(marked.split("**")):
+        text.append(piece, style="bold reverse" if number % 2 else "")
+    return text
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+@handles_errors
+def search(
+    query: Annotated[str, typer.Argument(help="A query; see the README for the syntax.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most N results.")] = 20,
+    sort: Annotated[
+        str, typer.Option("--sort", help=f"Order: {', '.join(SEARCH_SORTS)}.")
+    ] = "relevance",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Search the library: ranked results with the matches highlighted."""
+    from paperdesk.query import QueryError
+
+    _check_sort(sort, SEARCH_SORTS)
+    with open_desk() as desk:
+        try:
+            results = desk.index.search(desk.library, query, limit=limit, sort=sort)
+        except QueryError as error:
+            raise fail(f"cannot read the query {query!r}: {error}") from None
+        _notices(desk)
+    if as_json:
+        print_json(
+            {
+                "query": results.query,
+                "total": results.total,
+                "suggestion": results.suggestion,
+                "results": [
+                    {**hit.paper.to_json(), "score": round(hit.score, 4),
+                     "highlights": hit.highlights}
+                    for hit in results.hits
+                ],
+            }
+        )
+        return
+    if results.suggestion:
+        out.print(f"Did you mean: [bold]{escape(results.suggestion)}[/bold]")
+    if not results.hits:
+        out.print("No papers match.")
+        return
+    titles = [_rich_highlight(hit.highlights["title"]) for hit in results.hits]
+    out.print(paper_table([hit.paper for hit in results.hits], titles))
+    shown = len(results.hits)
+    out.print(f"[dim]{shown} of {results.total} matches[/dim]")
+
+
+@app.command()
+@handles_errors
+def similar(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most N papers.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Papers most like one paper."""
+    with open_desk() as desk:
+        paper = desk.library.get(desk.library.resolve_id(paper_id))
+        hits = desk.index.similar(desk.library, paper, limit=limit)
+        _notices(desk)
+    if as_json:
+        print_json([{**hit.paper.to_json(), "score": round(hit.score, 4)} for hit in hits])
+        return
+    out.print(Text(f"Papers like: {paper.title}", style="bold"))
+    if not hits:
+        out.print("No similar papers.")
+        return
+    out.print(paper_table([hit.paper for hit in hits]))
+
+
+@index_app.command("rebuild")
+@handles_errors
+def index_rebuild() -> None:
+    """Rebuild the search index from the library."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with open_desk() as desk:
+        total = desk.library.count()
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err, transient=True,
+        ) as progress:
+            task = progress.add_task("indexing", total=total)
+            done = desk.index.rebuild(
+                desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
+            )
+    out.print(f"indexed {done} papers")
+
+
+@app.command()
+def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Where the library, the index and the config live."""
+    places = {
+        "data": str(paths.data_dir()),
+        "library": str(paths.library_path()),
+        "index": str(paths.index_dir()),
+        "backups": str(paths.backups_dir()),
+        "config": str(paths.config_path()),
+    }
+    if as_json:
+        print_json(places)
+        return
+    for name, place in places.items():
+        out.print(f"{name:8} {escape(place)}", soft_wrap=True)
+
+
+def main() -> None:
+    """The console script."""
+    app()

@@ -1,0 +1,147 @@
+"""The operations the CLI and the app share: one object over the library and its index.
+
+A ``Desk`` owns a ``Library`` (the source of truth) and opens the search index
+only when something needs it. After every write it brings the index up to
+date, so search never lags behind what the user did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paperdesk import paths
+from paperdesk.importers import dailypapers
+from paperdesk.store import ImportStats, Library, LibraryError
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileReport:
+    """The outcome of importing one file."""
+
+    path: Path
+    stats: ImportStats | None = None
+    warnings: list[str] = field(default_factory=list)
+    rejected: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.rejected:
+            return f"{self.path}: rejected: {self.rejected}"
+        assert self.stats is not None
+        s = self.stats
+        return (
+            f"{self.path}: {s.papers} papers: {s.new} new, {s.updated} updated, "
+            f"{s.unchanged} unchanged, {len(self.warnings)} warnings"
+        )
+
+
+class Desk:
+    """The user's library and search index, opened lazily."""
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = data_dir or paths.data_dir()
+        self.library = Library(self.data_dir / paths.library_path().name)
+        self._index = None
+        self.notices: list[str] = []
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def index(self):  # -> paperdesk.index.SearchIndex
+        if self._index is None:
+            # Whoosh is imported only when the index is first needed: commands
+            # that never search (list, star, locate) start faster without it.
+            from paperdesk.index import SearchIndex
+
+            self._index = SearchIndex(self.index_path, notice=self.notices.append)
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.library.close()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def sync_index(self, progress: Progress | None = None) -> None:
+        """Bring the index up to date with the library (cheap when it already is)."""
+        self.index.sync(self.library, progress=progress)
+
+    # --- importing -----------------------------------------------------------
+
+    def import_file(self, path: Path, *, year: int | None = None) -> FileReport:
+        """Parse one dump and merge it into the library as one transaction."""
+        report = FileReport(path)
+        try:
+            text, note = dailypapers.read_dump(path)
+            result = dailypapers.parse(text, year=year, fallback_year=dailypapers.file_year(path))
+            dailypapers.check_is_dump(result)
+        except dailypapers.DumpRejected as error:
+            report.rejected = str(error)
+            return report
+        if note:
+            report.warnings.append(note)
+        report.warnings.extend(str(w) for w in result.warnings)
+        report.stats = self.library.import_entries(result.entries, path.name)
+        return report
+
+    def import_files(
+        self, files: Sequence[Path], *, year: int | None = None, sync: bool = True
+    ) -> list[FileReport]:
+        reports = [self.import_file(path, year=year) for path in files]
+        if sync and any(r.stats and r.stats.changed_ids for r in reports):
+            self.sync_index()
+        return reports
+
+    # --- the user's state -------------------------------------------------------
+
+    def resolve(self, ids: Sequence[str]) -> list[str]:
+        return [self.library.resolve_id(pid) for pid in ids]
+
+    def set_starred(self, ids: Sequence[str], starred: bool = True) -> list[str]:
+        changed = self.library.set_starred(ids, starred)
+        self._after_state_change(changed)
+        return changed
+
+    def set_read(self, ids: Sequence[str], read: bool = True) -> list[str]:
+        changed = self.library.set_read(ids, read)
+        self._after_state_change(changed)
+        return changed
+
+    def add_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
+        result = self.library.add_tags(paper_id, tags)
+        self._after_state_change([paper_id])
+        return result
+
+    def remove_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
+        result = self.library.remove_tags(paper_id, tags)
+        self._after_state_change([paper_id])
+        return result
+
+    def set_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
+        result = self.library.set_tags(paper_id, tags)
+        self._after_state_change([paper_id])
+        return result
+
+    def _after_state_change(self, changed: Sequence[str]) -> None:
+        # The library is already safe; the index only follows it. Keep it in step
+        # when it exists, and never let an index problem undo the user's action.
+        if changed and (self._index is not None or self.index_path.exists()):
+            try:
+                self.sync_index()
+            except Exception as error:  # noqa: BLE001 - the index is derived data
+                self.notices.append(f"search index not updated ({error}); it will catch up")
+
+
+__all__ = ["Desk", "FileReport", "LibraryError"]

@@ -1,0 +1,523 @@
+"""The Hugging Face Daily Papers text dump (grammar: shared/FORMAT.md).
+
+``parse(text)`` is a pure function from a dump's text to entries and warnings.
+It reads the text as a sequence of blocks (runs of non-blank lines) and walks
+them with a small state machine: chrome and page dates are skipped, then each
+entry is a title block, an abstract block and an optional metadata block.
+Damaged entries are skipped with a warning that names their line; the walk
+resynchronises on the next block that looks like a title.
+
+``read_dump(path)`` does the I/O around it: existence, permissions, binary
+content and the text encoding (UTF-8, else Windows-1252 with a warning).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from paperdesk.model import Entry, collapse_whitespace
+
+CHROME = frozenset(
+    {
+        "new",
+        "Get trending papers in your email inbox!",
+        "Subscribe",
+        "Daily Papers",
+        "byAK and the research community",
+    }
+)
+
+_MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}
+_MONTHS.update(
+    {name.casefold(): number for number, name in enumerate(calendar.month_name) if name}
+)
+_MONTHS["sept"] = 9
+
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
+DATE_LINE = re.compile(
+    rf"^{_MONTH}\s+(?P<day>\d{{1,2}})(?:,\s*(?P<year>\d{{4}}))?(?:\s+(?P<upvotes>\d{{1,7}}))?$"
+)
+PAGE_DATE = re.compile(rf"^{_MONTH}\s+(?P<day>\d{{1,2}})(?:,\s*(?P<year>\d{{4}}))?$")
+AUTHORS_LINE = re.compile(r"^[•·*\-]?\s*(?P<count>\d{1,5})\s+authors?$", re.IGNORECASE)
+SEPARATOR_LINE = re.compile(r"^[·•|]$")
+
+# A title longer than this is not a title: it is an abstract whose title is missing.
+MAX_TITLE_CHARS = 400
+# A block at least this long reads as prose (an abstract), never as a title.
+PROSE_CHARS = 300
+
+_URL = re.compile(
+    r"(?:https?://|www\.|(?<![\w.@/])(?:github\.com|gitlab\.com|huggingface\.co)/)[^\s<>\"'`]+",
+    re.IGNORECASE,
+)
+_TEMPLATE_LEFTOVER = re.compile(r"\{[^{}]*\}")
+_TRAILING_JUNK = ".,;:!?'\"*"
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something in the dump that was skipped or guessed, with its line number."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ParseResult:
+    """What a dump holds: its entries, what went wrong, and its pages' dates."""
+
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    page_dates: list[date | None] = field(default_factory=list)
+    # True when the text had any of the dump's own structure (chrome, a page
+    # date, a metadata block); prose without it is probably not a dump.
+    has_structure: bool = False
+
+
+class DumpRejected(Exception):
+    """The file cannot be imported at all; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Block:
+    line: int  # 1-based line number of the block's first line
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return collapse_whitespace(" ".join(self.lines))
+
+
+@dataclass
+class _Meta:
+    authors: int | None = None
+    organization: str | None = None
+    month: int | None = None
+    day: int | None = None
+    year: int | None = None
+    date_raw: str | None = None
+    upvotes: int | None = None
+    has_date: bool = False
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """An entry whose date cannot be resolved until its page's year is known."""
+
+    title: str
+    abstract: str
+    line: int
+    page: int
+    meta: _Meta | None = None
+
+
+def split_blocks(text: str) -> Iterator[Block]:
+    """Blank lines (empty or whitespace only) separate blocks; any number of them."""
+    current: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line:
+            if not current:
+                start = number
+            current.append(line)
+        elif current:
+            yield Block(start, tuple(current))
+            current = []
+    if current:
+        yield Block(start, tuple(current))
+
+
+def _month(name: str) -> int | None:
+    return _MONTHS.get(name.casefold())
+
+
+def _page_date(block: Block) -> tuple[int, int, int | None] | None:
+    if len(block.lines) != 1:
+        return None
+    match = PAGE_DATE.match(block.lines[0])
+    if not match or not (month := _month(match["month"])):
+        return None
+    year = int(match["year"]) if match["year"] else None
+    return month, int(match["day"]), year
+
+
+def _is_chrome(block: Block) -> bool:
+    return len(block.lines) == 1 and block.lines[0] in CHROME
+
+
+def _meta_parts(block: Block) -> list[str]:
+    # Some copies put the whole metadata on one line: "• 7 authors · Jun 27, 2022".
+    parts: list[str] = []
+    for line in block.lines:
+        pieces = [p.strip() for p in re.split(r"\s+·\s+|^·\s+|\s+·$", line)]
+        if len(pieces) > 1:
+            parts.extend(p for p in pieces if p)
+        else:
+            parts.append(line)
+    return parts
+
+
+def _parse_meta(block: Block) -> _Meta | None:
+    """The metadata block's fields, or None when the block is not metadata."""
+    meta = _Meta()
+    structural = 0
+    others: list[str] = []
+    for part in _meta_parts(block):
+        if SEPARATOR_LINE.match(part):
+            structural += 1
+        elif match := AUTHORS_LINE.match(part):
+            meta.authors = int(match["count"])
+            structural += 1
+        elif (match := DATE_LINE.match(part)) and (month := _month(match["month"])):
+            meta.month, meta.day = month, int(match["day"])
+            meta.year = int(match["year"]) if match["year"] else None
+            meta.upvotes = int(match["upvotes"]) if match["upvotes"] else None
+            meta.date_raw = part[: match.end("year")] if match["year"] else part[: match.end("day")]
+            meta.has_date = True
+            structural += 1
+        else:
+            others.append(part)
+    if not structural:
+        return None
+    # An organisation line ("tencent Tencent") stands where the authors line would;
+    # anything longer than a name is prose, so the block is not metadata.
+    if any(len(other) > 120 for other in others) or len(others) > 2:
+        return None
+    if others and len(block.lines) == 1 and not meta.has_date:
+        return None
+    if others:
+        handle, _, display = others[0].partition(" ")
+        meta.organization = collapse_whitespace(display) or handle
+        meta.unknown = others[1:]
+    return meta
+
+
+def extract_links(abstract: str) -> tuple[str, ...]:
+    """URLs in an abstract, cleaned of trailing punctuation and template leftovers."""
+    links: list[str] = []
+    for match in _URL.finditer(abstract):
+        url = _TEMPLATE_LEFTOVER.sub("", match.group(0))
+        url = _trim_url(url)
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        if "." not in host or host.endswith("."):
+            continue
+        if url not in links:
+            links.append(url)
+    return tuple(links)
+
+
+def _trim_url(url: str) -> str:
+    while url:
+        last = url[-1]
+        if last in _TRAILING_JUNK:
+            url = url[:-1]
+        elif last in _CLOSERS and url.count(_CLOSERS[last]) < url.count(last):
+            url = url[:-1]
+        elif last in "{([<":
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _looks_like_prose(block: Block) -> bool:
+    return len(block.text) >= PROSE_CHARS
+
+
+def _ends_like_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", "!", "?", ")", '"', "'", "”", "]", "/"))
+
+
+def parse(
+    text: str,
+    *,
+    year: int | None = None,
+    fallback_year: int | None = None,
+) -> ParseResult:
+    """Parse a Daily Papers dump.
+
+    ``year`` is the capture year the user gives; without it a page takes one
+    more than the latest explicit year on it, else ``fallback_year`` (the
+    caller passes the file's modification year), else the current year.
+    """
+    result = ParseResult()
+    text = text.lstrip("\ufeff")
+    blocks = list(split_blocks(text))
+    pending: list[_Pending] = []
+    # Page bookkeeping: a new page starts at chrome or a page date seen after entries.
+    page = 0
+    page_raw_dates: list[tuple[int, int, int | None] | None] = [None]
+    page_has_entries = False
+
+    def new_page_if_needed() -> None:
+        nonlocal page, page_has_entries
+        if page_has_entries:
+            page += 1
+            page_raw_dates.append(None)
+            page_has_entries = False
+
+    def warn(line: int, message: str) -> None:
+        result.warnings.append(ParseWarning(line, message))
+
+    title: Block | None = None  # a title waiting for its abstract
+    entry: _Pending | None = None  # an entry waiting for its optional metadata
+    skipping_orphan = False
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        index += 1
+        nxt = blocks[index] if index < len(blocks) else None
+
+        if _is_chrome(block):
+            result.has_structure = True
+            if title is not None:
+                warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract")
+                title = None
+            entry = None
+            skipping_orphan = False
+            new_page_if_needed()
+            continue
+
+        if title is not None:
+            # Expecting the abstract of `title`.
+            meta = _parse_meta(block)
+            page_date = _page_date(block)
+            if meta is not None or page_date is not None:
+                warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract")
+                title = None
+                index -= 1  # look at this block again as something else
+                continue
+            if (
+                not _looks_like_prose(block)
+                and nxt is not None
+                and _looks_like_prose(nxt)
+                and not _is_chrome(nxt)
+            ):
+                # A short block followed by prose: this block is the next title,
+                # so the waiting title lost its abstract.
+                warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract")
+                title = None
+                index -= 1
+                continue
+            entry = _Pending(title.text, block.text, title.line, page)
+            pending.append(entry)
+            page_has_entries = True
+            title = None
+            continue
+
+        page_date = _page_date(block)
+        if page_date is not None and entry is None:
+            # A lone short date where no entry waits for metadata: the page's date.
+            result.has_structure = True
+            new_page_if_needed()
+            page_raw_dates[page] = page_date
+            skipping_orphan = False
+            continue
+
+        meta = _parse_meta(block)
+        if meta is not None:
+            result.has_structure = True
+            if entry is not None and entry.meta is None:
+                entry.meta = meta
+                if meta.unknown:
+                    warn(block.line, f"unrecognised metadata line {_quote(meta.unknown[0])}")
+                _check_partial_meta(meta, block, warn, is_last=nxt is None)
+            elif not skipping_orphan:
+                warn(block.line, "metadata block without a paper before it: skipped")
+            entry = None
+            skipping_orphan = False
+            continue
+
+        entry = None
+        skipping_orphan = False
+        if len(block.text) > MAX_TITLE_CHARS:
+            warn(block.line, "paragraph without a title: skipped (missing title?)")
+            skipping_orphan = True
+            continue
+        title = block
+
+    if title is not None:
+        warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract (truncated?)")
+    _check_truncated_end(pending, blocks, warn)
+
+    page_years = _page_years(pending, page_raw_dates, year, fallback_year)
+    for page_number, raw in enumerate(page_raw_dates):
+        result.page_dates.append(
+            _safe_date(page_years[page_number], raw[0], raw[1], raw[2]) if raw else None
+        )
+    for item in pending:
+        result.entries.append(_finish(item, page_years[item.page], result, warn))
+    result.warnings.sort(key=lambda w: w.line)
+    return result
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _check_partial_meta(meta: _Meta, block: Block, warn, *, is_last: bool) -> None:
+    if not meta.has_date and (meta.authors is not None or meta.organization):
+        reason = "truncated?" if is_last else "no date line"
+        warn(block.line, f"metadata block without a date line ({reason})")
+
+
+def _check_truncated_end(pending: list[_Pending], blocks: list[Block], warn) -> None:
+    """A download cut inside the last abstract: drop that entry and say so.
+
+    The signal is a last entry with no metadata, in a dump whose entries mostly
+    have metadata, whose abstract stops mid-sentence.
+    """
+    if not pending or not blocks:
+        return
+    last = pending[-1]
+    if last.meta is not None or blocks[-1].text != last.abstract:
+        return
+    with_meta = sum(1 for item in pending if item.meta is not None)
+    if with_meta * 2 < len(pending) or _ends_like_sentence(last.abstract):
+        return
+    pending.pop()
+    warn(last.line, f"last entry {_quote(last.title)} looks truncated: skipped")
+
+
+def _page_years(
+    pending: list[_Pending],
+    page_raw_dates: list[tuple[int, int, int | None] | None],
+    year: int | None,
+    fallback_year: int | None,
+) -> list[int]:
+    latest: dict[int, int] = {}
+    for item in pending:
+        if item.meta and item.meta.year:
+            latest[item.page] = max(latest.get(item.page, 0), item.meta.year)
+    default = fallback_year or datetime.now().year
+    years = []
+    for page_number, raw in enumerate(page_raw_dates):
+        if year is not None:
+            years.append(year)
+        elif raw and raw[2]:
+            years.append(raw[2])
+        elif page_number in latest:
+            years.append(latest[page_number] + 1)
+        else:
+            years.append(default)
+    return years
+
+
+def _safe_date(year: int, month: int, day: int, explicit: int | None = None) -> date | None:
+    try:
+        return date(explicit or year, month, day)
+    except ValueError:
+        return None
+
+
+def _finish(item: _Pending, page_year: int, result: ParseResult, warn) -> Entry:
+    meta = item.meta or _Meta()
+    published = None
+    if meta.has_date and meta.month and meta.day:
+        published = _safe_date(page_year, meta.month, meta.day, meta.year)
+        if published is None:
+            warn(item.line, f"impossible date {_quote(meta.date_raw or '')}: left empty")
+    page_date = result.page_dates[item.page] if item.page < len(result.page_dates) else None
+    return Entry(
+        title=item.title,
+        abstract=item.abstract,
+        authors=meta.authors,
+        organization=meta.organization,
+        published=published,
+        published_raw=meta.date_raw,
+        upvotes=meta.upvotes,
+        links=extract_links(item.abstract),
+        line=item.line,
+        page_date=page_date,
+    )
+
+
+# --- reading files -------------------------------------------------------------
+
+BINARY_SNIFF_BYTES = 8192
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """The text of a dump, and a note when it was not UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        where = error.start
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
+        text = data.decode("latin-1")
+    return text, f"not UTF-8 (bad byte at offset {where}): read as Windows-1252"
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:BINARY_SNIFF_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls > max(1, len(sample) // 100)
+
+
+def read_dump(path: Path) -> tuple[str, str | None]:
+    """Read a dump's text, or raise DumpRejected with a one-line reason."""
+    try:
+        if path.is_dir():
+            raise DumpRejected("is a directory, not a dump file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DumpRejected("no such file") from None
+    except PermissionError:
+        raise DumpRejected("permission denied") from None
+    except IsADirectoryError:
+        raise DumpRejected("is a directory, not a dump file") from None
+    except OSError as error:
+        raise DumpRejected(f"cannot be read ({error.strerror or error})") from None
+    if not data.strip():
+        raise DumpRejected("is empty")
+    if _looks_binary(data):
+        raise DumpRejected("is a binary file, not a text dump")
+    return decode(data)
+
+
+def file_year(path: Path) -> int | None:
+    """The year of a file's modification time: the last resort for dates without a year."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime).year
+    except OSError:
+        return None
+
+
+def check_is_dump(result: ParseResult) -> None:
+    """Reject text that parsed into nothing, or into prose with none of a dump's structure."""
+    if not result.entries:
+        if result.warnings:
+            raise DumpRejected(f"no complete paper entry found ({result.warnings[0]})")
+        raise DumpRejected("not a Daily Papers dump (no paper entries found)")
+    if result.has_structure:
+        return
+    plausible = sum(
+        1
+        for entry in result.entries
+        if len(entry.title) <= 300 and len(entry.abstract) >= 100 and not entry.title.endswith(".")
+    )
+    if plausible * 10 < len(result.entries) * 8:
+        raise DumpRejected(
+            "does not look like a Daily Papers dump (no page header, dates or metadata, "
+            "and its paragraphs do not read as title/abstract pairs)"
+        )

@@ -1,0 +1,614 @@
+"""The Whoosh search index: schema, sync from the library, search, highlights.
+
+The index is derived data. It lives beside the library, remembers (in
+``paperdesk-index.json``) the schema version, the library it was built from
+and the last change sequence it applied, and is rebuilt from the library
+whenever any of those disagree or its files are damaged.
+
+Every ``whoosh`` import in paperdesk is in this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.scoring import BM25F
+from whoosh.support.charset import accent_map
+
+from paperdesk import query as q
+from paperdesk.model import Paper, normalise_tag
+from paperdesk.store import Library
+
+try:  # POSIX: one process writes the index at a time
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+INDEX_SCHEMA_VERSION = 2
+META_FILE = "paperdesk-index.json"
+LOCK_FILE = "paperdesk-index.lock"
+LOCK_TIMEOUT_S = 30.0
+# Past this many changed papers a full rebuild is faster than updating in place.
+REBUILD_THRESHOLD = 20_000
+# Prefix and fuzzy words expand to at most this many index terms (most frequent
+# first), which bounds their cost on a large vocabulary.
+MAX_EXPANSIONS = 64
+DEFAULT_FIELDS = ("title", "abstract", "org", "tag")
+SNIPPET_CHARS = 220
+
+Notice = Callable[[str], None]
+Progress = Callable[[int, int], None]
+
+# Word characters, accents folded, lower-cased, then stemmed. No stop list:
+# phrases keep every word, and "the" is cheap enough to index.
+TEXT_ANALYZER = (
+    RegexTokenizer(r"\w+(?:[.'’]\w+)*") | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+)
+PLAIN_ANALYZER = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from in into is it of on or that the their this to with".split()
+)
+
+
+def make_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=TEXT_ANALYZER, field_boost=2.5, spelling=True, phrase=True),
+        abstract=TEXT(analyzer=TEXT_ANALYZER, spelling=True, phrase=True),
+        org=TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
+        tag=KEYWORD(commas=True, lowercase=True, scorable=True),
+        host=KEYWORD(commas=True, lowercase=True),
+        state=KEYWORD(),
+        # Whole numbers; a date is YYYYMMDD. signed=False looks tempting but Whoosh
+        # 2.7.5 then answers ranges wrongly (authors:[1 TO 2] matched 3, 4, 16...).
+        authors=NUMERIC(int, bits=32, shift_step=8, sortable=True),
+        upvotes=NUMERIC(int, bits=32, shift_step=8, sortable=True),
+        published=NUMERIC(int, bits=32, shift_step=8, sortable=True),
+    )
+
+
+def paper_document(paper: Paper) -> dict[str, object]:
+    """The fields of one paper as the index holds them."""
+    hosts = []
+    for link in paper.links:
+        host = link.split("://", 1)[-1].split("/", 1)[0].lower()
+        if host.startswith("www."):
+            host = host[4:]
+        if host and host not in hosts:
+            hosts.append(host)
+    state = [
+        "read" if paper.read else "unread",
+        "starred" if paper.starred else "unstarred",
+        "tagged" if paper.tags else "untagged",
+    ]
+    doc: dict[str, object] = {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "org": paper.organization or "",
+        "tag": ",".join(paper.tags),
+        "host": ",".join(hosts),
+        "state": " ".join(state),
+    }
+    if paper.authors is not None:
+        doc["authors"] = paper.authors
+    if paper.upvotes is not None:
+        doc["upvotes"] = paper.upvotes
+    if paper.published is not None:
+        doc["published"] = q.date_number(paper.published)
+    return doc
+
+
+class IndexBusy(Exception):
+    """Another process held the index for too long."""
+
+
+@dataclass
+class Hit:
+    paper: Paper
+    score: float
+    highlights: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    hits: list[Hit]
+    suggestion: str | None = None
+    terms: frozenset[tuple[str, str]] = frozenset()
+
+
+# --- highlights ----------------------------------------------------------------------
+
+
+def match_spans(text: str, field_name: str, terms: frozenset[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Character spans of ``text`` whose analysed form is one of the query's terms."""
+    wanted = {term for name, term in terms if name == field_name}
+    if not wanted or not text:
+        return []
+    analyzer = TEXT_ANALYZER if field_name in ("title", "abstract") else PLAIN_ANALYZER
+    return [
+        (token.startchar, token.endchar)
+        for token in analyzer(text, chars=True, mode="query")
+        if token.text in wanted
+    ]
+
+
+def mark(text: str, spans: list[tuple[int, int]], before: str = "**", after: str = "**") -> str:
+    pieces = []
+    last = 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        pieces.append(f"{before}{text[start:end]}{after}")
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def snippet_window(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS) -> tuple[int, int]:
+    """The window of ``text`` about ``width`` long holding the most matches."""
+    if len(text) <= width:
+        return 0, len(text)
+    best_start, best_count = 0, 0
+    for index, (start, _end) in enumerate(spans):
+        count = sum(1 for s, e in spans[index:] if e <= start + width)
+        if count > best_count:
+            best_start, best_count = start, count
+    if best_count:
+        best_start = max(0, best_start - width // 5)
+        # Start on a word boundary.
+        space = text.rfind(" ", 0, best_start)
+        best_start = 0 if space < 0 or best_start == 0 else space + 1
+    end = min(len(text), best_start + width)
+    if end < len(text):
+        space = text.rfind(" ", best_start, end)
+        if space > best_start:
+            end = space
+    return best_start, end
+
+
+def highlight(paper: Paper, terms: frozenset[tuple[str, str]]) -> dict[str, str]:
+    """The title with matches marked, and an abstract snippet around the best match."""
+    title = mark(paper.title, match_spans(paper.title, "title", terms))
+    spans = match_spans(paper.abstract, "abstract", terms)
+    start, end = snippet_window(paper.abstract, spans)
+    inside = [(s - start, e - start) for s, e in spans if s >= start and e <= end]
+    snippet = mark(paper.abstract[start:end], inside)
+    if start > 0:
+        snippet = "…" + snippet
+    if end < len(paper.abstract):
+        snippet += "…"
+    return {"title": title, "abstract": snippet}
+
+
+# --- the index -------------------------------------------------------------------------
+
+
+class SearchIndex:
+    """A Whoosh index kept in step with one library."""
+
+    def __init__(self, path: Path, notice: Notice | None = None) -> None:
+        self.path = path
+        self._notice = notice or (lambda message: None)
+        self._ix: whoosh_index.Index | None = None
+        self._searcher = None
+        self._meta: dict[str, object] = {}
+        self._lock = threading.RLock()
+
+    # --- files --------------------------------------------------------------
+
+    def _read_meta(self, path: Path) -> dict[str, object]:
+        try:
+            return json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_meta(self, path: Path, meta: dict[str, object]) -> None:
+        tmp = path / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, path / META_FILE)
+
+    @contextlib.contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        """Only one process writes the index at a time; others wait, with a bound."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:  # pragma: no cover
+            yield
+            return
+        with open(self.path.parent / LOCK_FILE, "a+b") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexBusy(
+                            "the search index is busy (another paperdesk is updating it)"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix = None
+
+    def _problem(self, library: Library) -> str | None:
+        """Why the index on disk cannot serve this library, or None when it can."""
+        if not self.path.exists():
+            return "missing"
+        meta = self._read_meta(self.path)
+        if not meta:
+            return "its bookkeeping file is missing"
+        if meta.get("schema") != INDEX_SCHEMA_VERSION:
+            return f"its schema version changed ({meta.get('schema')} -> {INDEX_SCHEMA_VERSION})"
+        if meta.get("library") != library.library_id():
+            return "it was built from another library file"
+        seq = meta.get("seq")
+        if not isinstance(seq, int) or seq > library.max_seq():
+            return "it is ahead of the library (was the library restored?)"
+        try:
+            ix = whoosh_index.open_dir(str(self.path))
+            with ix.searcher() as searcher:
+                searcher.doc_count()
+        except Exception as error:  # noqa: BLE001 - any failure to open means damage
+            return f"it is damaged ({type(error).__name__}: {error})"
+        return None
+
+    def _open(self, library: Library) -> whoosh_index.Index:
+        if self._ix is None:
+            problem = self._problem(library)
+            if problem is not None:
+                if problem != "missing":
+                    self._notice(f"search index rebuilt from the library: {problem}")
+                self.rebuild(library)
+            self._ix = whoosh_index.open_dir(str(self.path))
+            self._meta = self._read_meta(self.path)
+        return self._ix
+
+    # --- writing --------------------------------------------------------------
+
+    def rebuild(self, library: Library, progress: Progress | None = None) -> int:
+        """Build a fresh index beside the old one, then swap it in."""
+        with self._lock, self._process_lock():
+            self.close()
+            total = library.count()
+            seq = library.max_seq()
+            fresh = self.path.with_name(self.path.name + ".new")
+            shutil.rmtree(fresh, ignore_errors=True)
+            fresh.mkdir(parents=True)
+            ix = whoosh_index.create_in(str(fresh), make_schema())
+            big = total >= REBUILD_THRESHOLD and (os.cpu_count() or 1) > 1
+            writer = ix.writer(procs=2, multisegment=True, limitmb=256) if big else ix.writer(limitmb=256)
+            done = 0
+            try:
+                for paper in library.iter_all():
+                    writer.add_document(**paper_document(paper))
+                    done += 1
+                    if progress and done % 500 == 0:
+                        progress(done, total)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            self._write_meta(fresh, {"schema": INDEX_SCHEMA_VERSION, "seq": seq,
+                                     "library": library.library_id()})
+            old = self.path.with_name(self.path.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            if self.path.exists():
+                os.replace(self.path, old)
+            os.replace(fresh, self.path)
+            shutil.rmtree(old, ignore_errors=True)
+            if progress:
+                progress(done, total)
+            return done
+
+    def sync(self, library: Library, progress: Progress | None = None) -> int:
+        """Apply the library's changes since the last sync; return how many papers."""
+        with self._lock:
+            try:
+                ix = self._open(library)
+            except Exception as error:  # noqa: BLE001
+                self._notice(f"search index rebuilt from the library: it could not be opened ({error})")
+                self.close()
+                self.rebuild(library, progress)
+                ix = self._open(library)
+            done_seq = int(self._meta.get("seq", 0))  # type: ignore[call-overload]
+            upto = library.max_seq()
+            if upto <= done_seq:
+                return 0
+            with self._process_lock():
+                # Another process may have synced while we waited for the lock.
+                done_seq = int(self._read_meta(self.path).get("seq", 0))  # type: ignore[call-overload]
+                upto = library.max_seq()
+                if upto <= done_seq:
+                    self._meta = self._read_meta(self.path)
+                    return 0
+                count = library.count_changed(done_seq, upto)
+                if count >= REBUILD_THRESHOLD:
+                    pass
+                else:
+                    changed = library.changed_since(done_seq, upto)
+                    try:
+                        writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.05)
+                    except LockError:
+                        raise IndexBusy("the search index is locked by another process") from None
+                    try:
+                        for number, paper in enumerate(changed, start=1):
+                            writer.update_document(**paper_document(paper))
+                            if progress and number % 500 == 0:
+                                progress(number, len(changed))
+                        writer.commit()
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    self._meta = {**self._read_meta(self.path), "seq": upto}
+                    self._write_meta(self.path, self._meta)
+                    return len(changed)
+            # Too many changes to apply one by one: rebuild (outside the lock it takes itself).
+            self.close()
+            return self.rebuild(library, progress)
+
+    # --- reading ---------------------------------------------------------------
+
+    def searcher(self, library: Library):
+        """An up-to-date searcher; syncs first, and heals a damaged index once."""
+        with self._lock:
+            self.sync(library)
+            assert self._ix is not None
+            if self._searcher is None:
+                self._searcher = self._ix.searcher(weighting=BM25F())
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def _heal(self, library: Library, error: Exception) -> None:
+        self._notice(f"search index rebuilt from the library: it was damaged ({type(error).__name__})")
+        self.close()
+        self.rebuild(library)
+
+    def search(
+        self,
+        library: Library,
+        text: str,
+        *,
+        limit: int | None = 20,
+        sort: str = "relevance",
+        with_highlights: bool = True,
+        suggest: bool = True,
+    ) -> SearchResults:
+        """Papers matching a query in the query language (see ``paperdesk.query``)."""
+        tree = q.parse(text)  # QueryError reaches the caller: it is the user's to fix
+        for attempt in (1, 2):
+            try:
+                return self._search(library, text, tree, limit, sort, with_highlights, suggest)
+            except (q.QueryError, IndexBusy):
+                raise
+            except Exception as error:  # noqa: BLE001 - damaged files surface here
+                if attempt == 2:
+                    raise
+                self._heal(library, error)
+        raise AssertionError("unreachable")
+
+    def _search(self, library, text, tree, limit, sort, with_highlights, suggest) -> SearchResults:
+        with self._lock:
+            searcher = self.searcher(library)
+            wquery = to_whoosh(tree, searcher.reader())
+            sortedby = None
+            if sort == "published":
+                sortedby = "published"
+            elif sort == "upvotes":
+                sortedby = "upvotes"
+            elif sort != "relevance":
+                raise ValueError(f"unknown sort {sort!r}; choose relevance, published or upvotes")
+            results = searcher.search(
+                wquery, limit=limit, sortedby=sortedby, reverse=sortedby is not None
+            )
+            total = len(results)
+            ids = [hit["id"] for hit in results]
+            scores = [hit.score or 0.0 for hit in results]
+            terms = frozenset(
+                (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
+                for name, value in wquery.existing_terms(searcher.reader(), expand=True)
+                if name in ("title", "abstract", "org", "tag")
+            )
+            suggestion = self._suggest(searcher, text, tree, total) if suggest else None
+        papers = {paper.id: paper for paper in library.get_many(ids)}
+        hits = []
+        for pid, score in zip(ids, scores, strict=True):
+            paper = papers.get(pid)
+            if paper is None:
+                continue
+            hits.append(Hit(paper, score, highlight(paper, terms) if with_highlights else {}))
+        return SearchResults(text, total, hits, suggestion, terms)
+
+    def _suggest(self, searcher, text: str, tree: q.Node, total: int) -> str | None:
+        """"Did you mean": unknown words replaced by the closest words in the index."""
+        if total >= 5:
+            return None
+        reader = searcher.reader()
+        replacements: list[tuple[q.Word, str]] = []
+        for word in q.words_of(tree):
+            if word.prefix or word.fuzzy or word.field not in (None, "title", "abstract"):
+                continue
+            tokens = [t.text for t in TEXT_ANALYZER(word.text)]
+            if not tokens or any(
+                reader.doc_frequency(name, token) for token in tokens for name in ("title", "abstract")
+            ):
+                continue
+            best = _closest_word(reader, word.text.lower())
+            if best and best != word.text.lower():
+                replacements.append((word, best))
+        if not replacements:
+            return None
+        corrected = text
+        for word, best in sorted(replacements, key=lambda pair: pair[0].start, reverse=True):
+            corrected = corrected[: word.start] + best + corrected[word.end :]
+        return corrected
+
+    def similar(self, library: Library, paper: Paper, limit: int = 10) -> list[Hit]:
+        """Papers most like this one, by the key terms of its title and abstract."""
+        with self._lock:
+            searcher = self.searcher(library)
+            docnum = searcher.document_number(id=paper.id)
+            if docnum is None:
+                return []
+            results = searcher.more_like(
+                docnum, "abstract", text=f"{paper.title} {paper.abstract}", top=limit, numterms=12
+            )
+            ids = [hit["id"] for hit in results]
+            scores = [hit.score or 0.0 for hit in results]
+        papers = {p.id: p for p in library.get_many(ids)}
+        return [Hit(papers[pid], score) for pid, score in zip(ids, scores, strict=True) if pid in papers]
+
+    def doc_count(self, library: Library) -> int:
+        return self.searcher(library).doc_count()
+
+
+def _closest_word(reader, word: str) -> str | None:
+    """The indexed word nearest to ``word``: fewest edits, then most documents."""
+    for distance in (1, 2):
+        candidates: set[str] = set()
+        for name in ("title", "abstract"):
+            spelling = reader.schema[name].spelling_fieldname(name)
+            candidates.update(_text(t) for t in reader.terms_within(spelling, word, distance, prefix=1))
+        candidates.discard(word)
+        if candidates:
+            def documents(candidate: str) -> int:
+                stems = [t.text for t in TEXT_ANALYZER(candidate)]
+                return sum(reader.doc_frequency(n, s) for s in stems for n in ("title", "abstract"))
+
+            return max(sorted(candidates), key=documents)
+    return None
+
+
+# --- from the query tree to Whoosh ---------------------------------------------------------
+
+
+def _analyse(field_name: str, text: str) -> list[str]:
+    if field_name in ("title", "abstract"):
+        return [token.text for token in TEXT_ANALYZER(text)]
+    if field_name == "org":
+        return [token.text for token in PLAIN_ANALYZER(text)]
+    if field_name == "tag":
+        tag = normalise_tag(text)
+        return [tag] if tag else []
+    return [text.lower()] if text else []
+
+
+def _expand(reader, field_name: str, terms: list[str]) -> wq.Query:
+    """Real index terms as an OR, the most frequent first, at most MAX_EXPANSIONS."""
+    if len(terms) > MAX_EXPANSIONS:
+        terms = sorted(terms, key=lambda t: reader.doc_frequency(field_name, t), reverse=True)
+        terms = terms[:MAX_EXPANSIONS]
+    if not terms:
+        return wq.NullQuery
+    return wq.Or([wq.Term(field_name, term) for term in terms])
+
+
+def _word_query(word: q.Word, reader) -> wq.Query:
+    fields = (word.field,) if word.field else DEFAULT_FIELDS
+    if not word.field and word.text.lower() in STOP_WORDS and not (word.prefix or word.fuzzy):
+        return wq.Every()  # a stop word adds nothing to a bag of words
+    parts: list[wq.Query] = []
+    for name in fields:
+        if name == "id":
+            parts.append(wq.Prefix("id", word.text.lower()))
+            continue
+        if word.prefix:
+            stems = {word.text.lower(), *(_analyse(name, word.text)[:1])} if name != "host" else {word.text.lower()}
+            expanded: list[str] = []
+            for stem in stems:
+                if stem:
+                    expanded.extend(_text(t) for t in reader.expand_prefix(name, stem))
+            parts.append(_expand(reader, name, sorted(set(expanded))))
+            continue
+        tokens = _analyse(name, word.text)
+        if not tokens:
+            continue
+        if word.fuzzy:
+            expanded = []
+            for token in tokens:
+                expanded.extend(
+                    reader.terms_within(name, token, word.fuzzy, prefix=1)
+                    if len(token) > 2 else [token]
+                )
+            parts.append(_expand(reader, name, sorted(set(map(_text, expanded)))))
+        elif len(tokens) == 1:
+            parts.append(wq.Term(name, tokens[0]))
+        elif name in ("title", "abstract"):
+            parts.append(wq.Phrase(name, tokens))
+        else:
+            parts.append(wq.And([wq.Term(name, token) for token in tokens]))
+    if not parts:
+        return wq.Every() if not word.field else wq.NullQuery
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def _text(term: object) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
+def _phrase_query(phrase: q.Phrase) -> wq.Query:
+    fields = (phrase.field,) if phrase.field else ("title", "abstract")
+    parts: list[wq.Query] = []
+    for name in fields:
+        tokens = _analyse(name, " ".join(phrase.words))
+        if not tokens:
+            continue
+        if len(tokens) == 1:
+            parts.append(wq.Term(name, tokens[0]))
+        elif name in ("title", "abstract"):
+            parts.append(wq.Phrase(name, tokens))
+        else:
+            parts.append(wq.And([wq.Term(name, token) for token in tokens]))
+    if not parts:
+        return wq.NullQuery
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def to_whoosh(node: q.Node, reader) -> wq.Query:
+    """The Whoosh query for a parsed query tree."""
+    if isinstance(node, q.Everything):
+        return wq.Every()
+    if isinstance(node, q.Word):
+        return _word_query(node, reader)
+    if isinstance(node, q.Phrase):
+        return _phrase_query(node)
+    if isinstance(node, q.Range):
+        return wq.NumericRange(node.field, node.low, node.high)
+    if isinstance(node, q.State):
+        return wq.Term("state", node.name)
+    if isinstance(node, q.Not):
+        return wq.And([wq.Every(), wq.Not(to_whoosh(node.item, reader))])
+    if isinstance(node, q.Or):
+        return wq.Or([to_whoosh(item, reader) for item in node.items])
+    if isinstance(node, q.And):
+        positives = [to_whoosh(i, reader) for i in node.items if not isinstance(i, q.Not)]
+        negatives = [to_whoosh(i.item, reader) for i in node.items if isinstance(i, q.Not)]
+        positives = [p for p in positives if not isinstance(p, wq.Every)] or [wq.Every()]
+        if negatives:
+            return wq.AndNot(wq.And(positives) if len(positives) > 1 else positives[0],
+                             wq.Or(negatives) if len(negatives) > 1 else negatives[0])
+        return wq.And(positives) if len(positives) > 1 else positives[0]
+    raise TypeError(f"unknown query node {node!r}")

@@ -1,0 +1,108 @@
+"""Papers and the user's state of them, as plain frozen dataclasses. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+_PUNCT_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+_WHITESPACE = re.compile(r"\s+")
+
+ID_LENGTH = 10
+MIN_ID_PREFIX = 4
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse every whitespace run to one space and trim the ends."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalise_title(title: str) -> str:
+    """The identity of a paper: NFKC, case-folded, punctuation and spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return _PUNCT_AND_SPACE.sub(" ", folded).strip()
+
+
+def paper_id(title: str) -> str:
+    """A short ID, the same on every machine: BLAKE2b of the normalised title."""
+    digest = hashlib.blake2b(normalise_title(title).encode("utf-8"), digest_size=16)
+    return digest.hexdigest()[:ID_LENGTH]
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags are lower-case words; inner spaces become dashes."""
+    return "-".join(collapse_whitespace(unicodedata.normalize("NFKC", tag)).casefold().split())
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a paper was seen: the dump's file name and the listing's date."""
+
+    file: str
+    page_date: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "page_date": self.page_date}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper as a single dump shows it, before it meets the library."""
+
+    title: str
+    abstract: str
+    authors: int | None = None
+    organization: str | None = None
+    published: date | None = None
+    published_raw: str | None = None
+    upvotes: int | None = None
+    links: tuple[str, ...] = ()
+    line: int = 0
+    page_date: date | None = None
+
+    @property
+    def id(self) -> str:
+        return paper_id(self.title)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper in the library: what the dumps said plus what the user decided."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: int | None = None
+    organization: str | None = None
+    published: date | None = None
+    published_raw: str | None = None
+    upvotes: int | None = None
+    links: tuple[str, ...] = ()
+    read: bool = False
+    starred: bool = False
+    tags: tuple[str, ...] = ()
+    first_seen: str = ""
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        """The paper object of ``--json`` output and the JSON export."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "abstract": self.abstract,
+            "authors": self.authors,
+            "organization": self.organization,
+            "published": self.published.isoformat() if self.published else None,
+            "published_raw": self.published_raw,
+            "upvotes": self.upvotes,
+            "links": list(self.links),
+            "read": self.read,
+            "starred": self.starred,
+            "tags": list(self.tags),
+            "first_seen": self.first_seen,
+            "sources": [source.to_json() for source in self.sources],
+        }

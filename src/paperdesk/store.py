@@ -1,0 +1,618 @@
+"""The library: papers and the user's state of them, the source of truth.
+
+SQLite in WAL mode with a busy timeout, so the app and the CLI can both write.
+Every write is one short ``BEGIN IMMEDIATE`` transaction that touches only the
+columns it means to change: a state change never writes back a stale copy of
+a paper, and an import never touches read, starred or tags.
+
+Each write stamps the rows it changed with a new value of ``seq`` (a change
+sequence). The search index remembers the last ``seq`` it applied and catches
+up from there, which keeps it in step with writes made by any process.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from paperdesk.model import (
+    ID_LENGTH,
+    MIN_ID_PREFIX,
+    Entry,
+    Paper,
+    Source,
+    normalise_tag,
+    normalise_title,
+)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0
+_CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY,
+    norm_title TEXT NOT NULL,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL DEFAULT '',
+    authors INTEGER,
+    organization TEXT,
+    published TEXT,
+    published_raw TEXT,
+    upvotes INTEGER,
+    links TEXT NOT NULL DEFAULT '[]',
+    read INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0,
+    state_changed TEXT,
+    first_seen TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS papers_seq ON papers(seq);
+CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
+CREATE INDEX IF NOT EXISTS papers_upvotes ON papers(upvotes);
+CREATE INDEX IF NOT EXISTS papers_first_seen ON papers(first_seen);
+CREATE INDEX IF NOT EXISTS papers_title ON papers(norm_title);
+CREATE INDEX IF NOT EXISTS papers_unread ON papers(read) WHERE read = 0;
+CREATE INDEX IF NOT EXISTS papers_starred ON papers(starred) WHERE starred = 1;
+CREATE TABLE IF NOT EXISTS tags (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    file TEXT NOT NULL,
+    page_date TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (paper_id, file, page_date)
+) WITHOUT ROWID;
+"""
+
+SORTS = {
+    "published": "p.published IS NULL, p.published DESC, p.norm_title",
+    "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.published DESC, p.norm_title",
+    "title": "p.norm_title",
+    "added": "p.first_seen DESC, p.rowid DESC",
+}
+
+_SELECT = """
+SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
+       p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
+       (SELECT group_concat(tag, char(31)) FROM
+            (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
+       (SELECT json_group_array(json_array(file, page_date)) FROM
+            (SELECT file, page_date FROM sources WHERE paper_id = p.id
+             ORDER BY page_date, file)) AS sources
+FROM papers AS p
+"""
+
+
+class LibraryError(Exception):
+    """The library cannot be used; the message says what and what to do."""
+
+
+class UnknownPaper(LibraryError):
+    """An ID (or ID prefix) that names no paper, or more than one."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which papers a listing shows."""
+
+    starred: bool | None = None
+    read: bool | None = None
+    tag: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.starred is not None:
+            clauses.append("p.starred = ?")
+            params.append(int(self.starred))
+        if self.read is not None:
+            clauses.append("p.read = ?")
+            params.append(int(self.read))
+        if self.tag:
+            clauses.append("p.id IN (SELECT paper_id FROM tags WHERE tag = ?)")
+            params.append(normalise_tag(self.tag))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+@dataclass
+class ImportStats:
+    """What one import did to the library."""
+
+    papers: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    unread: int
+    starred: int
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
+    (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
+     starred, first_seen, tags, sources) = row  # fmt: skip
+    return Paper(
+        id=pid,
+        title=title,
+        abstract=abstract,
+        authors=authors,
+        organization=org,
+        published=date.fromisoformat(published) if published else None,
+        published_raw=published_raw,
+        upvotes=upvotes,
+        links=tuple(json.loads(links)),
+        read=bool(read),
+        starred=bool(starred),
+        tags=tuple(tags.split("\x1f")) if tags else (),
+        first_seen=first_seen,
+        sources=tuple(Source(f, d or None) for f, d in json.loads(sources or "[]")),
+    )
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Library:
+    """The user's library file. Thread-safe; one connection per instance."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = path
+        self._create = create
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # --- connection -------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            if not self._create:
+                raise LibraryError(f"no library at {self.path}")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise LibraryError(
+                    f"cannot create the data directory {self.path.parent}: "
+                    f"{error.strerror or error}"
+                ) from None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise LibraryError(
+                    f"the library {self.path} was written by a newer paperdesk "
+                    f"(schema {version}); upgrade paperdesk to open it"
+                )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if version < SCHEMA_VERSION:
+                self._migrate(conn)
+        except sqlite3.DatabaseError as error:
+            raise LibraryError(
+                f"the library file {self.path} is damaged or not a paperdesk library "
+                f"({error}); it was left untouched. `paperdesk restore` brings back a backup"
+            ) from None
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript() would commit on its own; run the statements one by one.
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            # A library's identity lets derived data (the index) notice when the
+            # file it was built from was replaced, by a restore for example.
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once so no read-then-write race can happen."""
+        with self._lock:
+            conn = self.conn
+            deadline = time.monotonic() + BUSY_TIMEOUT_S * 3
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise LibraryError(
+                            f"the library is busy (another paperdesk is writing): {error}"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _next_seq(self, conn: sqlite3.Connection) -> int:
+        return conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM papers").fetchone()[0]
+
+    # --- reading ------------------------------------------------------------
+
+    def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as error:
+                raise LibraryError(f"cannot read the library {self.path}: {error}") from None
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full ID for an ID or a unique prefix of at least four characters."""
+        wanted = prefix.strip().lower()
+        if len(wanted) < MIN_ID_PREFIX:
+            raise UnknownPaper(
+                f"ID {prefix!r} is too short: give at least {MIN_ID_PREFIX} characters"
+            )
+        if len(wanted) > ID_LENGTH or not all(c in "0123456789abcdef" for c in wanted):
+            raise UnknownPaper(f"no paper with ID {prefix!r}")
+        rows = self._query(
+            "SELECT id FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT 3",
+            (wanted, wanted + "g"),
+        )
+        if not rows:
+            raise UnknownPaper(f"no paper with ID {prefix!r}")
+        if len(rows) > 1:
+            raise UnknownPaper(
+                f"ID {prefix!r} is ambiguous: it starts "
+                + ", ".join(row[0] for row in rows[:2])
+                + (" and more" if len(rows) > 2 else "")
+            )
+        return rows[0][0]
+
+    def get(self, paper_id: str) -> Paper:
+        papers = self.get_many([paper_id])
+        if not papers:
+            raise UnknownPaper(f"no paper with ID {paper_id!r}")
+        return papers[0]
+
+    def get_many(self, ids: Sequence[str]) -> list[Paper]:
+        """Papers by full ID, in the order given; unknown IDs are left out."""
+        found: dict[str, Paper] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(f"{_SELECT} WHERE p.id IN ({marks})", chunk):
+                paper = _row_to_paper(row)
+                found[paper.id] = paper
+        return [found[pid] for pid in ids if pid in found]
+
+    def list(
+        self,
+        filter: Filter | None = None,
+        sort: str = "published",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Paper]:
+        where, params = (filter or Filter()).where()
+        order = SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+        sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        rows = self._query(sql, [*params, -1 if limit is None else limit, offset])
+        return [_row_to_paper(row) for row in rows]
+
+    def ids(self, filter: Filter | None = None, sort: str = "published") -> list[str]:
+        """Every matching ID in order: cheap enough for a million papers."""
+        where, params = (filter or Filter()).where()
+        order = SORTS.get(sort, SORTS["published"])
+        return [row[0] for row in self._query(f"SELECT p.id FROM papers AS p{where} "
+                                              f"ORDER BY {order}", params)]
+
+    def count(self, filter: Filter | None = None) -> int:
+        where, params = (filter or Filter()).where()
+        return self._query(f"SELECT count(*) FROM papers AS p{where}", params)[0][0]
+
+    def counts(self) -> Counts:
+        total, unread, starred = self._query(
+            "SELECT count(*), coalesce(sum(read = 0), 0), coalesce(sum(starred), 0) FROM papers"
+        )[0]
+        return Counts(total, unread, starred)
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag with the number of papers carrying it, most used first."""
+        rows = self._query(
+            "SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag"
+        )
+        return [(tag, n) for tag, n in rows]
+
+    def library_id(self) -> str:
+        return self._query("SELECT value FROM meta WHERE key = 'library_id'")[0][0]
+
+    def max_seq(self) -> int:
+        return self._query("SELECT coalesce(max(seq), 0) FROM papers")[0][0]
+
+    def count_changed(self, after: int, upto: int) -> int:
+        return self._query(
+            "SELECT count(*) FROM papers WHERE seq > ? AND seq <= ?", (after, upto)
+        )[0][0]
+
+    def changed_since(self, after: int, upto: int) -> list[Paper]:
+        """Papers whose record or state changed in the seq range (after, upto]."""
+        rows = self._query(
+            f"{_SELECT} WHERE p.seq > ? AND p.seq <= ? ORDER BY p.seq", (after, upto)
+        )
+        return [_row_to_paper(row) for row in rows]
+
+    def iter_all(self, batch: int = 2000) -> Iterator[Paper]:
+        """Every paper, in ID batches, without holding them all in memory."""
+        last = ""
+        while True:
+            rows = self._query(f"{_SELECT} WHERE p.id > ? ORDER BY p.id LIMIT ?", (last, batch))
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_paper(row)
+            last = rows[-1][0]
+
+    # --- the user's state ----------------------------------------------------
+
+    def _set_flag(self, column: str, ids: Sequence[str], value: bool) -> list[str]:
+        """Set read or starred; return the IDs whose value actually changed."""
+        assert column in ("read", "starred")
+        changed: list[str] = []
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            stamp = now_iso()
+            for chunk in _chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"UPDATE papers SET {column} = ?, seq = ?, state_changed = ? "
+                    f"WHERE id IN ({marks}) AND {column} != ? RETURNING id",
+                    (int(value), seq, stamp, *chunk, int(value)),
+                ).fetchall()
+                changed.extend(row[0] for row in rows)
+        return changed
+
+    def set_read(self, ids: Sequence[str], read: bool = True) -> list[str]:
+        return self._set_flag("read", ids, read)
+
+    def set_starred(self, ids: Sequence[str], starred: bool = True) -> list[str]:
+        return self._set_flag("starred", ids, starred)
+
+    def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        return self._change_tags(paper_id, add=tags)
+
+    def remove_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        return self._change_tags(paper_id, remove=tags)
+
+    def set_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        """Replace a paper's tags with exactly these."""
+        wanted = {normalise_tag(t) for t in tags} - {""}
+        current = set(self.get(paper_id).tags)
+        return self._change_tags(paper_id, add=wanted - current, remove=current - wanted)
+
+    def _change_tags(
+        self, paper_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        add_set = {normalise_tag(t) for t in add} - {""}
+        remove_set = {normalise_tag(t) for t in remove} - {""}
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
+                raise UnknownPaper(f"no paper with ID {paper_id!r}")
+            changes = 0
+            for tag in sorted(add_set):
+                changes += conn.execute(
+                    "INSERT OR IGNORE INTO tags (paper_id, tag) VALUES (?, ?)", (paper_id, tag)
+                ).rowcount
+            for tag in sorted(remove_set):
+                changes += conn.execute(
+                    "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, tag)
+                ).rowcount
+            if changes:
+                conn.execute(
+                    "UPDATE papers SET seq = ?, state_changed = ? WHERE id = ?",
+                    (self._next_seq(conn), now_iso(), paper_id),
+                )
+            rows = conn.execute(
+                "SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,)
+            ).fetchall()
+        return tuple(row[0] for row in rows)
+
+    # --- importing -------------------------------------------------------------
+
+    def import_entries(self, entries: Sequence[Entry], source_file: str) -> ImportStats:
+        """Merge one dump's entries into the library in a single transaction."""
+        merged = _merge_within_file(entries)
+        stats = ImportStats(papers=len(merged))
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            stamp = now_iso()
+            existing = _load_existing(conn, list(merged))
+            inserts: list[tuple] = []
+            updates: list[tuple] = []
+            new_sources: list[tuple[str, str, str]] = []
+            for pid, (entry, page_dates) in merged.items():
+                sources = {(source_file, d) for d in page_dates}
+                old = existing.get(pid)
+                if old is None:
+                    inserts.append(_insert_row(pid, entry, stamp, seq))
+                    new_sources.extend((pid, f, d) for f, d in sorted(sources))
+                    stats.new += 1
+                    stats.changed_ids.append(pid)
+                    continue
+                fields, old_sources = old
+                merged_fields = _merge_fields(fields, entry)
+                added_sources = sorted(sources - old_sources)
+                if merged_fields != fields or added_sources:
+                    updates.append((*merged_fields, seq, pid))
+                    new_sources.extend((pid, f, d) for f, d in added_sources)
+                    stats.updated += 1
+                    stats.changed_ids.append(pid)
+                else:
+                    stats.unchanged += 1
+            conn.executemany(
+                "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
+                "published, published_raw, upvotes, links, first_seen, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            conn.executemany(
+                "UPDATE papers SET abstract = ?, authors = ?, organization = ?, published = ?, "
+                "published_raw = ?, upvotes = ?, links = ?, seq = ? WHERE id = ?",
+                updates,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO sources (paper_id, file, page_date) VALUES (?, ?, ?)",
+                new_sources,
+            )
+        return stats
+
+    # --- safety ------------------------------------------------------------------
+
+    def integrity_ok(self) -> bool:
+        return self._query("PRAGMA quick_check")[0][0] == "ok"
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the library, taken with SQLite's backup API."""
+        with self._lock:
+            dest = sqlite3.connect(target)
+            try:
+                self.conn.backup(dest)
+            finally:
+                dest.close()
+
+
+# Fields an import may fill, in the order of the UPDATE above.
+_MERGE_COLUMNS = (
+    "abstract", "authors", "organization", "published", "published_raw", "upvotes", "links",
+)  # fmt: skip
+
+
+def _merge_within_file(entries: Sequence[Entry]) -> dict[str, tuple[Entry, set[str]]]:
+    """One record per paper in a file: later sightings fill what earlier ones lacked."""
+    merged: dict[str, tuple[Entry, set[str]]] = {}
+    for entry in entries:
+        page_date = entry.page_date.isoformat() if entry.page_date else ""
+        pid = entry.id
+        if pid in merged:
+            first, dates = merged[pid]
+            fields = _merge_fields(_entry_fields(first), entry)
+            merged[pid] = (_entry_with(first, fields), dates | {page_date})
+        else:
+            merged[pid] = (entry, {page_date})
+    return merged
+
+
+def _entry_fields(entry: Entry) -> tuple:
+    return (
+        entry.abstract,
+        entry.authors,
+        entry.organization,
+        entry.published.isoformat() if entry.published else None,
+        entry.published_raw,
+        entry.upvotes,
+        json.dumps(list(entry.links)),
+    )
+
+
+def _entry_with(entry: Entry, fields: tuple) -> Entry:
+    abstract, authors, org, published, published_raw, upvotes, links = fields
+    return Entry(
+        title=entry.title,
+        abstract=abstract,
+        authors=authors,
+        organization=org,
+        published=date.fromisoformat(published) if published else None,
+        published_raw=published_raw,
+        upvotes=upvotes,
+        links=tuple(json.loads(links)),
+        line=entry.line,
+        page_date=entry.page_date,
+    )
+
+
+def _merge_fields(old: tuple, entry: Entry) -> tuple:
+    """Keep what the library has; fill what it lacks; upvotes only grow; links unite."""
+    new = _entry_fields(entry)
+    abstract = old[0] or new[0]
+    authors = old[1] if old[1] is not None else new[1]
+    org = old[2] or new[2]
+    if old[3]:  # the library already has a date: keep it with its raw text
+        published, published_raw = old[3], old[4]
+    elif new[3]:
+        published, published_raw = new[3], new[4]
+    else:
+        published, published_raw = None, old[4] or new[4]
+    upvotes = max((v for v in (old[5], new[5]) if v is not None), default=None)
+    links = json.loads(old[6])
+    links.extend(link for link in entry.links if link not in links)
+    return (abstract, authors, org, published, published_raw, upvotes, json.dumps(links))
+
+
+def _load_existing(
+    conn: sqlite3.Connection, ids: list[str]
+) -> dict[str, tuple[tuple, set[tuple[str, str]]]]:
+    existing: dict[str, tuple[tuple, set[tuple[str, str]]]] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT id, {', '.join(_MERGE_COLUMNS)} FROM papers WHERE id IN ({marks})", chunk
+        ):
+            existing[row[0]] = (tuple(row[1:]), set())
+        for pid, file, page_date in conn.execute(
+            f"SELECT paper_id, file, page_date FROM sources WHERE paper_id IN ({marks})", chunk
+        ):
+            existing[pid][1].add((file, page_date))
+    return existing
+
+
+def _insert_row(pid: str, entry: Entry, stamp: str, seq: int) -> tuple:
+    return (pid, normalise_title(entry.title), entry.title, *_entry_fields(entry), stamp, seq)
