@@ -94,13 +94,29 @@ def root(
         _run_app()
 
 
-def _run_app(desk: Desk | None = None) -> None:
+def _run_app(desk: Desk | None = None, banner: str | None = None) -> None:
+    # Textual is imported only here: scripted commands start without it.
+    from paperdesk.tui.app import make_app
+
+    kwargs = {"banner": banner} if banner else {}
     try:
-        from paperdesk.tui.app import make_app
-    except ImportError as error:  # pragma: no cover - only without the app installed
-        raise fail(f"the app cannot start: {error}") from None
-    app_ = make_app(desk or open_desk())
-    app_.run()
+        make_app(desk or open_desk(), **kwargs).run()
+    except LibraryError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def demo() -> None:
+    """Open the app on a sample library in a temporary directory (yours is not touched)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="paperdesk-demo-") as tmp:
+        desk = Desk(Path(tmp))
+        report = desk.import_sample()
+        if report.rejected:  # pragma: no cover - the sample ships with the package
+            raise fail(f"the sample library could not be built: {report.rejected}")
+        _run_app(desk, banner="Demo library: a temporary copy of 29 sample papers. "
+                              "Your own library is not touched.")
 
 
 # --- import ----------------------------------------------------------------------------
@@ -427,6 +443,55 @@ def index_rebuild() -> None:
                 desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
             )
     out.print(f"indexed {done} papers")
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def export(
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Export the papers matching a query.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, bibtex, csv or json.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (replaced atomically).")
+    ] = None,
+    group_by: Annotated[
+        str, typer.Option("--group-by", help="Markdown sections: tag, date or none.")
+    ] = "tag",
+    with_abstracts: Annotated[
+        bool, typer.Option("--with-abstracts", help="Include abstracts (Markdown).")
+    ] = False,
+) -> None:
+    """Export the starred papers (or a query's matches) to Markdown, BibTeX, CSV or JSON."""
+    from paperdesk import export as exporting
+    from paperdesk.query import QueryError
+
+    if fmt not in exporting.FORMATS:
+        raise fail(f"unknown format {fmt!r}; choose one of: {', '.join(exporting.FORMATS)}")
+    if group_by not in exporting.GROUPS:
+        raise fail(f"unknown grouping {group_by!r}; choose one of: {', '.join(exporting.GROUPS)}")
+    with open_desk() as desk:
+        try:
+            papers, title = desk.select(query)
+        except QueryError as error:
+            raise fail(f"cannot read the query {query!r}: {error}") from None
+        _notices(desk)
+    document = exporting.render(papers, fmt, title=title, group_by=group_by,
+                                with_abstracts=with_abstracts)
+    if not papers:
+        what = "no starred papers" if query is None else f"no papers match {query!r}"
+        err.print(f"paperdesk: {escape(what)}; the export is empty", style="yellow")
+    if output is None:
+        sys.stdout.write(document)
+        return
+    try:
+        exporting.write_atomic(output, document)
+    except OSError as error:
+        raise fail(f"cannot write {output}: {error.strerror or error}") from None
+    err.print(f"exported {len(papers)} paper{'s' if len(papers) != 1 else ''} to {escape(str(output))}")
 
 
 @app.command()

@@ -13,9 +13,12 @@ from pathlib import Path
 
 from paperdesk import paths
 from paperdesk.importers import dailypapers
-from paperdesk.store import ImportStats, Library, LibraryError
+from paperdesk.model import Paper
+from paperdesk.store import Filter, ImportStats, Library, LibraryError
 
 Progress = Callable[[int, int], None]
+SAMPLE_NAME = "sample_dailypapers.txt"
+SAMPLE_YEAR = 2025
 
 
 @dataclass
@@ -47,6 +50,9 @@ class Desk:
         self.library = Library(self.data_dir / paths.library_path().name)
         self._index = None
         self.notices: list[str] = []
+        # The CLI keeps the index in step after every write. The app turns this
+        # off and syncs in a worker, so a key press never waits for Whoosh.
+        self.auto_sync_index = True
 
     @property
     def index_path(self) -> Path:
@@ -104,7 +110,24 @@ class Desk:
             self.sync_index()
         return reports
 
+    # --- selections ------------------------------------------------------------
+
+    def select(self, query: str | None = None) -> tuple[list[Paper], str]:
+        """The starred papers, or every paper matching a query, with a title for them."""
+        if query is None:
+            return self.library.list(Filter(starred=True)), "Starred papers"
+        results = self.index.search(self.library, query, limit=None, with_highlights=False,
+                                    suggest=False)
+        return [hit.paper for hit in results.hits], f"Papers matching: {query}"
+
     # --- the user's state -------------------------------------------------------
+
+    def import_sample(self) -> FileReport:
+        """Import the small sample dump that ships with paperdesk."""
+        from importlib.resources import as_file, files
+
+        with as_file(files("paperdesk.data") / SAMPLE_NAME) as path:
+            return self.import_file(Path(path), year=SAMPLE_YEAR)
 
     def resolve(self, ids: Sequence[str]) -> list[str]:
         return [self.library.resolve_id(pid) for pid in ids]
@@ -137,6 +160,8 @@ class Desk:
     def _after_state_change(self, changed: Sequence[str]) -> None:
         # The library is already safe; the index only follows it. Keep it in step
         # when it exists, and never let an index problem undo the user's action.
+        if not self.auto_sync_index:
+            return
         if changed and (self._index is not None or self.index_path.exists()):
             try:
                 self.sync_index()

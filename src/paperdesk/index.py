@@ -23,7 +23,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
 from whoosh.support.charset import accent_map
@@ -37,7 +38,7 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 2
+INDEX_SCHEMA_VERSION = 4
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -47,9 +48,11 @@ REBUILD_THRESHOLD = 20_000
 # first), which bounds their cost on a large vocabulary.
 MAX_EXPANSIONS = 64
 DEFAULT_FIELDS = ("title", "abstract", "org", "tag")
+HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag")
 SNIPPET_CHARS = 220
 
 Notice = Callable[[str], None]
+Terms = frozenset[tuple[str, str]]  # (field, analysed term) pairs a query matched
 Progress = Callable[[int, int], None]
 
 # Word characters, accents folded, lower-cased, then stemmed. No stop list:
@@ -65,7 +68,7 @@ STOP_WORDS = frozenset(
 
 def make_schema() -> Schema:
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=TEXT_ANALYZER, field_boost=2.5, spelling=True, phrase=True),
         abstract=TEXT(analyzer=TEXT_ANALYZER, spelling=True, phrase=True),
         org=TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
@@ -74,9 +77,14 @@ def make_schema() -> Schema:
         state=KEYWORD(),
         # Whole numbers; a date is YYYYMMDD. signed=False looks tempting but Whoosh
         # 2.7.5 then answers ranges wrongly (authors:[1 TO 2] matched 3, 4, 16...).
-        authors=NUMERIC(int, bits=32, shift_step=8, sortable=True),
-        upvotes=NUMERIC(int, bits=32, shift_step=8, sortable=True),
-        published=NUMERIC(int, bits=32, shift_step=8, sortable=True),
+        authors=NUMERIC(int, bits=32, shift_step=8),
+        upvotes=NUMERIC(int, bits=32, shift_step=8),
+        published=NUMERIC(int, bits=32, shift_step=8),
+        # Sort keys live in columns of their own, present on every paper, so a
+        # paper without a date or upvotes sorts last (the range fields above
+        # leave it out, so ranges never match it).
+        published_sort=COLUMN(NumericColumn("i", default=0)),
+        upvotes_sort=COLUMN(NumericColumn("i", default=0)),
     )
 
 
@@ -109,6 +117,8 @@ def paper_document(paper: Paper) -> dict[str, object]:
         doc["upvotes"] = paper.upvotes
     if paper.published is not None:
         doc["published"] = q.date_number(paper.published)
+    doc["published_sort"] = doc.get("published", 0)
+    doc["upvotes_sort"] = paper.upvotes + 1 if paper.upvotes is not None else 0
     return doc
 
 
@@ -130,6 +140,7 @@ class SearchResults:
     hits: list[Hit]
     suggestion: str | None = None
     terms: frozenset[tuple[str, str]] = frozenset()
+    ids: list[str] = field(default_factory=list)
 
 
 # --- highlights ----------------------------------------------------------------------
@@ -376,10 +387,13 @@ class SearchIndex:
         with self._lock:
             self.sync(library)
             assert self._ix is not None
+            if self._searcher is not None and not self._searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers and keeps their
+                # old deletions, so updated papers would show twice (whoosh 2.7.5).
+                self._searcher.close()
+                self._searcher = None
             if self._searcher is None:
                 self._searcher = self._ix.searcher(weighting=BM25F())
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
             return self._searcher
 
     def _heal(self, library: Library, error: Exception) -> None:
@@ -416,9 +430,9 @@ class SearchIndex:
             wquery = to_whoosh(tree, searcher.reader())
             sortedby = None
             if sort == "published":
-                sortedby = "published"
+                sortedby = "published_sort"
             elif sort == "upvotes":
-                sortedby = "upvotes"
+                sortedby = "upvotes_sort"
             elif sort != "relevance":
                 raise ValueError(f"unknown sort {sort!r}; choose relevance, published or upvotes")
             results = searcher.search(
@@ -427,11 +441,7 @@ class SearchIndex:
             total = len(results)
             ids = [hit["id"] for hit in results]
             scores = [hit.score or 0.0 for hit in results]
-            terms = frozenset(
-                (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
-                for name, value in wquery.existing_terms(searcher.reader(), expand=True)
-                if name in ("title", "abstract", "org", "tag")
-            )
+            terms = query_terms(wquery, searcher.reader())
             suggestion = self._suggest(searcher, text, tree, total) if suggest else None
         papers = {paper.id: paper for paper in library.get_many(ids)}
         hits = []
@@ -441,6 +451,35 @@ class SearchIndex:
                 continue
             hits.append(Hit(paper, score, highlight(paper, terms) if with_highlights else {}))
         return SearchResults(text, total, hits, suggestion, terms)
+
+    def search_ids(self, library: Library, text: str, *, sort: str = "relevance") -> SearchResults:
+        """Every match's ID in ranked order, without loading papers: for long lists.
+
+        IDs come from a column, not the stored fields, so 100k matches stay cheap.
+        """
+        tree = q.parse(text)
+        for attempt in (1, 2):
+            try:
+                with self._lock:
+                    searcher = self.searcher(library)
+                    wquery = to_whoosh(tree, searcher.reader())
+                    sortedby = {"published": "published_sort", "upvotes": "upvotes_sort"}.get(sort)
+                    if sortedby is None and sort != "relevance":
+                        raise ValueError(f"unknown sort {sort!r}")
+                    results = searcher.search(wquery, limit=None, sortedby=sortedby,
+                                              reverse=sortedby is not None)
+                    column = searcher.reader().column_reader("id")
+                    ids = [_text(column[docnum]) for _score, docnum in results.top_n]
+                    terms = query_terms(wquery, searcher.reader())
+                    suggestion = self._suggest(searcher, text, tree, len(ids))
+                return SearchResults(text, len(ids), [], suggestion, terms, ids)
+            except (q.QueryError, IndexBusy, ValueError):
+                raise
+            except Exception as error:  # noqa: BLE001 - damaged files surface here
+                if attempt == 2:
+                    raise
+                self._heal(library, error)
+        raise AssertionError("unreachable")
 
     def _suggest(self, searcher, text: str, tree: q.Node, total: int) -> str | None:
         """"Did you mean": unknown words replaced by the closest words in the index."""
@@ -483,6 +522,23 @@ class SearchIndex:
 
     def doc_count(self, library: Library) -> int:
         return self.searcher(library).doc_count()
+
+
+def query_terms(wquery: wq.Query, reader) -> frozenset[tuple[str, str]]:
+    """The index terms a query matches in the highlighted fields, expansions included.
+
+    Whoosh's own ``existing_terms`` drops every field but the first: its loop
+    variable shadows its ``fieldname`` parameter (whoosh-reloaded 2.7.5).
+    """
+    found = set()
+    for leaf in wquery.leaves():
+        for name, text in leaf.expanded_terms(reader, phrases=True):
+            if name not in HIGHLIGHT_FIELDS:
+                continue
+            value = _text(text)
+            if (name, value) in reader:
+                found.add((name, value))
+    return frozenset(found)
 
 
 def _closest_word(reader, word: str) -> str | None:
@@ -547,13 +603,7 @@ def _word_query(word: q.Word, reader) -> wq.Query:
         if not tokens:
             continue
         if word.fuzzy:
-            expanded = []
-            for token in tokens:
-                expanded.extend(
-                    reader.terms_within(name, token, word.fuzzy, prefix=1)
-                    if len(token) > 2 else [token]
-                )
-            parts.append(_expand(reader, name, sorted(set(map(_text, expanded)))))
+            parts.append(_expand(reader, name, _fuzzy_terms(reader, name, word)))
         elif len(tokens) == 1:
             parts.append(wq.Term(name, tokens[0]))
         elif name in ("title", "abstract"):
@@ -563,6 +613,25 @@ def _word_query(word: q.Word, reader) -> wq.Query:
     if not parts:
         return wq.Every() if not word.field else wq.NullQuery
     return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def _fuzzy_terms(reader, name: str, word: q.Word) -> list[str]:
+    """Index terms within the word's edit distance.
+
+    The distance is measured on whole words (the spelling field keeps them
+    unstemmed), then each near word is stemmed like the field: "grokkng~"
+    finds "grokking", whose stem "grokk" is three edits from "grokkng".
+    """
+    text = word.text.lower()
+    field = reader.schema[name]
+    if name in ("title", "abstract"):
+        spelling = field.spelling_fieldname(name)
+        near = {_text(t) for t in reader.terms_within(spelling, text, word.fuzzy, prefix=1)}
+        near.add(text)
+        stems = {stem for w in near for stem in _analyse(name, w)}
+    else:
+        stems = {_text(t) for t in reader.terms_within(name, text, word.fuzzy, prefix=1)}
+    return sorted(stem for stem in stems if (name, stem) in reader)
 
 
 def _text(term: object) -> str:

@@ -353,10 +353,21 @@ def _range(field: str, value: str, start: int) -> Range:
     if op == ">=":
         return Range(field, low, None)
     if op == ">":
-        return Range(field, high + 1, None)
+        return Range(field, _step(field, high, +1), None)
     if op == "<=":
         return Range(field, None, high)
-    return Range(field, None, low - 1)
+    return Range(field, None, _step(field, low, -1))
+
+
+def _step(field: str, value: int, days: int) -> int:
+    """The next (or previous) value: a day for dates, one for counts."""
+    if field != "published":
+        return value + days
+    day = date(value // 10000, value // 100 % 100, value % 100)
+    try:
+        return date_number(date.fromordinal(day.toordinal() + days))
+    except (ValueError, OverflowError):
+        return value + days
 
 
 def _bounds(field: str, operand: str, start: int) -> tuple[int, int]:

@@ -298,6 +298,7 @@ def parse(
             if meta is not None or page_date is not None:
                 warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract")
                 title = None
+                skipping_orphan = True  # its metadata goes with it, without a second warning
                 index -= 1  # look at this block again as something else
                 continue
             if (

@@ -1,0 +1,44 @@
+"""The user's settings, from ``config.toml`` in the config directory.
+
+    # ~/.config/paperdesk/config.toml
+    mark_read_on_move = true   # a paper shown in the preview is read once you move on
+    theme = "textual-dark"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from paperdesk import paths
+
+
+@dataclass(frozen=True)
+class Settings:
+    mark_read_on_move: bool = True
+    theme: str = "textual-dark"
+
+
+def load(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings and any problems found reading them (the defaults stand in)."""
+    path = path or paths.config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings(), []
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return Settings(), [f"{path}: {error}; using the default settings"]
+    problems = []
+    values = {}
+    known = {f.name: f for f in fields(Settings)}
+    for key, value in data.items():
+        field = known.get(key)
+        default = getattr(Settings, key, None)
+        if field is None:
+            problems.append(f"{path}: unknown setting {key!r} ignored")
+        elif not isinstance(value, type(default)):
+            problems.append(f"{path}: {key} should be a {type(default).__name__}; ignored")
+        else:
+            values[key] = value
+    return Settings(**values), problems

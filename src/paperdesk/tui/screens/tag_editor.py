@@ -1,0 +1,81 @@
+"""Edit one paper's tags: type them separated by spaces, with completion."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Input, Label
+
+from paperdesk.model import normalise_tag
+
+
+class TagSuggester(Suggester):
+    """Completes the last word being typed from the tags already in use."""
+
+    def __init__(self, tags: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.tags = sorted(tags)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(" ")
+        if not last:
+            return None
+        taken = set(head.split())
+        for tag in self.tags:
+            if tag.startswith(last.lower()) and tag != last and tag not in taken:
+                return f"{head} {tag}".lstrip() if head else tag
+        return None
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags from what the user typed: spaces or commas separate them."""
+    seen: list[str] = []
+    for word in text.replace(",", " ").split():
+        tag = normalise_tag(word)
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+class TagEditor(ModalScreen[list[str] | None]):
+    """Returns the new list of tags, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, tags: tuple[str, ...], known: list[str]) -> None:
+        super().__init__()
+        self.paper_title = title
+        self.tags = tags
+        self.known = known
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tag-dialog", classes="dialog"):
+            yield Label("Tags", classes="dialog-title")
+            yield Label(self.paper_title, id="tag-paper", classes="dim")
+            yield Input(
+                value=" ".join(self.tags),
+                placeholder="tags separated by spaces",
+                suggester=TagSuggester(self.known),
+                id="tag-input",
+            )
+            yield Label(
+                "Enter saves · Tab or → completes · delete a word to remove it · Esc cancels",
+                classes="dim",
+            )
+
+    def on_mount(self) -> None:
+        field = self.query_one("#tag-input", Input)
+        if field.value:
+            field.value += " "
+        field.cursor_position = len(field.value)
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(parse_tags(event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

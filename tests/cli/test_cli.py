@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paperdesk.cli import app
+from tests.dumps import LOREM, E, page
+
+runner = CliRunner()
+
+
+def run(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+def as_json(*args: str):
+    return json.loads(run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def imported(samples):
+    run("import", *map(str, samples))
+    return samples
+
+
+def test_import_samples_reports_each_file(samples):
+    result = run("import", *map(str, samples))
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].endswith("000_d9c49da1ae1e2208.txt: 69 papers: 69 new, 0 updated, 0 unchanged, 0 warnings")
+    assert lines[1].endswith("001_2c987576fe42236f.txt: 80 papers: 71 new, 9 updated, 0 unchanged, 0 warnings")
+    assert len(as_json("list")) == 140
+
+
+def test_star_survives_reimport(imported):
+    papers = as_json("list", "--sort", "title")
+    pid = papers[0]["id"]
+    run("star", pid[:5])
+    run("tag", pid, "must-read")
+    again = run("import", *map(str, imported))
+    assert "0 new, 0 updated, 69 unchanged" in again.stdout
+    starred = as_json("list", "--starred")
+    assert [p["id"] for p in starred] == [pid]
+    assert starred[0]["tags"] == ["must-read"]
+
+
+def test_list_json_paper_object(imported):
+    papers = as_json("list", "--sort", "title")
+    keys = ["id", "title", "abstract", "authors", "organization", "published", "published_raw",
+            "upvotes", "links", "read", "starred", "tags", "first_seen", "sources"]
+    assert list(papers[0]) == keys
+    tencent = [p for p in papers if p["organization"] == "Tencent"]
+    ropes = next(p for p in tencent if p["title"].startswith("Learn the Ropes"))
+    assert ropes["published"] == "2025-09-26" and ropes["published_raw"] == "Sep 26"
+    assert ropes["upvotes"] == 4 and ropes["authors"] is None
+    assert ropes["sources"] == [{"file": "000_d9c49da1ae1e2208.txt", "page_date": "2025-11-11"}]
+    both = [p for p in papers if len(p["sources"]) == 2]
+    assert len(both) == 9
+
+
+def test_list_filters_sorts_and_limit(imported):
+    papers = as_json("list", "--sort", "upvotes", "--limit", "3")
+    assert len(papers) == 3
+    assert papers[0]["upvotes"] >= papers[1]["upvotes"] >= papers[2]["upvotes"]
+    pid = papers[0]["id"]
+    run("read", pid)
+    assert [p["id"] for p in as_json("list", "--read")] == [pid]
+    assert len(as_json("list", "--unread")) == 139
+    run("unread", pid)
+    assert as_json("list", "--read") == []
+    run("tag", pid, "x")
+    assert [p["id"] for p in as_json("list", "--tag", "X")] == [pid]
+    run("untag", pid, "x")
+    assert as_json("list", "--tag", "x") == []
+    assert run("list", "--sort", "bogus", ok=False).exit_code == 1
+
+
+def test_table_output(imported):
+    result = run("list", "--limit", "2")
+    assert "2 of 140 papers" in result.stdout
+
+
+def test_show(imported):
+    pid = as_json("list", "--sort", "title")[0]["id"]
+    shown = as_json("show", pid[:4])
+    assert shown["id"] == pid
+    text = run("show", pid).stdout
+    assert shown["title"][:30] in text
+
+
+def test_unknown_and_ambiguous_ids_fail_clearly(imported):
+    for command in (["star"], ["unstar"], ["read"], ["unread"], ["show"], ["tag"], ["untag"]):
+        args = [*command, "ffffffff"] + (["x"] if command[0] in ("tag", "untag") else [])
+        result = run(*args, ok=False)
+        assert result.exit_code == 1
+        assert "no paper with ID 'ffffffff'" in result.stderr
+    result = run("star", "abc", ok=False)
+    assert result.exit_code == 1 and "too short" in result.stderr
+
+
+def test_star_several_and_unstar(imported):
+    ids = [p["id"] for p in as_json("list", "--limit", "3")]
+    assert "starred 3 papers" in run("star", *ids).stdout
+    assert "starred 0 papers (3 already were)" in run("star", *ids).stdout
+    run("unstar", ids[0])
+    assert {p["id"] for p in as_json("list", "--starred")} == set(ids[1:])
+
+
+def test_locate(data_dir):
+    places = as_json("locate")
+    assert places["library"] == str(data_dir / "library.sqlite3")
+    assert places["index"] == str(data_dir / "index")
+    assert not data_dir.exists()  # locating creates nothing
+
+
+def test_empty_library_list_says_how_to_import():
+    assert "paperdesk import" in run("list").stdout
+
+
+# --- bad input: one clear line, exit 1, library unchanged -------------------------------------
+
+
+def library_snapshot(data_dir: Path):
+    path = data_dir / "library.sqlite3"
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT id, read, starred, seq FROM papers ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "is empty"),
+        ("blank.txt", b"\n \n\t\n", "is empty"),
+        ("binary.bin", bytes(range(256)) * 40, "binary"),
+        ("prose.txt", b"Dear diary.\n\nToday was long.\n\nThe end.", "not"),
+        ("chrome.txt", b"new\n\nSubscribe\n\nDaily Papers\n\nNov 11", "no paper entries"),
+    ],
+)
+def test_bad_files_are_rejected_and_good_ones_still_import(
+    tmp_path, data_dir, samples, name, content, reason
+):
+    run("import", str(samples[0]))
+    run("star", as_json("list")[0]["id"])
+    before = library_snapshot(data_dir)
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = run("import", str(bad), ok=False)
+    assert result.exit_code == 1
+    err_lines = result.stderr.strip().splitlines()
+    assert len(err_lines) == 1 and name in err_lines[0] and reason in err_lines[0]
+    assert library_snapshot(data_dir) == before
+    # A bad file beside a good one: the good one is imported, the status is still 1.
+    result = run("import", str(bad), str(samples[1]), ok=False)
+    assert result.exit_code == 1 and "80 papers" in result.stdout
+    assert len(as_json("list")) == 140
+
+
+def test_missing_file_and_directory(tmp_path):
+    result = run("import", str(tmp_path / "nope.txt"), ok=False)
+    assert result.exit_code == 1 and "nope.txt: no such file" in result.stderr
+    result = run("import", str(tmp_path), ok=False)
+    assert result.exit_code == 1 and "is a directory" in result.stderr
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "secret.txt"
+    path.write_text(page([E("A")]), encoding="utf-8")
+    if os.geteuid() == 0:  # root reads anything: make the read itself fail
+        def deny(self):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(Path, "read_bytes", deny)
+    else:
+        path.chmod(0)
+    result = run("import", str(path), ok=False)
+    assert result.exit_code == 1 and "permission denied" in result.stderr
+
+
+def test_windows_1252_file_imports_with_a_warning(tmp_path):
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(page([E("Café “Quoted” Paper", authors=2, date="Jan 1, 2020")]).encode("cp1252"))
+    result = run("import", str(path))
+    assert "1 papers: 1 new" in result.stdout and "1 warnings" in result.stdout
+    assert "Windows-1252" in result.stderr
+    assert as_json("list")[0]["title"] == "Café “Quoted” Paper"
+
+
+def test_truncated_download_imports_complete_entries(tmp_path):
+    text = page([E(f"Paper {n}", authors=2, date="Jan 1, 2020") for n in range(3)])
+    path = tmp_path / "cut.txt"
+    path.write_text(text + "\n\nPaper Three\n\n" + LOREM[:70], encoding="utf-8")
+    result = run("import", str(path))
+    assert "3 papers: 3 new" in result.stdout and "1 warnings" in result.stdout
+    assert "truncated" in result.stderr and "line" in result.stderr
+
+
+def test_year_option(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text(page([E("A", authors=1, date="Mar 3")]), encoding="utf-8")
+    run("import", "--year", "2023", str(path))
+    assert as_json("list")[0]["published"] == "2023-03-03"
+
+
+def test_damaged_library_gives_one_line(data_dir, samples):
+    data_dir.mkdir(parents=True)
+    (data_dir / "library.sqlite3").write_bytes(b"garbage" * 1000)
+    result = run("list", ok=False)
+    assert result.exit_code == 1
+    assert "damaged" in result.stderr and "library.sqlite3" in result.stderr
+    result = run("import", str(samples[0]), ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+
+
+def test_version():
+    from paperdesk import __version__
+
+    assert __version__ in run("--version").stdout

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperdesk.desk import Desk
+from paperdesk.index import META_FILE, highlight, match_spans
+from paperdesk.model import Entry, Paper
+from paperdesk.query import QueryError
+
+PAPERS = [
+    Entry("Grokking Tickets: Lottery Tickets Accelerate Grokking",
+          "Grokking is a puzzle of generalization. We show lottery tickets found by magnitude "
+          "pruning make grokking happen sooner. Code: https://github.com/gouki510/Grokking-Tickets.",
+          authors=3, published=date(2023, 10, 30), published_raw="Oct 30, 2023", upvotes=12,
+          links=("https://github.com/gouki510/Grokking-Tickets",)),
+    Entry("The Löwenheim–Skolem Theorem for Neural Networks",
+          "We prove a downward Löwenheim–Skolem result for networks of bounded width.",
+          authors=1, published=date(2024, 6, 15), published_raw="Jun 15, 2024", upvotes=2),
+    Entry("Transformers Learn In-Context by Gradient Descent",
+          "Transformers trained on regression tasks implement gradient descent in their forward "
+          "pass. A transformer network needs only a few layers.",
+          authors=7, published=date(2024, 1, 3), published_raw="Jan 3, 2024", upvotes=40),
+    Entry("Cogito, Ergo Ludo: An Agent that Learns to Play",
+          "An agent that plays games by reasoning and planning with a learned world model.",
+          organization="Tencent", published=date(2025, 9, 29), published_raw="Sep 29", upvotes=2),
+    Entry("Reinforcement Learning with Sparse Rewards",
+          "Sparse rewards make exploration hard; we propose curiosity bonuses for agents.",
+          authors=5, published=None, upvotes=None,
+          links=("https://rl.example.org/project",)),
+]
+
+
+@pytest.fixture
+def desk(data_dir: Path):
+    with Desk(data_dir) as desk:
+        desk.library.import_entries(PAPERS, "test.txt")
+        yield desk
+
+
+def ids_for(desk: Desk, query: str, **kw) -> list[str]:
+    results = desk.index.search(desk.library, query, limit=None, **kw)
+    return [hit.paper.title.split(" ")[0].rstrip(",:") for hit in results.hits]
+
+
+def titles(desk: Desk, query: str) -> set[str]:
+    return set(ids_for(desk, query))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("grokking", {"Grokking"}),
+        ("grokking lottery", {"Grokking"}),
+        ("grokking OR agent", {"Grokking", "Cogito", "Reinforcement"}),
+        ("agent -games", {"Reinforcement"}),
+        ("agent NOT games", {"Reinforcement"}),
+        ('"gradient descent"', {"Transformers"}),
+        ('"descent gradient"', set()),
+        ("(grokking OR lowenheim) theorem", {"The"}),
+        ("title:agent", {"Cogito"}),
+        ("abstract:agents", {"Cogito", "Reinforcement"}),
+        ("org:tencent", {"Cogito"}),
+        ("transf*", {"Transformers"}),
+        ("grokkng~", {"Grokking"}),
+        ("upvotes:>=10", {"Grokking", "Transformers"}),
+        ("authors:<=3", {"Grokking", "The"}),
+        ("published:2024", {"The", "Transformers"}),
+        ("published:2024-06", {"The"}),
+        ("published:>=2025-01-01", {"Cogito"}),
+        ("published:[2024-01-01 TO 2024-06-30]", {"The", "Transformers"}),
+        ("lowenheim", {"The"}),
+        ("LÖWENHEIM skolem", {"The"}),
+        ("networks", {"The", "Transformers"}),
+        ("network", {"The", "Transformers"}),
+        ("host:github.com", {"Grokking"}),
+        ("host:rl.example.org", {"Reinforcement"}),
+        ("", {"Grokking", "The", "Transformers", "Cogito", "Reinforcement"}),
+    ],
+)
+def test_query_forms(desk: Desk, query: str, expected: set[str]):
+    assert titles(desk, query) == expected
+
+
+def test_state_queries_follow_state_changes(desk: Desk):
+    by_title = {p.title.split(" ")[0].rstrip(",:"): p.id for p in desk.library.list()}
+    assert titles(desk, "is:starred") == set()
+    desk.set_starred([by_title["Grokking"]])
+    desk.set_read([by_title["Cogito"], by_title["Grokking"]])
+    desk.add_tags(by_title["The"], ["logic", "RL Theory"])
+    assert titles(desk, "is:starred") == {"Grokking"}
+    assert titles(desk, "is:read") == {"Grokking", "Cogito"}
+    assert titles(desk, "is:unread") == {"The", "Transformers", "Reinforcement"}
+    assert titles(desk, "tag:rl-theory") == {"The"}
+    assert titles(desk, "tag:logic is:unread") == {"The"}
+    desk.remove_tags(by_title["The"], ["logic"])
+    assert titles(desk, "tag:logic") == set()
+    desk.set_starred([by_title["Grokking"]], False)
+    assert titles(desk, "is:starred") == set()
+
+
+def test_sync_after_import_and_from_another_process(desk: Desk, data_dir: Path):
+    assert titles(desk, "diffusion") == set()
+    desk.library.import_entries([Entry("Diffusion Models Beat GANs", "Diffusion wins.")], "b.txt")
+    assert titles(desk, "diffusion") == {"Diffusion"}
+    # Another "process": its own Desk over the same files.
+    with Desk(data_dir) as other:
+        pid = other.library.resolve_id(desk.library.list(sort="title")[0].id)
+        other.set_starred([pid])
+    assert len(desk.index.search(desk.library, "is:starred").hits) == 1
+
+
+def test_total_counts_all_matches_not_only_shown(desk: Desk):
+    results = desk.index.search(desk.library, "", limit=2)
+    assert (results.total, len(results.hits)) == (5, 2)
+
+
+def test_sorts(desk: Desk):
+    assert ids_for(desk, "", sort="upvotes")[:2] == ["Transformers", "Grokking"]
+    assert ids_for(desk, "", sort="published")[:2] == ["Cogito", "The"]
+    with pytest.raises(ValueError):
+        desk.index.search(desk.library, "", sort="sideways")
+
+
+def test_ranking_prefers_title_matches(desk: Desk):
+    desk.library.import_entries(
+        [Entry("Unrelated Study", "Grokking grokking appears in this abstract once or twice.")],
+        "b.txt",
+    )
+    assert ids_for(desk, "grokking")[0] == "Grokking"
+
+
+def test_highlights(desk: Desk):
+    results = desk.index.search(desk.library, "lottery tickets")
+    [hit] = results.hits
+    assert hit.highlights["title"] == (
+        "Grokking **Tickets**: **Lottery** **Tickets** Accelerate Grokking"
+    )
+    assert "**lottery** **tickets**" in hit.highlights["abstract"]
+    accent = desk.index.search(desk.library, "lowenheim").hits[0]
+    assert "**Löwenheim**" in accent.highlights["title"]
+    prefix = desk.index.search(desk.library, "transf*").hits[0]
+    assert prefix.highlights["title"].startswith("**Transformers**")
+
+
+def test_abstract_snippet_is_short_and_centred_on_the_match():
+    abstract = ("Filler words come first. " * 30) + "The crucial grokking result. " + (
+        "More filler follows. " * 30)
+    paper = Paper(id="x", title="T", abstract=abstract)
+    marked = highlight(paper, frozenset({("abstract", "grokk")}))  # the stem of "grokking"
+    assert "**grokking**" in marked["abstract"]
+    assert marked["abstract"].startswith("…") and marked["abstract"].endswith("…")
+    assert len(marked["abstract"]) < 260
+    plain = highlight(paper, frozenset())
+    assert plain["abstract"].startswith("Filler words")
+
+
+def test_match_spans_use_the_analyzer():
+    assert match_spans("Networks of networks", "title", frozenset({("title", "network")})) == [
+        (0, 8), (12, 20)]
+
+
+def test_did_you_mean(desk: Desk):
+    results = desk.index.search(desk.library, "grokkng tickets")
+    assert results.total == 0
+    assert results.suggestion == "grokking tickets"
+    field = desk.index.search(desk.library, "title:lotery")
+    assert field.suggestion == "title:lottery"
+    assert desk.index.search(desk.library, "grokking").suggestion is None
+
+
+def test_similar(desk: Desk):
+    desk.library.import_entries(
+        [Entry("Lottery Tickets Revisited", "Grokking and lottery tickets: pruning makes "
+               "grokking happen sooner, again, with magnitude pruning.")], "b.txt")
+    grokking = next(p for p in desk.library.list() if p.title.startswith("Grokking"))
+    similar = desk.index.similar(desk.library, grokking, limit=3)
+    assert grokking.id not in [hit.paper.id for hit in similar]
+    assert similar[0].paper.title == "Lottery Tickets Revisited"
+
+
+def test_malformed_query_raises_query_error(desk: Desk):
+    with pytest.raises(QueryError):
+        desk.index.search(desk.library, "foo:bar")
+
+
+def test_rebuild_and_schema_change(desk: Desk, data_dir: Path):
+    notices: list[str] = []
+    desk.notices = notices
+    assert titles(desk, "grokking") == {"Grokking"}
+    desk.close()
+    meta_path = data_dir / "index" / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "schema": 0}))
+    with Desk(data_dir) as again:
+        assert titles(again, "grokking") == {"Grokking"}
+        assert any("schema version" in n for n in again.notices)
+        assert again.index.rebuild(again.library) == 5
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "garbage-toc", "no-meta", "lock"])
+def test_damaged_index_heals_on_next_search(desk: Desk, data_dir: Path, damage: str):
+    titles(desk, "grokking")
+    desk.close()
+    index = data_dir / "index"
+    files = sorted(p for p in index.iterdir() if p.suffix in (".seg", ".toc"))
+    if damage == "truncate":
+        for path in files:
+            path.write_bytes(path.read_bytes()[:10])
+    elif damage == "delete":
+        for path in index.glob("*.seg"):
+            path.unlink()
+    elif damage == "garbage-toc":
+        for path in index.glob("*.toc"):
+            path.write_bytes(b"\x00garbage")
+    elif damage == "no-meta":
+        (index / META_FILE).unlink()
+    elif damage == "lock":
+        (index / "MAIN_WRITELOCK").write_text("stale")
+    with Desk(data_dir) as again:
+        assert titles(again, "grokking") == {"Grokking"}
+        if damage != "lock":
+            assert any("rebuilt" in n for n in again.notices)
+
+
+def test_index_directory_removed_entirely(desk: Desk, data_dir: Path):
+    titles(desk, "grokking")
+    desk.close()
+    shutil.rmtree(data_dir / "index")
+    with Desk(data_dir) as again:
+        assert titles(again, "grokking") == {"Grokking"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.sampled_from(["grok*", "OR", "NOT", "-", "(", ")", '"', "title:", "is:starred",
+                         "upvotes:>=", "5", "published:", "2024", "~", "lowenheim", "x~2", "*",
+                         "tag:", "a", " ", "é", ":", "-agent"]),
+        max_size=15,
+    ).map("".join)
+)
+def test_any_query_either_answers_or_says_why(desk: Desk, text: str):
+    try:
+        desk.index.search(desk.library, text, limit=5)
+    except QueryError:
+        pass

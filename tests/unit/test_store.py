@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from paperdesk.model import Entry, Source
+from paperdesk.store import Filter, Library, LibraryError, UnknownPaper
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    with Library(tmp_path / "lib" / "library.sqlite3") as lib:
+        yield lib
+
+
+def entry(title: str, **fields) -> Entry:
+    fields.setdefault("abstract", f"Abstract of {title}.")
+    return Entry(title=title, **fields)
+
+
+def test_import_then_reimport_changes_nothing(library: Library):
+    entries = [entry("Alpha", authors=3), entry("Beta", upvotes=2)]
+    first = library.import_entries(entries, "a.txt")
+    assert (first.papers, first.new, first.updated, first.unchanged) == (2, 2, 0, 0)
+    before = library.list(sort="title")
+    seq = library.max_seq()
+    again = library.import_entries(entries, "a.txt")
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+    assert library.list(sort="title") == before
+    assert library.max_seq() == seq  # nothing for the index to catch up on
+
+
+def test_merge_fills_missing_fields_and_keeps_existing_ones(library: Library):
+    library.import_entries([entry("Alpha", abstract="", authors=None, upvotes=3)], "a.txt")
+    stats = library.import_entries(
+        [entry("ALPHA!", abstract="Now with text.", authors=5, organization="Lab",
+               published=date(2024, 1, 2), published_raw="Jan 2, 2024", upvotes=1,
+               links=("https://a.io",), page_date=date(2025, 1, 1))],
+        "b.txt",
+    )
+    assert (stats.new, stats.updated) == (0, 1)
+    [paper] = library.list()
+    assert paper.title == "Alpha"  # the first spelling stays
+    assert (paper.abstract, paper.authors, paper.organization) == ("Now with text.", 5, "Lab")
+    assert (paper.published, paper.published_raw) == (date(2024, 1, 2), "Jan 2, 2024")
+    assert paper.upvotes == 3  # upvotes only grow
+    assert paper.links == ("https://a.io",)
+    assert paper.sources == (Source("a.txt", None), Source("b.txt", "2025-01-01"))
+    library.import_entries([entry("alpha", authors=9, abstract="Other.")], "c.txt")
+    [paper] = library.list()
+    assert (paper.authors, paper.abstract) == (5, "Now with text.")
+
+
+def test_import_never_touches_the_users_state(library: Library):
+    library.import_entries([entry("Alpha")], "a.txt")
+    pid = library.list()[0].id
+    library.set_starred([pid])
+    library.set_read([pid])
+    library.add_tags(pid, ["rl", "To Read"])
+    library.import_entries([entry("Alpha", authors=4, upvotes=10)], "b.txt")
+    paper = library.get(pid)
+    assert (paper.starred, paper.read, paper.tags) == (True, True, ("rl", "to-read"))
+    assert paper.authors == 4
+
+
+def test_same_paper_twice_in_one_file_is_one_record(library: Library):
+    stats = library.import_entries(
+        [entry("Alpha", page_date=date(2025, 1, 1)), entry("alpha", authors=2, page_date=date(2025, 1, 2))],
+        "a.txt",
+    )
+    assert (stats.papers, stats.new) == (1, 1)
+    [paper] = library.list()
+    assert paper.authors == 2 and len(paper.sources) == 2
+
+
+def test_state_changes_report_only_real_changes(library: Library):
+    library.import_entries([entry("A"), entry("B")], "a.txt")
+    ids = [p.id for p in library.list(sort="title")]
+    assert sorted(library.set_starred(ids)) == sorted(ids)
+    assert library.set_starred(ids) == []
+    assert sorted(library.set_starred(ids, False)) == sorted(ids)
+    assert library.counts().starred == 0
+
+
+def test_tags_normalise_add_remove_and_count(library: Library):
+    library.import_entries([entry("A"), entry("B")], "a.txt")
+    a, b = (p.id for p in library.list(sort="title"))
+    assert library.add_tags(a, ["RL Theory", "rl-theory", "  grokking "]) == ("grokking", "rl-theory")
+    library.add_tags(b, ["grokking"])
+    assert library.tag_counts() == [("grokking", 2), ("rl-theory", 1)]
+    assert library.remove_tags(a, ["GROKKING", "absent"]) == ("rl-theory",)
+    assert library.set_tags(b, ["x", "y"]) == ("x", "y")
+    assert [p.id for p in library.list(Filter(tag="x"))] == [b]
+    with pytest.raises(UnknownPaper):
+        library.add_tags("ffffffffff", ["x"])
+
+
+def test_filters_and_sorts(library: Library):
+    library.import_entries(
+        [
+            entry("Old", published=date(2020, 1, 1), upvotes=1),
+            entry("New", published=date(2024, 1, 1), upvotes=None),
+            entry("Mid", published=None, upvotes=7),
+        ],
+        "a.txt",
+    )
+    titles = lambda **kw: [p.title for p in library.list(**kw)]  # noqa: E731
+    assert titles(sort="published") == ["New", "Old", "Mid"]
+    assert titles(sort="upvotes") == ["Mid", "Old", "New"]
+    assert titles(sort="title") == ["Mid", "New", "Old"]
+    assert titles(sort="title", limit=1, offset=1) == ["New"]
+    mid = library.list(sort="title")[0].id
+    library.set_read([mid])
+    assert titles(filter=Filter(read=False), sort="title") == ["New", "Old"]
+    assert titles(filter=Filter(read=True)) == ["Mid"]
+    assert library.counts().unread == 2
+    assert library.ids(Filter(read=True)) == [mid]
+    with pytest.raises(ValueError):
+        library.list(sort="sideways")
+
+
+def test_resolve_id_prefixes(library: Library):
+    library.import_entries([entry(f"Paper {n}") for n in range(40)], "a.txt")
+    full = library.list()[0].id
+    assert library.resolve_id(full) == full
+    assert library.resolve_id(full[:6].upper()) == full
+    with pytest.raises(UnknownPaper, match="too short"):
+        library.resolve_id(full[:3])
+    with pytest.raises(UnknownPaper, match="no paper"):
+        library.resolve_id("zzzzzz")
+    with pytest.raises(UnknownPaper, match="no paper"):
+        library.resolve_id(full + "0")  # longer than any ID
+
+
+def test_ambiguous_prefix(library: Library):
+    library.import_entries([entry(f"Paper {n}") for n in range(3000)], "a.txt")
+    ids = sorted(p.id for p in library.list())
+    shared = next(a[:4] for a, b in zip(ids, ids[1:], strict=False) if a[:4] == b[:4])
+    with pytest.raises(UnknownPaper, match="ambiguous"):
+        library.resolve_id(shared)
+
+
+def test_damaged_library_file_is_reported_and_left_untouched(tmp_path: Path):
+    path = tmp_path / "library.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(LibraryError, match="damaged"):
+        Library(path).list()
+    assert path.read_bytes() == before
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path):
+    path = tmp_path / "library.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(LibraryError, match="newer paperdesk"):
+        Library(path).list()
+
+
+def test_library_is_created_lazily(tmp_path: Path):
+    path = tmp_path / "deep" / "dir" / "library.sqlite3"
+    library = Library(path)
+    assert not path.parent.exists()
+    assert library.count() == 0
+    assert path.exists()
+
+
+def test_two_connections_see_each_others_writes(tmp_path: Path):
+    path = tmp_path / "library.sqlite3"
+    one, two = Library(path), Library(path)
+    one.import_entries([entry("A")], "a.txt")
+    pid = two.list()[0].id
+    two.set_starred([pid])
+    assert one.get(pid).starred
+    one.add_tags(pid, ["x"])
+    assert two.get(pid).tags == ("x",)
+
+
+def test_iter_all_and_changed_since(library: Library):
+    library.import_entries([entry(f"P{n}") for n in range(25)], "a.txt")
+    assert len(list(library.iter_all(batch=7))) == 25
+    seq = library.max_seq()
+    pid = library.list()[3].id
+    library.set_read([pid])
+    assert [p.id for p in library.changed_since(seq, library.max_seq())] == [pid]
