@@ -604,11 +604,11 @@ class PaperdeskApp(App[None]):
 
     def help_sections(self):
         return [
-            ("Triage", [b for b in self.BINDINGS if b.action not in ("focus_next", "focus_previous")]),
+            ("Triage", list(self.BINDINGS)),
             ("Paper list", PaperList.BINDINGS),
             ("Search bar", [Binding("enter", "", "Keep the results and go to the list"),
                             Binding("escape", "", "Clear the search")]),
-            ("Everywhere", [Binding("tab", "", "Next pane"), Binding("ctrl+p", "", "Command palette")]),
+            ("Everywhere", [Binding("ctrl+p", "", "Command palette: every action by name")]),
         ]
 
     def action_help(self) -> None:

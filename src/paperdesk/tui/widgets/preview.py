@@ -24,15 +24,21 @@ class Preview(VerticalScroll, can_focus=True):
         "preview--label",
     }
 
+    text: str = ""
+    """The plain text on show: for tests and for copying."""
+
     def compose(self):
         yield Static(id="preview-body")
 
     def show(self, paper: Paper | None, terms: Terms = frozenset()) -> None:
         body = self.query_one("#preview-body", Static)
         if paper is None:
-            body.update(Text("No paper selected.", style=self.get_component_rich_style("preview--meta")))
+            self.text = "No paper selected."
+            body.update(Text(self.text, style=self.get_component_rich_style("preview--meta")))
             return
-        body.update(self.render_paper(paper, terms))
+        rendered = self.render_paper(paper, terms)
+        self.text = "\n".join(part.plain for part in rendered.renderables)
+        body.update(rendered)
         self.scroll_home(animate=False)
 
     def _marked(self, text: str, field: str, terms: Terms, base: str) -> Text:

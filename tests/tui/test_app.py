@@ -1,0 +1,401 @@
+"""Pilot tests: the app driven by its keys, checked against the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paperdesk.desk import Desk
+from paperdesk.settings import Settings
+from paperdesk.store import Filter
+from paperdesk.tui.app import PaperdeskApp, make_app
+from paperdesk.tui.screens.confirm import ConfirmScreen
+from paperdesk.tui.screens.export_dialog import ExportDialog
+from paperdesk.tui.screens.help import HelpScreen
+from paperdesk.tui.screens.tag_editor import TagEditor, TagSuggester, parse_tags
+from paperdesk.tui.widgets.paper_list import PaperList
+
+
+@pytest.fixture
+def desk(data_dir: Path):
+    desk = Desk(data_dir)
+    desk.import_sample()
+    yield desk
+    desk.close()
+
+
+def app_for(desk: Desk, **settings) -> PaperdeskApp:
+    return make_app(desk, Settings(**settings), poll_interval=None)
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(app: PaperdeskApp) -> str:
+    return str(app.query_one("#status").content)
+
+
+def preview_text(app: PaperdeskApp) -> str:
+    return app.preview.text
+
+
+def fresh(desk: Desk, paper_id: str):
+    return Desk(desk.data_dir).library.get(paper_id)
+
+
+async def test_opens_on_the_library(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        papers = app.paper_list
+        assert len(papers.ids) == 29
+        assert papers.ids == desk.library.ids(sort="published")
+        assert papers.current.title in preview_text(app)
+        assert "29 / 29 papers" in status(app) and "29 unread" in status(app)
+        assert app.focused is papers
+
+
+async def test_movement_keys(desk: Desk):
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        papers = app.paper_list
+        await pilot.press("j", "j", "down")
+        assert papers.cursor == 3
+        await pilot.press("k", "up")
+        assert papers.cursor == 1
+        await pilot.press("G")
+        assert papers.cursor == 28
+        await pilot.press("j")
+        assert papers.cursor == 28  # stays at the bottom
+        await pilot.press("g")
+        assert papers.cursor == 0
+        await pilot.press("end", "home", "pagedown")
+        assert papers.cursor > 0
+        await pilot.press("pageup")
+        assert papers.cursor == 0
+        await pilot.press("k")
+        assert papers.cursor == 0
+        assert papers.current.title in preview_text(app)
+
+
+async def test_s_j_s_stars_two_papers(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        first, second = app.paper_list.ids[:2]
+        await pilot.press("s", "j", "s")
+        await settle(pilot)
+        starred = {p.id for p in Desk(desk.data_dir).library.list(Filter(starred=True))}
+        assert starred == {first, second}
+        assert "2 starred" in status(app)
+        await pilot.press("s")  # toggles back
+        assert not fresh(desk, second).starred
+
+
+async def test_r_toggles_read_and_moving_on_marks_read(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        first, second = app.paper_list.ids[:2]
+        await pilot.press("r")
+        assert fresh(desk, first).read
+        await pilot.press("r")
+        assert not fresh(desk, first).read
+        await pilot.press("j")  # marked unread on purpose: moving on respects that
+        assert not fresh(desk, first).read
+        await pilot.press("j")  # the second paper was shown, the user moved on
+        assert fresh(desk, second).read
+
+
+async def test_reading_on_move_can_be_turned_off(desk: Desk):
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        first = app.paper_list.ids[0]
+        await pilot.press("j", "j")
+        assert not fresh(desk, first).read
+
+
+async def test_t_tags_the_selected_paper_and_can_remove(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pid = app.paper_list.current_id
+        await pilot.press("t")
+        assert isinstance(app.screen, TagEditor)
+        await pilot.press(*"rl-theory grokking")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert fresh(desk, pid).tags == ("grokking", "rl-theory")
+        assert "grokking" in preview_text(app)
+        await pilot.press("t")
+        editor_input = app.screen.query_one("#tag-input")
+        assert editor_input.value == "grokking rl-theory "
+        editor_input.value = "grokking"
+        await pilot.press("enter")
+        assert fresh(desk, pid).tags == ("grokking",)
+        await pilot.press("t", "x", "escape")  # cancel changes nothing
+        assert fresh(desk, pid).tags == ("grokking",)
+
+
+async def test_tag_completion_from_existing_tags():
+    suggester = TagSuggester(["agents", "rl-theory", "robotics"])
+    assert await suggester.get_suggestion("ag") == "agents"
+    assert await suggester.get_suggestion("agents r") == "agents rl-theory"
+    assert await suggester.get_suggestion("agents ") is None
+    assert parse_tags("RL Theory, rl  theory") == ["rl", "theory"]
+
+
+async def test_search_narrows_as_you_type_enter_keeps_escape_clears(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.focused.id == "search"
+        await pilot.press(*"grokking")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        titles = [app.paper_list.paper(i).title for i in range(len(app.paper_list.ids))]
+        assert len(titles) == 4 and all("rok" in t for t in titles)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is app.paper_list and len(app.paper_list.ids) == 4
+        assert ("title", "grokk") in app.terms
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 29 and app.query_one("#search").value == ""
+
+
+async def test_bad_query_is_shown_not_raised(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"foo:bar", "enter")
+        await settle(pilot)
+        assert "unknown field 'foo'" in status(app)
+        assert len(app.paper_list.ids) == 29  # the list stays as it was
+
+
+async def test_next_unread(desk: Desk):
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        ids = app.paper_list.ids
+        desk.set_read(ids[1:3])
+        app.paper_list.invalidate()
+        await pilot.press("n")
+        assert app.paper_list.cursor == 3
+
+
+async def test_filters_unread_starred_and_all(desk: Desk):
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "r")
+        await pilot.press("u")
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 28 and "filter: unread" in status(app)
+        await pilot.press("u", "f")
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 1
+        await pilot.press("a")
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 29
+
+
+async def test_mark_all_shown_read_asks_first_and_undo_takes_it_back(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert desk.library.counts().unread == 29
+        await pilot.press("A", "y")
+        await settle(pilot)
+        assert Desk(desk.data_dir).library.counts().unread == 0
+        assert "0 unread" in status(app)
+        await pilot.press("z")
+        await settle(pilot)
+        assert Desk(desk.data_dir).library.counts().unread == 29
+
+
+async def test_undo_star_and_tags(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pid = app.paper_list.current_id
+        await pilot.press("s")
+        await pilot.press("t", *"x", "enter")
+        assert fresh(desk, pid).tags == ("x",) and fresh(desk, pid).starred
+        await pilot.press("z")
+        assert fresh(desk, pid).tags == ()
+        await pilot.press("ctrl+z")
+        assert not fresh(desk, pid).starred
+        await pilot.press("z")  # nothing left: a message, no change
+        assert not fresh(desk, pid).starred
+
+
+async def test_open_and_copy_link_and_title(desk: Desk, monkeypatch):
+    app = app_for(desk, mark_read_on_move=False)
+    opened: list[str] = []
+    copied: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        paper = app.paper_list.current
+        assert paper.links
+        await pilot.press("o", "y", "Y")
+        assert opened == [paper.links[0]]
+        assert copied == [paper.title, paper.links[0]]
+        linkless = next(i for i, pid in enumerate(app.paper_list.ids)
+                        if not app.paper_list.paper(i).links)
+        app.paper_list.cursor = linkless
+        await pilot.press("o")
+        assert opened == [paper.links[0]]  # nothing opened for a paper without links
+
+
+async def test_sort_cycles(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        assert app.list_sort == "upvotes"
+        assert app.paper_list.ids == desk.library.ids(sort="upvotes")
+        assert "sort: upvotes" in status(app)
+
+
+async def test_export_dialog_writes_the_starred_papers(desk: Desk, tmp_path: Path):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "j", "s")
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportDialog)
+        target = tmp_path / "out.md"
+        app.screen.query_one("#export-path").value = str(target)
+        app.screen.query_one("#export-path").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        text = target.read_text(encoding="utf-8")
+        assert text.startswith("# Starred papers") and "2 papers" in text
+        await pilot.press("e", "escape")
+        assert not isinstance(app.screen, ExportDialog)
+
+
+async def test_help_lists_every_binding(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table").content
+        from rich.console import Console
+
+        console = Console(width=100, record=True)
+        console.print(table)
+        text = console.export_text()
+        for binding in app.BINDINGS + PaperList.BINDINGS:
+            assert binding.description in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_every_action_is_in_the_command_palette(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for binding in app.BINDINGS:
+            if binding.action != "quit":
+                assert binding.description in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_tags_pane_filters_and_toggles(desk: Desk):
+    pid = desk.library.ids()[5]
+    desk.add_tags(pid, ["robots"])
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        tags = app.query_one("#tags")
+        assert [str(tags.get_option_at_index(i).prompt) for i in range(tags.option_count)] == [
+            "All papers  29", "robots  1"]
+        tags.focus()
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert app.paper_list.ids == [pid] and "#robots" in status(app)
+        await pilot.press("T")
+        assert not tags.display or not tags.region.width
+
+
+async def test_external_changes_show_up_and_are_not_overwritten(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pid = app.paper_list.current_id
+        with Desk(desk.data_dir) as other:  # another terminal
+            other.set_starred([pid])
+            other.add_tags(pid, ["from-cli"])
+        app.poll_external()
+        await settle(pilot)
+        assert app.paper_list.current.starred
+        assert "from-cli" in preview_text(app)
+        await pilot.press("t", *"mine", "enter")
+        assert fresh(desk, pid).tags == ("from-cli", "mine")
+        await pilot.press("r")
+        assert fresh(desk, pid).starred  # the app's write did not touch the star
+
+
+async def test_external_import_adds_rows(desk: Desk, samples):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        with Desk(desk.data_dir) as other:
+            other.import_file(samples[0])
+        app.poll_external()
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 29 + 69
+
+
+async def test_empty_library_says_how_to_import(data_dir: Path):
+    app = app_for(Desk(data_dir))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        empty = app.query_one("#empty")
+        assert empty.display and "paperdesk import" in str(empty.content)
+        await pilot.press("s", "r", "t", "o", "y", "A", "n", "z", "S")  # nothing to act on
+        await settle(pilot)
+        assert app.is_running
+
+
+@pytest.mark.parametrize("size", [(60, 20), (40, 12), (20, 5), (200, 60)])
+async def test_any_terminal_size(desk: Desk, size):
+    app = app_for(desk)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "s", "slash", "g", "escape")
+        await pilot.resize_terminal(120, 36)
+        await pilot.resize_terminal(*size)
+        await settle(pilot)
+        assert app.is_running
+    if size == (60, 20):
+        assert app.has_class("-narrow")
+
+
+async def test_q_quits(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
