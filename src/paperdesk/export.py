@@ -160,10 +160,11 @@ def latex_escape(text: str) -> str:
 
 
 def _key_word(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    for word in re.findall(r"[A-Za-z0-9]+", ascii_title):
-        if word.lower() not in {"a", "an", "the", "on", "of"}:
-            return word.lower()
+    for raw in re.findall(r"\w+", title):
+        word = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+        word = re.sub(r"[^A-Za-z0-9]", "", word).lower()
+        if word and word not in {"a", "an", "the", "on", "of"} and not word.isdigit():
+            return word
     return "paper"
 
 
@@ -217,7 +218,7 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
         if paper.upvotes is not None:
             note.append(f"{paper.upvotes} upvotes")
         if paper.authors is not None:
-            note.append(f"{paper.authors} authors")
+            note.append(f"{paper.authors} author{'s' if paper.authors != 1 else ''}")
         if paper.tags:
             note.append("tags: " + ", ".join(paper.tags))
         if note:

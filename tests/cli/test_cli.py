@@ -227,3 +227,123 @@ def test_version():
     from paperdesk import __version__
 
     assert __version__ in run("--version").stdout
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def test_export_three_starred_papers_in_every_format(imported, tmp_path):
+    import csv as csv_module
+
+    import bibtexparser
+
+    papers = as_json("list", "--sort", "title")
+    chosen = [p for p in papers if p["links"]][:3]
+    ids = [p["id"] for p in chosen]
+    run("star", *ids)
+    run("tag", ids[0], "reading-group")
+    target = tmp_path / "starred.md"
+    result = run("export", "-o", str(target))
+    assert "exported 3 papers" in result.stderr
+    markdown = target.read_text(encoding="utf-8")
+    for paper in chosen:
+        assert paper["title"] in markdown
+        for link in paper["links"]:
+            assert link in markdown
+    assert "## reading-group" in markdown and "`reading-group`" in markdown
+    assert markdown.count("\n### ") == 3
+
+    bib = bibtexparser.parse_string(run("export", "--format", "bibtex").stdout)
+    assert len(bib.entries) == 3 and not bib.failed_blocks
+    rows = list(csv_module.DictReader(io_lines(run("export", "--format", "csv").stdout)))
+    assert sorted(row["id"] for row in rows) == sorted(ids)
+    exported = json.loads(run("export", "--format", "json").stdout)
+    assert sorted(p["id"] for p in exported) == sorted(ids)
+    assert all(p["starred"] for p in exported)
+
+
+def io_lines(text: str):
+    import io
+
+    return io.StringIO(text, newline="")
+
+
+def test_export_query_and_empty_selection(imported, tmp_path):
+    result = run("export", "--query", "grokking", "--format", "json")
+    assert {p["title"] for p in json.loads(result.stdout)} == {
+        p["title"] for p in json.loads(run("search", "grokking", "--json", "--limit", "100").stdout)[
+            "results"]}
+    empty = run("export")
+    assert empty.stdout.startswith("# Starred papers") and "no starred papers" in empty.stderr
+    assert json.loads(run("export", "--format", "json").stdout) == []
+
+
+def test_export_errors(imported, tmp_path):
+    assert "unknown format" in run("export", "--format", "docx", ok=False).stderr
+    assert "cannot read the query" in run("export", "--query", "foo:bar", ok=False).stderr
+    result = run("export", "-o", str(tmp_path / "missing-dir" / "x.md"), ok=False)
+    assert result.exit_code == 1 and "cannot write" in result.stderr
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_search_json_is_exact(imported):
+    data = as_json("search", "title:grokking tickets")
+    assert data["query"] == "title:grokking tickets"
+    assert data["total"] == 1 and data["suggestion"] is None
+    [hit] = data["results"]
+    assert hit["title"] == "Grokking Tickets: Lottery Tickets Accelerate Grokking"
+    assert hit["links"] == ["https://github.com/gouki510/Grokking-Tickets"]
+    assert hit["published"] == "2023-10-30" and hit["authors"] == 3
+    assert hit["highlights"]["title"] == (
+        "**Grokking** **Tickets**: Lottery **Tickets** Accelerate **Grokking**")
+    assert "**" in hit["highlights"]["abstract"] and hit["score"] > 0
+
+
+def test_search_forms_on_the_samples(imported):
+    def total(query):
+        return as_json("search", query, "--limit", "200")["total"]
+
+    assert total("grokking") == 3
+    assert total("org:tencent") == 2
+    assert total("published:2024-06") == 3
+    assert total("upvotes:>=4") == len([p for p in as_json("list") if (p["upvotes"] or 0) >= 4])
+    assert total("is:unread") == 140
+    assert total("-grokking") == 137
+    assert as_json("search", "grokkng")["suggestion"] == "grokking"
+    result = run("search", "title:(", ok=True)
+    assert result.exit_code == 0
+
+
+def test_search_errors_and_sort(imported):
+    result = run("search", "foo:bar", ok=False)
+    assert result.exit_code == 1 and "unknown field 'foo'" in result.stderr
+    assert run("search", "x", "--sort", "bogus", ok=False).exit_code == 1
+    papers = as_json("search", "learning", "--sort", "published", "--limit", "5")["results"]
+    dates = [p["published"] for p in papers if p["published"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_state_changes_reach_the_index(imported):
+    pid = as_json("list", "--sort", "title")[0]["id"]
+    run("star", pid)
+    run("tag", pid, "rl-theory")
+    assert [r["id"] for r in as_json("search", "is:starred tag:rl-theory")["results"]] == [pid]
+    run("read", pid)
+    assert pid not in [r["id"] for r in as_json("search", "is:unread", "--limit", "500")["results"]]
+
+
+def test_similar_and_index_rebuild(imported, data_dir):
+    pid = as_json("search", "title:grokking tickets")["results"][0]["id"]
+    similar = as_json("similar", pid, "--limit", "3")
+    assert len(similar) == 3 and pid not in [p["id"] for p in similar]
+    assert "indexed 140 papers" in run("index", "rebuild").stdout
+
+
+def test_damaged_index_heals_on_the_next_search(imported, data_dir):
+    for seg in (data_dir / "index").glob("*.seg"):
+        seg.write_bytes(b"\x00" * 10)
+    result = run("search", "grokking", "--json")
+    assert json.loads(result.stdout)["total"] == 3
+    assert "rebuilt" in result.stderr
