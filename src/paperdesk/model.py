@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 _PUNCT_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
-_WHITESPACE = re.compile(r"\s+")
 
 ID_LENGTH = 10
 MIN_ID_PREFIX = 4
@@ -18,7 +17,7 @@ MIN_ID_PREFIX = 4
 
 def collapse_whitespace(text: str) -> str:
     """Collapse every whitespace run to one space and trim the ends."""
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def normalise_title(title: str) -> str:
@@ -29,7 +28,11 @@ def normalise_title(title: str) -> str:
 
 def paper_id(title: str) -> str:
     """A short ID, the same on every machine: BLAKE2b of the normalised title."""
-    digest = hashlib.blake2b(normalise_title(title).encode("utf-8"), digest_size=16)
+    return id_of_normalised(normalise_title(title))
+
+
+def id_of_normalised(normalised: str) -> str:
+    digest = hashlib.blake2b(normalised.encode("utf-8"), digest_size=16)
     return digest.hexdigest()[:ID_LENGTH]
 
 

@@ -29,6 +29,7 @@ from paperdesk.model import (
     Entry,
     Paper,
     Source,
+    id_of_normalised,
     normalise_tag,
     normalise_title,
 )
@@ -220,6 +221,8 @@ class Library:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # A 64 MB page cache: large imports touch many index pages at once.
+            conn.execute("PRAGMA cache_size = -65536")
             if version < SCHEMA_VERSION:
                 self._migrate(conn)
         except sqlite3.DatabaseError as error:
@@ -282,6 +285,14 @@ class Library:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _synchronous(self, level: str) -> Iterator[None]:
+        self.conn.execute(f"PRAGMA synchronous = {level}")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA synchronous = FULL")
 
     def _next_seq(self, conn: sqlite3.Connection) -> int:
         return conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM papers").fetchone()[0]
@@ -472,18 +483,21 @@ class Library:
         """Merge one dump's entries into the library in a single transaction."""
         merged = _merge_within_file(entries)
         stats = ImportStats(papers=len(merged))
-        with self._write() as conn:
+        # An import needs atomicity, not an fsync at its commit: in WAL mode a
+        # kill still leaves the library before or after the whole import, and
+        # only a power cut could undo it (run it again). State writes keep FULL.
+        with self._lock, self._synchronous("NORMAL"), self._write() as conn:
             seq = self._next_seq(conn)
             stamp = now_iso()
             existing = _load_existing(conn, list(merged))
             inserts: list[tuple] = []
             updates: list[tuple] = []
             new_sources: list[tuple[str, str, str]] = []
-            for pid, (entry, page_dates) in merged.items():
+            for pid, (entry, page_dates, norm) in merged.items():
                 sources = {(source_file, d) for d in page_dates}
                 old = existing.get(pid)
                 if old is None:
-                    inserts.append(_insert_row(pid, entry, stamp, seq))
+                    inserts.append((pid, norm, entry.title, *_entry_fields(entry), stamp, seq))
                     new_sources.extend((pid, f, d) for f, d in sorted(sources))
                     stats.new += 1
                     stats.changed_ids.append(pid)
@@ -498,6 +512,8 @@ class Library:
                     stats.changed_ids.append(pid)
                 else:
                     stats.unchanged += 1
+            inserts.sort()  # in key order, the B-trees grow at their ends: much faster
+            new_sources.sort()
             conn.executemany(
                 "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
                 "published, published_raw, upvotes, links, first_seen, seq) "
@@ -536,18 +552,22 @@ _MERGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _merge_within_file(entries: Sequence[Entry]) -> dict[str, tuple[Entry, set[str]]]:
-    """One record per paper in a file: later sightings fill what earlier ones lacked."""
-    merged: dict[str, tuple[Entry, set[str]]] = {}
+def _merge_within_file(entries: Sequence[Entry]) -> dict[str, tuple[Entry, set[str], str]]:
+    """One record per paper in a file: later sightings fill what earlier ones lacked.
+
+    Maps each ID to (entry, page dates, normalised title).
+    """
+    merged: dict[str, tuple[Entry, set[str], str]] = {}
     for entry in entries:
         page_date = entry.page_date.isoformat() if entry.page_date else ""
-        pid = entry.id
+        norm = normalise_title(entry.title)
+        pid = id_of_normalised(norm)
         if pid in merged:
-            first, dates = merged[pid]
+            first, dates, _ = merged[pid]
             fields = _merge_fields(_entry_fields(first), entry)
-            merged[pid] = (_entry_with(first, fields), dates | {page_date})
+            merged[pid] = (_entry_with(first, fields), dates | {page_date}, norm)
         else:
-            merged[pid] = (entry, {page_date})
+            merged[pid] = (entry, {page_date}, norm)
     return merged
 
 
@@ -612,7 +632,3 @@ def _load_existing(
         ):
             existing[pid][1].add((file, page_date))
     return existing
-
-
-def _insert_row(pid: str, entry: Entry, stamp: str, seq: int) -> tuple:
-    return (pid, normalise_title(entry.title), entry.title, *_entry_fields(entry), stamp, seq)

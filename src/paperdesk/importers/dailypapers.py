@@ -17,6 +17,7 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 
@@ -51,10 +52,11 @@ MAX_TITLE_CHARS = 400
 # A block at least this long reads as prose (an abstract), never as a title.
 PROSE_CHARS = 300
 
-_URL = re.compile(
-    r"(?:https?://|www\.|(?<![\w.@/])(?:github\.com|gitlab\.com|huggingface\.co)/)[^\s<>\"'`]+",
-    re.IGNORECASE,
-)
+# Where a URL may start; a bare code host counts only at a word start.
+_URL_STARTS = ("http://", "https://", "www.")
+_BARE_HOSTS = ("github.com/", "gitlab.com/", "huggingface.co/")
+_URL_BODY = re.compile(r"[^\s<>\"'`]+")
+_INLINE_SEPARATOR = re.compile(r"\s+·\s+|^·\s+|\s+·$")
 _TEMPLATE_LEFTOVER = re.compile(r"\{[^{}]*\}")
 _TRAILING_JUNK = ".,;:!?'\"*"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -92,8 +94,10 @@ class Block:
     line: int  # 1-based line number of the block's first line
     lines: tuple[str, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
+        if len(self.lines) == 1 and "  " not in self.lines[0] and "\t" not in self.lines[0]:
+            return self.lines[0]  # already stripped and single-spaced: the usual abstract
         return collapse_whitespace(" ".join(self.lines))
 
 
@@ -160,7 +164,10 @@ def _meta_parts(block: Block) -> list[str]:
     # Some copies put the whole metadata on one line: "• 7 authors · Jun 27, 2022".
     parts: list[str] = []
     for line in block.lines:
-        pieces = [p.strip() for p in re.split(r"\s+·\s+|^·\s+|\s+·$", line)]
+        if "·" not in line or line == "·":
+            parts.append(line)
+            continue
+        pieces = [p.strip() for p in _INLINE_SEPARATOR.split(line)]
         if len(pieces) > 1:
             parts.extend(p for p in pieces if p)
         else:
@@ -170,6 +177,12 @@ def _meta_parts(block: Block) -> list[str]:
 
 def _parse_meta(block: Block) -> _Meta | None:
     """The metadata block's fields, or None when the block is not metadata."""
+    if len(block.lines) > 6 or any(len(line) > 160 for line in block.lines):
+        return None  # prose (a title or an abstract), the common case: decided cheaply
+    if not any("·" in line or "•" in line or "uthor" in line for line in block.lines) and (
+        len(block.lines) != 1 or not DATE_LINE.match(block.lines[0])
+    ):
+        return None  # no separator, no authors line and not a lone date: a title
     meta = _Meta()
     structural = 0
     others: list[str] = []
@@ -205,9 +218,12 @@ def _parse_meta(block: Block) -> _Meta | None:
 
 def extract_links(abstract: str) -> tuple[str, ...]:
     """URLs in an abstract, cleaned of trailing punctuation and template leftovers."""
+    lowered = abstract.lower()
+    if len(lowered) != len(abstract):  # lower() changed offsets (rare non-ASCII cases)
+        lowered = abstract
     links: list[str] = []
-    for match in _URL.finditer(abstract):
-        url = _TEMPLATE_LEFTOVER.sub("", match.group(0))
+    for start, end in _url_spans(lowered):
+        url = _TEMPLATE_LEFTOVER.sub("", abstract[start:end])
         url = _trim_url(url)
         if not url.lower().startswith(("http://", "https://")):
             url = "https://" + url
@@ -217,6 +233,28 @@ def extract_links(abstract: str) -> tuple[str, ...]:
         if url not in links:
             links.append(url)
     return tuple(links)
+
+
+def _url_spans(lowered: str) -> Iterator[tuple[int, int]]:
+    """Spans of URLs, found by substring search first: a regex tried at every
+    position of a 2,000-character abstract costs far more."""
+    starts: set[int] = set()
+    for hint in (*_URL_STARTS, *_BARE_HOSTS):
+        index = lowered.find(hint)
+        while index != -1:
+            if hint in _URL_STARTS or index == 0 or not (
+                lowered[index - 1].isalnum() or lowered[index - 1] in "_.@/"
+            ):
+                starts.add(index)
+            index = lowered.find(hint, index + 1)
+    end = -1
+    for start in sorted(starts):
+        if start < end:
+            continue  # inside the URL just found ("https://github.com/...")
+        match = _URL_BODY.match(lowered, start)
+        if match:
+            end = match.end()
+            yield start, end
 
 
 def _trim_url(url: str) -> str:
