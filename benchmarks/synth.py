@@ -32,7 +32,11 @@ class Vocabulary:
     def __init__(self, rng: random.Random, size: int = 30_000) -> None:
         letters = "abcdefghijklmnopqrstuvwxyz"
         fake = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 11))) for _ in range(size)}
-        self.words = REAL + sorted(fake)
+        # Research words sit at mid-frequency ranks (every 25th from rank 40): a
+        # topic word like "grokking" is not among the commonest words of a corpus.
+        self.words = sorted(fake)
+        for number, word in enumerate(REAL):
+            self.words.insert(40 + 25 * number, word)
         # Zipf-like weights: rank r gets 1/(r+10).
         self.weights = [1.0 / (rank + 10) for rank in range(len(self.words))]
         self.rng = rng

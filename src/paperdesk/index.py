@@ -10,6 +10,7 @@ Every ``whoosh`` import in paperdesk is in this module.
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import json
 import os
@@ -38,12 +39,15 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 4
+INDEX_SCHEMA_VERSION = 5
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
 # Past this many changed papers a full rebuild is faster than updating in place.
 REBUILD_THRESHOLD = 20_000
+# From this many papers a rebuild uses two writer processes (measured: below it
+# the start-up of the second process costs more than it saves).
+PARALLEL_INDEX_THRESHOLD = 2_000
 # Prefix and fuzzy words expand to at most this many index terms (most frequent
 # first), which bounds their cost on a large vocabulary.
 MAX_EXPANSIONS = 64
@@ -80,6 +84,10 @@ def make_schema() -> Schema:
         authors=NUMERIC(int, bits=32, shift_step=8),
         upvotes=NUMERIC(int, bits=32, shift_step=8),
         published=NUMERIC(int, bits=32, shift_step=8),
+        # Coarse date terms: published:2024 and published:2024-06 are one term
+        # lookup each instead of a numeric range over day values.
+        year=ID(),
+        month=ID(),
         # Sort keys live in columns of their own, present on every paper, so a
         # paper without a date or upvotes sorts last (the range fields above
         # leave it out, so ranges never match it).
@@ -117,6 +125,8 @@ def paper_document(paper: Paper) -> dict[str, object]:
         doc["upvotes"] = paper.upvotes
     if paper.published is not None:
         doc["published"] = q.date_number(paper.published)
+        doc["year"] = f"{paper.published.year:04d}"
+        doc["month"] = f"{paper.published.year:04d}-{paper.published.month:02d}"
     doc["published_sort"] = doc.get("published", 0)
     doc["upvotes_sort"] = paper.upvotes + 1 if paper.upvotes is not None else 0
     return doc
@@ -309,7 +319,7 @@ class SearchIndex:
             shutil.rmtree(fresh, ignore_errors=True)
             fresh.mkdir(parents=True)
             ix = whoosh_index.create_in(str(fresh), make_schema())
-            big = total >= REBUILD_THRESHOLD and (os.cpu_count() or 1) > 1
+            big = total >= PARALLEL_INDEX_THRESHOLD and (os.cpu_count() or 1) > 1
             writer = ix.writer(procs=2, multisegment=True, limitmb=256) if big else ix.writer(limitmb=256)
             done = 0
             try:
@@ -435,8 +445,11 @@ class SearchIndex:
                 sortedby = "upvotes_sort"
             elif sort != "relevance":
                 raise ValueError(f"unknown sort {sort!r}; choose relevance, published or upvotes")
+            # optimize=False: block-quality skipping would make len(results) run
+            # the query a second time; one full pass that counts is faster here.
             results = searcher.search(
-                wquery, limit=limit, sortedby=sortedby, reverse=sortedby is not None
+                wquery, limit=limit, sortedby=sortedby, reverse=sortedby is not None,
+                optimize=False,
             )
             total = len(results)
             ids = [hit["id"] for hit in results]
@@ -656,6 +669,22 @@ def _phrase_query(phrase: q.Phrase) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def _range_query(node: q.Range) -> wq.Query:
+    """Whole years and whole months become coarse terms; other ranges stay numeric."""
+    low, high = node.low, node.high
+    if node.field == "published" and low is not None and high is not None:
+        if low % 10000 == 101 and high % 10000 == 1231 and 0 <= high // 10000 - low // 10000 < 50:
+            years = range(low // 10000, high // 10000 + 1)
+            terms = [wq.Term("year", f"{year:04d}") for year in years]
+            return terms[0] if len(terms) == 1 else wq.Or(terms)
+        if low // 100 == high // 100 and low % 100 == 1 and high % 100 >= 28:
+            year, month = divmod(low // 100, 100)
+            last = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0
+            if high % 100 == last:
+                return wq.Term("month", f"{year:04d}-{month:02d}")
+    return wq.NumericRange(node.field, low, high)
+
+
 def to_whoosh(node: q.Node, reader) -> wq.Query:
     """The Whoosh query for a parsed query tree."""
     if isinstance(node, q.Everything):
@@ -665,7 +694,7 @@ def to_whoosh(node: q.Node, reader) -> wq.Query:
     if isinstance(node, q.Phrase):
         return _phrase_query(node)
     if isinstance(node, q.Range):
-        return wq.NumericRange(node.field, node.low, node.high)
+        return _range_query(node)
     if isinstance(node, q.State):
         return wq.Term("state", node.name)
     if isinstance(node, q.Not):
