@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth import REAL, dump  # noqa: E402
 
 from paperdesk.desk import Desk  # noqa: E402
-from paperdesk.importers.dailypapers import parse  # noqa: E402
 from paperdesk.index import highlight  # noqa: E402
 
 
@@ -62,7 +61,9 @@ def query_sets(rng: random.Random, n: int) -> dict[str, list[tuple[str, str]]]:
         (f"{w} published:{y}", f"{w} published:[{y}0101 to {y}1231]")
         for (w,), y in zip((pick(1) for _ in range(n)), years, strict=True)
     ]
-    sets["state"] = [(f"{w} is:unread", f"{w} state:unread") for (w,) in (pick(1) for _ in range(n))]
+    sets["state"] = [
+        (f"{w} is:unread", f"{w} state:unread") for (w,) in (pick(1) for _ in range(n))
+    ]
     return sets
 
 
@@ -85,11 +86,17 @@ def build_plain(papers, path: Path):
     ix = index.create_in(str(path), schema)
     writer = ix.writer()
     for paper in papers:
-        doc = {"id": paper.id, "title": paper.title, "abstract": paper.abstract,
-               "org": paper.organization or "", "state": "unread"}
+        doc = {
+            "id": paper.id,
+            "title": paper.title,
+            "abstract": paper.abstract,
+            "org": paper.organization or "",
+            "state": "unread",
+        }
         if paper.published:
-            doc["published"] = datetime(paper.published.year, paper.published.month,
-                                        paper.published.day)
+            doc["published"] = datetime(
+                paper.published.year, paper.published.month, paper.published.day
+            )
         if paper.upvotes is not None:
             doc["upvotes"] = paper.upvotes
         writer.add_document(**doc)
@@ -139,9 +146,14 @@ def run_size(n: int, n_queries: int) -> list[tuple[str, str, str, str]]:
         plain = build_plain(papers, tmp_path / "plain")
         plain_index_s = time.perf_counter() - start
         rows.append(("import to store (parse + store)", f"{store_s:.2f} s", "", ""))
-        rows.append(("bulk index", f"{ours_index_s:.1f} s ({n / ours_index_s:,.0f}/s)",
-                     f"{plain_index_s:.1f} s ({n / plain_index_s:,.0f}/s)",
-                     f"{ours_index_s / plain_index_s:.2f}"))
+        rows.append(
+            (
+                "bulk index",
+                f"{ours_index_s:.1f} s ({n / ours_index_s:,.0f}/s)",
+                f"{plain_index_s:.1f} s ({n / plain_index_s:,.0f}/s)",
+                f"{ours_index_s / plain_index_s:.2f}",
+            )
+        )
 
         daily = tmp_path / "daily.txt"
         daily.write_text(dump(100, seed=n + 1), encoding="utf-8")
@@ -168,13 +180,25 @@ def run_size(n: int, n_queries: int) -> list[tuple[str, str, str, str]]:
             plain_times, _ = time_plain_queries(plain, [p for _t, p in pairs])
             p50, p95 = statistics.median(ours), percentile(ours, 0.95)
             b50, b95 = statistics.median(plain_times), percentile(plain_times, 0.95)
-            rows.append((f"query {kind} p50 / p95", f"{p50 * 1e3:.1f} / {p95 * 1e3:.1f} ms",
-                         f"{b50 * 1e3:.1f} / {b95 * 1e3:.1f} ms", f"{p95 / b95:.2f}"))
+            rows.append(
+                (
+                    f"query {kind} p50 / p95",
+                    f"{p50 * 1e3:.1f} / {p95 * 1e3:.1f} ms",
+                    f"{b50 * 1e3:.1f} / {b95 * 1e3:.1f} ms",
+                    f"{p95 / b95:.2f}",
+                )
+            )
         _, plain_highlights = time_plain_queries(plain, [t for _o, t in sets["term"]])
         h_ours = statistics.median(highlight_ours)
         h_plain = statistics.median(plain_highlights) if plain_highlights else float("nan")
-        rows.append(("highlight one paper (median)", f"{h_ours * 1e3:.2f} ms",
-                     f"{h_plain * 1e3:.2f} ms", f"{h_ours / h_plain:.2f}"))
+        rows.append(
+            (
+                "highlight one paper (median)",
+                f"{h_ours * 1e3:.2f} ms",
+                f"{h_plain * 1e3:.2f} ms",
+                f"{h_ours / h_plain:.2f}",
+            )
+        )
         desk.close()
     return rows
 

@@ -24,14 +24,21 @@ REAL = (
     "long horizon hierarchical mixture experts routing adapter lora fine tuning instruction"
 ).split()
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-CHROME = ["new", "Get trending papers in your email inbox!", "Subscribe", "Daily Papers",
-          "byAK and the research community"]
+CHROME = [
+    "new",
+    "Get trending papers in your email inbox!",
+    "Subscribe",
+    "Daily Papers",
+    "byAK and the research community",
+]
 
 
 class Vocabulary:
     def __init__(self, rng: random.Random, size: int = 30_000) -> None:
         letters = "abcdefghijklmnopqrstuvwxyz"
-        fake = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 11))) for _ in range(size)}
+        fake = {
+            "".join(rng.choice(letters) for _ in range(rng.randint(3, 11))) for _ in range(size)
+        }
         # Research words sit at mid-frequency ranks (every 25th from rank 40): a
         # topic word like "grokking" is not among the commonest words of a corpus.
         self.words = sorted(fake)
@@ -62,12 +69,16 @@ def entries(n: int, seed: int = 7) -> Iterator[list[str]]:
         lines = [title, "", " ".join(sentences), ""]
         if rng.random() < 0.95:
             if rng.random() < 0.03:
-                lines.append("org Organisation %d" % (number % 50))
+                lines.append(f"org Organisation {number % 50}")
             else:
                 lines.append(f"  • {rng.randint(1, 30)} authors")
             lines.append("·")
             month, day = rng.choice(MONTHS), rng.randint(1, 28)
-            date = f"{month} {day}" if rng.random() < 0.5 else f"{month} {day}, {rng.randint(2015, 2024)}"
+            date = (
+                f"{month} {day}"
+                if rng.random() < 0.5
+                else f"{month} {day}, {rng.randint(2015, 2024)}"
+            )
             if rng.random() < 0.19:
                 date += f" {rng.randint(1, 300)}"
             lines.extend([date, ""])

@@ -1,6 +1,6 @@
 """Render the app on the sample library into screenshots/*.svg (shown in the README).
 
-    python scripts/screenshots.py
+python scripts/screenshots.py
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
             await app.workers.wait_for_complete()
             await pilot.press(*keys)
             await pilot.pause()
+            app.flush_pending()
             await app.workers.wait_for_complete()
             await pilot.pause()
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))

@@ -115,8 +115,11 @@ def demo() -> None:
         report = desk.import_sample()
         if report.rejected:  # pragma: no cover - the sample ships with the package
             raise fail(f"the sample library could not be built: {report.rejected}")
-        _run_app(desk, banner="Demo library: a temporary copy of 29 sample papers. "
-                              "Your own library is not touched.")
+        _run_app(
+            desk,
+            banner="Demo library: a temporary copy of 29 sample papers. "
+            "Your own library is not touched.",
+        )
 
 
 # --- import ----------------------------------------------------------------------------
@@ -125,7 +128,9 @@ def demo() -> None:
 @app.command("import")
 @handles_errors
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="Daily Papers text dumps.", show_default=False)],
+    files: Annotated[
+        list[Path], typer.Argument(help="Daily Papers text dumps.", show_default=False)
+    ],
     year: Annotated[
         int | None,
         typer.Option("--year", min=1900, max=2999, help="The capture year for dates without one."),
@@ -139,14 +144,20 @@ def import_(
             report = desk.import_file(path, year=year)
             if report.rejected:
                 rejected = True
-                err.print(f"paperdesk: {escape(str(path))}: {escape(report.rejected)}", style="red",
-                          soft_wrap=True)
+                err.print(
+                    f"paperdesk: {escape(str(path))}: {escape(report.rejected)}",
+                    style="red",
+                    soft_wrap=True,
+                )
                 continue
             out.print(escape(report.summary), soft_wrap=True)
             if not quiet:
                 for warning in report.warnings:
-                    err.print(f"{escape(str(path))}: warning: {escape(warning)}", style="yellow",
-                              soft_wrap=True)
+                    err.print(
+                        f"{escape(str(path))}: warning: {escape(warning)}",
+                        style="yellow",
+                        soft_wrap=True,
+                    )
         try:
             desk.sync_index()
         except Exception as error:  # noqa: BLE001 - the library is safe; the index catches up
@@ -211,8 +222,11 @@ def list_(
     _check_sort(sort)
     if read and unread:
         raise fail("--read and --unread exclude each other")
-    flt = Filter(starred=True if starred else None, read=True if read else (False if unread else None),
-                 tag=tag)
+    flt = Filter(
+        starred=True if starred else None,
+        read=True if read else (False if unread else None),
+        tag=tag,
+    )
     with open_desk() as desk:
         papers = desk.library.list(flt, sort=sort, limit=limit)
         if as_json:
@@ -282,8 +296,12 @@ def _set_flag(ids: list[str], action: str) -> None:
         }[action]
         changed = method()
         _notices(desk)
-    past = {"star": "starred", "unstar": "unstarred", "read": "marked read",
-            "unread": "marked unread"}[action]
+    past = {
+        "star": "starred",
+        "unstar": "unstarred",
+        "read": "marked read",
+        "unread": "marked unread",
+    }[action]
     unchanged = len(set(full)) - len(changed)
     note = f" ({unchanged} already were)" if unchanged else ""
     out.print(f"{past} {len(changed)} paper{'s' if len(changed) != 1 else ''}{note}")
@@ -386,8 +404,11 @@ def search(
                 "total": results.total,
                 "suggestion": results.suggestion,
                 "results": [
-                    {**hit.paper.to_json(), "score": round(hit.score, 4),
-                     "highlights": hit.highlights}
+                    {
+                        **hit.paper.to_json(),
+                        "score": round(hit.score, 4),
+                        "highlights": hit.highlights,
+                    }
                     for hit in results.hits
                 ],
             }
@@ -435,8 +456,12 @@ def index_rebuild() -> None:
     with open_desk() as desk:
         total = desk.library.count()
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err, transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         ) as progress:
             task = progress.add_task("indexing", total=total)
             done = desk.index.rebuild(
@@ -479,8 +504,9 @@ def export(
         except QueryError as error:
             raise fail(f"cannot read the query {query!r}: {error}") from None
         _notices(desk)
-    document = exporting.render(papers, fmt, title=title, group_by=group_by,
-                                with_abstracts=with_abstracts)
+    document = exporting.render(
+        papers, fmt, title=title, group_by=group_by, with_abstracts=with_abstracts
+    )
     if not papers:
         what = "no starred papers" if query is None else f"no papers match {query!r}"
         err.print(f"paperdesk: {escape(what)}; the export is empty", style="yellow")
@@ -491,7 +517,9 @@ def export(
         exporting.write_atomic(output, document)
     except OSError as error:
         raise fail(f"cannot write {output}: {error.strerror or error}") from None
-    err.print(f"exported {len(papers)} paper{'s' if len(papers) != 1 else ''} to {escape(str(output))}")
+    err.print(
+        f"exported {len(papers)} paper{'s' if len(papers) != 1 else ''} to {escape(str(output))}"
+    )
 
 
 @app.command()

@@ -116,8 +116,9 @@ class Desk:
         """The starred papers, or every paper matching a query, with a title for them."""
         if query is None:
             return self.library.list(Filter(starred=True)), "Starred papers"
-        results = self.index.search(self.library, query, limit=None, with_highlights=False,
-                                    suggest=False)
+        results = self.index.search(
+            self.library, query, limit=None, with_highlights=False, suggest=False
+        )
         return [hit.paper for hit in results.hits], f"Papers matching: {query}"
 
     # --- the user's state -------------------------------------------------------

@@ -17,8 +17,19 @@ from paperdesk.model import Paper
 
 FORMATS = ("md", "bibtex", "csv", "json")
 GROUPS = ("tag", "date", "none")
-CSV_COLUMNS = ("id", "title", "published", "authors", "upvotes", "organization", "tags", "links",
-               "read", "starred", "abstract")
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "published",
+    "authors",
+    "upvotes",
+    "organization",
+    "tags",
+    "links",
+    "read",
+    "starred",
+    "abstract",
+)
 
 
 class ExportError(ValueError):
@@ -27,16 +38,30 @@ class ExportError(ValueError):
 
 def newest_first(papers: Sequence[Paper]) -> list[Paper]:
     """Published date, newest first; undated papers last, then by title."""
-    return sorted(papers, key=lambda p: (p.published is None, -(p.published or date.min).toordinal(),
-                                         p.title.casefold()))
+    return sorted(
+        papers,
+        key=lambda p: (
+            p.published is None,
+            -(p.published or date.min).toordinal(),
+            p.title.casefold(),
+        ),
+    )
 
 
-def render(papers: Sequence[Paper], fmt: str, *, title: str = "Starred papers",
-           group_by: str = "tag", with_abstracts: bool = False, today: date | None = None) -> str:
+def render(
+    papers: Sequence[Paper],
+    fmt: str,
+    *,
+    title: str = "Starred papers",
+    group_by: str = "tag",
+    with_abstracts: bool = False,
+    today: date | None = None,
+) -> str:
     """The whole document for one format."""
     if fmt == "md":
-        return to_markdown(papers, title=title, group_by=group_by, with_abstracts=with_abstracts,
-                           today=today)
+        return to_markdown(
+            papers, title=title, group_by=group_by, with_abstracts=with_abstracts, today=today
+        )
     if fmt == "bibtex":
         return to_bibtex(papers)
     if fmt == "csv":
@@ -58,16 +83,23 @@ def md_escape(text: str) -> str:
 
 def md_url(url: str) -> str:
     """A URL safe inside ``[text](url)``: spaces and parentheses percent-encoded."""
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C") \
+    return (
+        url.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
         .replace(">", "%3E")
+    )
 
 
 def _facts(paper: Paper) -> str:
     facts = [
         paper.published.isoformat() if paper.published else "no date",
-        f"{paper.authors} author{'s' if paper.authors != 1 else ''}" if paper.authors is not None
+        f"{paper.authors} author{'s' if paper.authors != 1 else ''}"
+        if paper.authors is not None
         else None,
-        f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}" if paper.upvotes is not None
+        f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}"
+        if paper.upvotes is not None
         else None,
         paper.organization,
     ]
@@ -90,8 +122,14 @@ def _md_paper(paper: Paper, with_abstracts: bool) -> list[str]:
     return lines
 
 
-def to_markdown(papers: Sequence[Paper], *, title: str = "Starred papers", group_by: str = "tag",
-                with_abstracts: bool = False, today: date | None = None) -> str:
+def to_markdown(
+    papers: Sequence[Paper],
+    *,
+    title: str = "Starred papers",
+    group_by: str = "tag",
+    with_abstracts: bool = False,
+    today: date | None = None,
+) -> str:
     if group_by not in GROUPS:
         raise ExportError(f"unknown grouping {group_by!r}; choose one of: {', '.join(GROUPS)}")
     today = today or date.today()
@@ -210,8 +248,9 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
         if paper.organization:
             fields.append(("organization", latex_escape(paper.organization)))
         if paper.links:
-            fields.append(("url", paper.links[0].replace("%", r"\%").replace("{", "%7B")
-                           .replace("}", "%7D")))
+            fields.append(
+                ("url", paper.links[0].replace("%", r"\%").replace("{", "%7B").replace("}", "%7D"))
+            )
         if paper.abstract:
             fields.append(("abstract", latex_escape(paper.abstract)))
         note = []
@@ -239,24 +278,28 @@ def to_csv(papers: Sequence[Paper]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for paper in newest_first(papers):
-        writer.writerow([
-            paper.id,
-            paper.title,
-            paper.published.isoformat() if paper.published else "",
-            "" if paper.authors is None else paper.authors,
-            "" if paper.upvotes is None else paper.upvotes,
-            paper.organization or "",
-            "; ".join(paper.tags),
-            " ".join(paper.links),
-            "true" if paper.read else "false",
-            "true" if paper.starred else "false",
-            paper.abstract,
-        ])
+        writer.writerow(
+            [
+                paper.id,
+                paper.title,
+                paper.published.isoformat() if paper.published else "",
+                "" if paper.authors is None else paper.authors,
+                "" if paper.upvotes is None else paper.upvotes,
+                paper.organization or "",
+                "; ".join(paper.tags),
+                " ".join(paper.links),
+                "true" if paper.read else "false",
+                "true" if paper.starred else "false",
+                paper.abstract,
+            ]
+        )
     return buffer.getvalue()
 
 
 def to_json(papers: Sequence[Paper]) -> str:
-    return json.dumps([p.to_json() for p in newest_first(papers)], ensure_ascii=False, indent=2) + "\n"
+    return (
+        json.dumps([p.to_json() for p in newest_first(papers)], ensure_ascii=False, indent=2) + "\n"
+    )
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -267,7 +310,12 @@ def write_atomic(path: Path, text: str) -> None:
     path = path.expanduser()
     directory = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=directory, prefix=f".{path.name}.", suffix=".tmp",
+        "w",
+        encoding="utf-8",
+        newline="",
+        dir=directory,
+        prefix=f".{path.name}.",
+        suffix=".tmp",
         delete=False,
     )
     try:

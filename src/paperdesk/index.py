@@ -62,7 +62,10 @@ Progress = Callable[[int, int], None]
 # Word characters, accents folded, lower-cased, then stemmed. No stop list:
 # phrases keep every word, and "the" is cheap enough to index.
 TEXT_ANALYZER = (
-    RegexTokenizer(r"\w+(?:[.'’]\w+)*") | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+    RegexTokenizer(r"\w+(?:[.'’]\w+)*")
+    | LowercaseFilter()
+    | CharsetFilter(accent_map)
+    | StemFilter()
 )
 PLAIN_ANALYZER = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
 STOP_WORDS = frozenset(
@@ -156,7 +159,9 @@ class SearchResults:
 # --- highlights ----------------------------------------------------------------------
 
 
-def match_spans(text: str, field_name: str, terms: frozenset[tuple[str, str]]) -> list[tuple[int, int]]:
+def match_spans(
+    text: str, field_name: str, terms: frozenset[tuple[str, str]]
+) -> list[tuple[int, int]]:
     """Character spans of ``text`` whose analysed form is one of the query's terms."""
     wanted = {term for name, term in terms if name == field_name}
     if not wanted or not text:
@@ -180,7 +185,9 @@ def mark(text: str, spans: list[tuple[int, int]], before: str = "**", after: str
     return "".join(pieces)
 
 
-def snippet_window(text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS) -> tuple[int, int]:
+def snippet_window(
+    text: str, spans: list[tuple[int, int]], width: int = SNIPPET_CHARS
+) -> tuple[int, int]:
     """The window of ``text`` about ``width`` long holding the most matches."""
     if len(text) <= width:
         return 0, len(text)
@@ -320,7 +327,11 @@ class SearchIndex:
             fresh.mkdir(parents=True)
             ix = whoosh_index.create_in(str(fresh), make_schema())
             big = total >= PARALLEL_INDEX_THRESHOLD and (os.cpu_count() or 1) > 1
-            writer = ix.writer(procs=2, multisegment=True, limitmb=256) if big else ix.writer(limitmb=256)
+            writer = (
+                ix.writer(procs=2, multisegment=True, limitmb=256)
+                if big
+                else ix.writer(limitmb=256)
+            )
             done = 0
             try:
                 for paper in library.iter_all():
@@ -332,8 +343,9 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            self._write_meta(fresh, {"schema": INDEX_SCHEMA_VERSION, "seq": seq,
-                                     "library": library.library_id()})
+            self._write_meta(
+                fresh, {"schema": INDEX_SCHEMA_VERSION, "seq": seq, "library": library.library_id()}
+            )
             old = self.path.with_name(self.path.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
             if self.path.exists():
@@ -350,7 +362,9 @@ class SearchIndex:
             try:
                 ix = self._open(library)
             except Exception as error:  # noqa: BLE001
-                self._notice(f"search index rebuilt from the library: it could not be opened ({error})")
+                self._notice(
+                    f"search index rebuilt from the library: it could not be opened ({error})"
+                )
                 self.close()
                 self.rebuild(library, progress)
                 ix = self._open(library)
@@ -407,7 +421,9 @@ class SearchIndex:
             return self._searcher
 
     def _heal(self, library: Library, error: Exception) -> None:
-        self._notice(f"search index rebuilt from the library: it was damaged ({type(error).__name__})")
+        self._notice(
+            f"search index rebuilt from the library: it was damaged ({type(error).__name__})"
+        )
         self.close()
         self.rebuild(library)
 
@@ -448,7 +464,10 @@ class SearchIndex:
             # optimize=False: block-quality skipping would make len(results) run
             # the query a second time; one full pass that counts is faster here.
             results = searcher.search(
-                wquery, limit=limit, sortedby=sortedby, reverse=sortedby is not None,
+                wquery,
+                limit=limit,
+                sortedby=sortedby,
+                reverse=sortedby is not None,
                 optimize=False,
             )
             total = len(results)
@@ -479,8 +498,9 @@ class SearchIndex:
                     sortedby = {"published": "published_sort", "upvotes": "upvotes_sort"}.get(sort)
                     if sortedby is None and sort != "relevance":
                         raise ValueError(f"unknown sort {sort!r}")
-                    results = searcher.search(wquery, limit=None, sortedby=sortedby,
-                                              reverse=sortedby is not None)
+                    results = searcher.search(
+                        wquery, limit=None, sortedby=sortedby, reverse=sortedby is not None
+                    )
                     column = searcher.reader().column_reader("id")
                     ids = [_text(column[docnum]) for _score, docnum in results.top_n]
                     terms = query_terms(wquery, searcher.reader())
@@ -495,7 +515,7 @@ class SearchIndex:
         raise AssertionError("unreachable")
 
     def _suggest(self, searcher, text: str, tree: q.Node, total: int) -> str | None:
-        """"Did you mean": unknown words replaced by the closest words in the index."""
+        """ "Did you mean": unknown words replaced by the closest words in the index."""
         if total >= 5:
             return None
         reader = searcher.reader()
@@ -505,7 +525,9 @@ class SearchIndex:
                 continue
             tokens = [t.text for t in TEXT_ANALYZER(word.text)]
             if not tokens or any(
-                reader.doc_frequency(name, token) for token in tokens for name in ("title", "abstract")
+                reader.doc_frequency(name, token)
+                for token in tokens
+                for name in ("title", "abstract")
             ):
                 continue
             best = _closest_word(reader, word.text.lower())
@@ -531,7 +553,9 @@ class SearchIndex:
             ids = [hit["id"] for hit in results]
             scores = [hit.score or 0.0 for hit in results]
         papers = {p.id: p for p in library.get_many(ids)}
-        return [Hit(papers[pid], score) for pid, score in zip(ids, scores, strict=True) if pid in papers]
+        return [
+            Hit(papers[pid], score) for pid, score in zip(ids, scores, strict=True) if pid in papers
+        ]
 
     def doc_count(self, library: Library) -> int:
         return self.searcher(library).doc_count()
@@ -560,9 +584,12 @@ def _closest_word(reader, word: str) -> str | None:
         candidates: set[str] = set()
         for name in ("title", "abstract"):
             spelling = reader.schema[name].spelling_fieldname(name)
-            candidates.update(_text(t) for t in reader.terms_within(spelling, word, distance, prefix=1))
+            candidates.update(
+                _text(t) for t in reader.terms_within(spelling, word, distance, prefix=1)
+            )
         candidates.discard(word)
         if candidates:
+
             def documents(candidate: str) -> int:
                 stems = [t.text for t in TEXT_ANALYZER(candidate)]
                 return sum(reader.doc_frequency(n, s) for s in stems for n in ("title", "abstract"))
@@ -605,7 +632,11 @@ def _word_query(word: q.Word, reader) -> wq.Query:
             parts.append(wq.Prefix("id", word.text.lower()))
             continue
         if word.prefix:
-            stems = {word.text.lower(), *(_analyse(name, word.text)[:1])} if name != "host" else {word.text.lower()}
+            stems = (
+                {word.text.lower(), *(_analyse(name, word.text)[:1])}
+                if name != "host"
+                else {word.text.lower()}
+            )
             expanded: list[str] = []
             for stem in stems:
                 if stem:
@@ -617,12 +648,8 @@ def _word_query(word: q.Word, reader) -> wq.Query:
             continue
         if word.fuzzy:
             parts.append(_expand(reader, name, _fuzzy_terms(reader, name, word)))
-        elif len(tokens) == 1:
-            parts.append(wq.Term(name, tokens[0]))
-        elif name in ("title", "abstract"):
-            parts.append(wq.Phrase(name, tokens))
         else:
-            parts.append(wq.And([wq.Term(name, token) for token in tokens]))
+            parts.append(_tokens_query(name, tokens))
     if not parts:
         return wq.Every() if not word.field else wq.NullQuery
     return parts[0] if len(parts) == 1 else wq.Or(parts)
@@ -651,19 +678,22 @@ def _text(term: object) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else str(term)
 
 
+def _tokens_query(name: str, tokens: list[str]) -> wq.Query:
+    """One word's (or one phrase's) analysed tokens in one field."""
+    if len(tokens) == 1:
+        return wq.Term(name, tokens[0])
+    if name in ("title", "abstract"):
+        return wq.Phrase(name, tokens)
+    return wq.And([wq.Term(name, token) for token in tokens])
+
+
 def _phrase_query(phrase: q.Phrase) -> wq.Query:
     fields = (phrase.field,) if phrase.field else ("title", "abstract")
     parts: list[wq.Query] = []
     for name in fields:
         tokens = _analyse(name, " ".join(phrase.words))
-        if not tokens:
-            continue
-        if len(tokens) == 1:
-            parts.append(wq.Term(name, tokens[0]))
-        elif name in ("title", "abstract"):
-            parts.append(wq.Phrase(name, tokens))
-        else:
-            parts.append(wq.And([wq.Term(name, token) for token in tokens]))
+        if tokens:
+            parts.append(_tokens_query(name, tokens))
     if not parts:
         return wq.NullQuery
     return parts[0] if len(parts) == 1 else wq.Or(parts)
@@ -706,7 +736,9 @@ def to_whoosh(node: q.Node, reader) -> wq.Query:
         negatives = [to_whoosh(i.item, reader) for i in node.items if isinstance(i, q.Not)]
         positives = [p for p in positives if not isinstance(p, wq.Every)] or [wq.Every()]
         if negatives:
-            return wq.AndNot(wq.And(positives) if len(positives) > 1 else positives[0],
-                             wq.Or(negatives) if len(negatives) > 1 else negatives[0])
+            return wq.AndNot(
+                wq.And(positives) if len(positives) > 1 else positives[0],
+                wq.Or(negatives) if len(negatives) > 1 else negatives[0],
+            )
         return wq.And(positives) if len(positives) > 1 else positives[0]
     raise TypeError(f"unknown query node {node!r}")

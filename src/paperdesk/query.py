@@ -237,8 +237,9 @@ class _Parser:
         if token.kind == "quote":
             return _phrase(token.text, None)
         if token.kind == "range":
-            raise QueryError("a range needs a field, as in published:[2024-01-01 TO 2024-06-30]",
-                             token.start + 1)
+            raise QueryError(
+                "a range needs a field, as in published:[2024-01-01 TO 2024-06-30]", token.start + 1
+            )
         return self.parse_word(token)
 
     def parse_word(self, token: Token) -> Node | None:
@@ -250,7 +251,7 @@ class _Parser:
         value_start = token.start + len(field) + 1
         if not value:
             following = self.peek()
-            # A field before a phrase, a range or a group: title:"...", published:[...], tag:(a OR b)
+            # A field before a phrase, range or group: title:"…", published:[…], tag:(a OR b)
             if following is not None and following.start == value_start:
                 if following.kind == "quote" and name in TEXT_FIELDS:
                     self.take()
@@ -269,8 +270,7 @@ class _Parser:
             state = value.lower()
             if state not in STATES:
                 raise QueryError(
-                    f"unknown state {value!r}; use one of: "
-                    + ", ".join(f"is:{s}" for s in STATES),
+                    f"unknown state {value!r}; use one of: " + ", ".join(f"is:{s}" for s in STATES),
                     value_start + 1,
                 )
             return State(state)
@@ -337,8 +337,9 @@ def _range(field: str, value: str, start: int) -> Range:
         body = value[1:-1] if value.endswith("]") else value[1:]
         parts = re.split(r"\s+TO\s+", body.strip(), flags=re.IGNORECASE)
         if len(parts) != 2:
-            raise QueryError(f"a range is written [LOW TO HIGH], as in {field}:[10 TO 20]",
-                             start + 1)
+            raise QueryError(
+                f"a range is written [LOW TO HIGH], as in {field}:[10 TO 20]", start + 1
+            )
         low = None if parts[0].strip() in ("*", "") else _bounds(field, parts[0].strip(), start)[0]
         high = None if parts[1].strip() in ("*", "") else _bounds(field, parts[1].strip(), start)[1]
         return Range(field, low, high)

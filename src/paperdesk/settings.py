@@ -1,8 +1,8 @@
 """The user's settings, from ``config.toml`` in the config directory.
 
-    # ~/.config/paperdesk/config.toml
-    mark_read_on_move = true   # a paper shown in the preview is read once you move on
-    theme = "textual-dark"
+# ~/.config/paperdesk/config.toml
+mark_read_on_move = true   # a paper shown in the preview is read once you move on
+theme = "textual-dark"
 """
 
 from __future__ import annotations

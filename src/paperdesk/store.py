@@ -364,8 +364,10 @@ class Library:
         """Every matching ID in order: cheap enough for a million papers."""
         where, params = (filter or Filter()).where()
         order = SORTS.get(sort, SORTS["published"])
-        return [row[0] for row in self._query(f"SELECT p.id FROM papers AS p{where} "
-                                              f"ORDER BY {order}", params)]
+        return [
+            row[0]
+            for row in self._query(f"SELECT p.id FROM papers AS p{where} ORDER BY {order}", params)
+        ]
 
     def count(self, filter: Filter | None = None) -> int:
         where, params = (filter or Filter()).where()
@@ -379,9 +381,7 @@ class Library:
 
     def tag_counts(self) -> list[tuple[str, int]]:
         """Every tag with the number of papers carrying it, most used first."""
-        rows = self._query(
-            "SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag"
-        )
+        rows = self._query("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag")
         return [(tag, n) for tag, n in rows]
 
     def library_id(self) -> str:
@@ -391,9 +391,9 @@ class Library:
         return self._query("SELECT coalesce(max(seq), 0) FROM papers")[0][0]
 
     def count_changed(self, after: int, upto: int) -> int:
-        return self._query(
-            "SELECT count(*) FROM papers WHERE seq > ? AND seq <= ?", (after, upto)
-        )[0][0]
+        return self._query("SELECT count(*) FROM papers WHERE seq > ? AND seq <= ?", (after, upto))[
+            0
+        ][0]
 
     def changed_since(self, after: int, upto: int) -> list[Paper]:
         """Papers whose record or state changed in the seq range (after, upto]."""

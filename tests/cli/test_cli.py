@@ -34,8 +34,12 @@ def imported(samples):
 def test_import_samples_reports_each_file(samples):
     result = run("import", *map(str, samples))
     lines = result.stdout.strip().splitlines()
-    assert lines[0].endswith("000_d9c49da1ae1e2208.txt: 69 papers: 69 new, 0 updated, 0 unchanged, 0 warnings")
-    assert lines[1].endswith("001_2c987576fe42236f.txt: 80 papers: 71 new, 9 updated, 0 unchanged, 0 warnings")
+    assert lines[0].endswith(
+        "000_d9c49da1ae1e2208.txt: 69 papers: 69 new, 0 updated, 0 unchanged, 0 warnings"
+    )
+    assert lines[1].endswith(
+        "001_2c987576fe42236f.txt: 80 papers: 71 new, 9 updated, 0 unchanged, 0 warnings"
+    )
     assert len(as_json("list")) == 140
 
 
@@ -53,8 +57,22 @@ def test_star_survives_reimport(imported):
 
 def test_list_json_paper_object(imported):
     papers = as_json("list", "--sort", "title")
-    keys = ["id", "title", "abstract", "authors", "organization", "published", "published_raw",
-            "upvotes", "links", "read", "starred", "tags", "first_seen", "sources"]
+    keys = [
+        "id",
+        "title",
+        "abstract",
+        "authors",
+        "organization",
+        "published",
+        "published_raw",
+        "upvotes",
+        "links",
+        "read",
+        "starred",
+        "tags",
+        "first_seen",
+        "sources",
+    ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]
     ropes = next(p for p in tencent if p["title"].startswith("Learn the Ropes"))
@@ -178,6 +196,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "secret.txt"
     path.write_text(page([E("A")]), encoding="utf-8")
     if os.geteuid() == 0:  # root reads anything: make the read itself fail
+
         def deny(self):
             raise PermissionError(13, "Permission denied")
 
@@ -190,7 +209,9 @@ def test_unreadable_file(tmp_path, monkeypatch):
 
 def test_windows_1252_file_imports_with_a_warning(tmp_path):
     path = tmp_path / "legacy.txt"
-    path.write_bytes(page([E("Café “Quoted” Paper", authors=2, date="Jan 1, 2020")]).encode("cp1252"))
+    path.write_bytes(
+        page([E("Café “Quoted” Paper", authors=2, date="Jan 1, 2020")]).encode("cp1252")
+    )
     result = run("import", str(path))
     assert "1 papers: 1 new" in result.stdout and "1 warnings" in result.stdout
     assert "Windows-1252" in result.stderr
@@ -271,8 +292,9 @@ def io_lines(text: str):
 def test_export_query_and_empty_selection(imported, tmp_path):
     result = run("export", "--query", "grokking", "--format", "json")
     assert {p["title"] for p in json.loads(result.stdout)} == {
-        p["title"] for p in json.loads(run("search", "grokking", "--json", "--limit", "100").stdout)[
-            "results"]}
+        p["title"]
+        for p in json.loads(run("search", "grokking", "--json", "--limit", "100").stdout)["results"]
+    }
     empty = run("export")
     assert empty.stdout.startswith("# Starred papers") and "no starred papers" in empty.stderr
     assert json.loads(run("export", "--format", "json").stdout) == []
@@ -297,7 +319,8 @@ def test_search_json_is_exact(imported):
     assert hit["links"] == ["https://github.com/gouki510/Grokking-Tickets"]
     assert hit["published"] == "2023-10-30" and hit["authors"] == 3
     assert hit["highlights"]["title"] == (
-        "**Grokking** **Tickets**: Lottery **Tickets** Accelerate **Grokking**")
+        "**Grokking** **Tickets**: Lottery **Tickets** Accelerate **Grokking**"
+    )
     assert "**" in hit["highlights"]["abstract"] and hit["score"] > 0
 
 

@@ -25,6 +25,7 @@ def sample_app(data_dir: Path):
 
 async def settle(pilot) -> None:
     await pilot.pause()
+    pilot.app.flush_pending()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

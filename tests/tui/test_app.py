@@ -31,6 +31,7 @@ def app_for(desk: Desk, **settings) -> PaperdeskApp:
 
 async def settle(pilot) -> None:
     await pilot.pause()
+    pilot.app.flush_pending()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -254,8 +255,9 @@ async def test_open_and_copy_link_and_title(desk: Desk, monkeypatch):
         await pilot.press("o", "y", "Y")
         assert opened == [paper.links[0]]
         assert copied == [paper.title, paper.links[0]]
-        linkless = next(i for i, pid in enumerate(app.paper_list.ids)
-                        if not app.paper_list.paper(i).links)
+        linkless = next(
+            i for i, pid in enumerate(app.paper_list.ids) if not app.paper_list.paper(i).links
+        )
         app.paper_list.cursor = linkless
         await pilot.press("o")
         assert opened == [paper.links[0]]  # nothing opened for a paper without links
@@ -329,7 +331,9 @@ async def test_tags_pane_filters_and_toggles(desk: Desk):
         await settle(pilot)
         tags = app.query_one("#tags")
         assert [str(tags.get_option_at_index(i).prompt) for i in range(tags.option_count)] == [
-            "All papers  29", "robots  1"]
+            "All papers  29",
+            "robots  1",
+        ]
         tags.focus()
         await pilot.press("j", "enter")
         await settle(pilot)

@@ -28,8 +28,9 @@ def test_domain_module_does_not_import_textual(module, tmp_path):
         "print(','.join(bad))\n"
     )
     env = {"PAPERDESK_DATA_DIR": str(tmp_path / "data"), "PATH": ""}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert result.stdout.strip() == "", f"{module} imports {result.stdout.strip()}"
     assert not (tmp_path / "data").exists(), f"importing {module} created the data directory"
 
@@ -43,7 +44,10 @@ def test_only_the_index_module_imports_whoosh():
     offenders = [
         str(path.relative_to(root))
         for path in root.rglob("*.py")
-        if path.name != "index.py" and ("import whoosh" in path.read_text(encoding="utf-8")
-                                        or "from whoosh" in path.read_text(encoding="utf-8"))
+        if path.name != "index.py"
+        and (
+            "import whoosh" in path.read_text(encoding="utf-8")
+            or "from whoosh" in path.read_text(encoding="utf-8")
+        )
     ]
     assert offenders == []

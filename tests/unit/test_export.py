@@ -19,34 +19,58 @@ TODAY = date(2026, 11, 22)
 
 PAPERS = [
     Paper(
-        id="aaaa000001", title="Grokking Tickets: Lottery Tickets Accelerate Grokking",
+        id="aaaa000001",
+        title="Grokking Tickets: Lottery Tickets Accelerate Grokking",
         abstract="Lottery tickets make grokking happen sooner. Code: https://github.com/g/t.",
-        authors=3, organization=None, published=date(2023, 10, 30), published_raw="Oct 30, 2023",
-        upvotes=12, links=("https://github.com/g/t",), read=True, starred=True,
-        tags=("grokking", "reading-group"), first_seen="2025-11-11T08:00:00Z",
+        authors=3,
+        organization=None,
+        published=date(2023, 10, 30),
+        published_raw="Oct 30, 2023",
+        upvotes=12,
+        links=("https://github.com/g/t",),
+        read=True,
+        starred=True,
+        tags=("grokking", "reading-group"),
+        first_seen="2025-11-11T08:00:00Z",
         sources=(Source("a.txt", "2025-11-11"),),
     ),
     Paper(
-        id="bbbb000002", title="50% Faster & Cheaper: $O(n)$ Attention_with {Braces} #1 ~ ^ \\ [x]*",
+        id="bbbb000002",
+        title="50% Faster & Cheaper: $O(n)$ Attention_with {Braces} #1 ~ ^ \\ [x]*",
         abstract="We cut costs by 50% (from $10 to $5) with a_b {c} and 3.5\\% savings.",
-        authors=1, organization="Tencent", published=date(2025, 9, 26), published_raw="Sep 26",
-        upvotes=4, links=("https://x.example.org/a_(b)",), starred=True, tags=("grokking",),
-        first_seen="2025-11-11T08:00:00Z", sources=(Source("a.txt", "2025-11-11"),),
+        authors=1,
+        organization="Tencent",
+        published=date(2025, 9, 26),
+        published_raw="Sep 26",
+        upvotes=4,
+        links=("https://x.example.org/a_(b)",),
+        starred=True,
+        tags=("grokking",),
+        first_seen="2025-11-11T08:00:00Z",
+        sources=(Source("a.txt", "2025-11-11"),),
     ),
     Paper(
-        id="cccc000003", title="Löwenheim–Skolem für Transformer: 深度 Über-Analyse",
-        abstract="", starred=True, first_seen="2025-11-11T08:00:00Z",
+        id="cccc000003",
+        title="Löwenheim–Skolem für Transformer: 深度 Über-Analyse",
+        abstract="",
+        starred=True,
+        first_seen="2025-11-11T08:00:00Z",
     ),
     Paper(
-        id="dddd000004", title="Grokking Again", abstract="A second paper with the same key base.",
-        published=date(2023, 1, 2), starred=True, first_seen="2025-11-11T08:00:00Z",
+        id="dddd000004",
+        title="Grokking Again",
+        abstract="A second paper with the same key base.",
+        published=date(2023, 1, 2),
+        starred=True,
+        first_seen="2025-11-11T08:00:00Z",
     ),
 ]
 
 RENDERINGS = {
     "starred.md": lambda: export.to_markdown(PAPERS, today=TODAY),
     "starred-abstracts-by-date.md": lambda: export.to_markdown(
-        PAPERS, today=TODAY, group_by="date", with_abstracts=True),
+        PAPERS, today=TODAY, group_by="date", with_abstracts=True
+    ),
     "starred.bib": lambda: export.to_bibtex(PAPERS),
     "starred.csv": lambda: export.to_csv(PAPERS),
     "starred.json": lambda: export.to_json(PAPERS),
@@ -70,18 +94,30 @@ def test_markdown_structure_in_a_commonmark_parser():
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             inline = tokens[index + 1]
-            headings.append((token.tag, "".join(
-                child.content for child in inline.children if child.type == "text")))
+            headings.append(
+                (
+                    token.tag,
+                    "".join(child.content for child in inline.children if child.type == "text"),
+                )
+            )
     assert headings[0] == ("h1", "Starred papers")
     assert [h for h in headings if h[0] == "h2"] == [
-        ("h2", "grokking"), ("h2", "reading-group"), ("h2", "Untagged")]
+        ("h2", "grokking"),
+        ("h2", "reading-group"),
+        ("h2", "Untagged"),
+    ]
     h3 = [text for tag, text in headings if tag == "h3"]
     # Grouped by tag, newest first inside a group; a paper with two tags is in both.
     assert h3[:2] == [PAPERS[1].title, PAPERS[0].title]
     assert h3[2] == PAPERS[0].title
     assert h3[3:] == [PAPERS[3].title, PAPERS[2].title]  # untagged: dated first
-    links = [child.attrs["href"] for token in tokens if token.type == "inline"
-             for child in token.children if child.type == "link_open"]
+    links = [
+        child.attrs["href"]
+        for token in tokens
+        if token.type == "inline"
+        for child in token.children
+        if child.type == "link_open"
+    ]
     assert "https://github.com/g/t" in links
     assert "https://x.example.org/a_%28b%29" in links
 
@@ -99,14 +135,19 @@ def test_bibtex_parses_with_a_real_parser_and_keys_are_unique_and_stable():
     assert len(keys) == len(set(keys)) == 4
     assert set(keys) == {"grokking2023a", "grokking2023b", "faster2025", "lowenheimnd"}
     by_key = {entry.key: entry for entry in library.entries}
-    assert by_key["grokking2023a"]["title"] == "{Grokking Tickets: Lottery Tickets Accelerate Grokking}"
+    assert (
+        by_key["grokking2023a"]["title"]
+        == "{Grokking Tickets: Lottery Tickets Accelerate Grokking}"
+    )
     assert by_key["grokking2023b"]["title"] == "{Grokking Again}"
     special = next(e for e in library.entries if "Faster" in e["title"])
     assert special["title"].startswith("{50\\% Faster \\& Cheaper: \\$O(n)\\$ Attention\\_with")
     assert "\\{Braces\\}" in special["title"]
     assert special["note"] == "4 upvotes; 1 author; tags: grokking"
     assert special["url"] == "https://x.example.org/a_(b)"
-    assert "3.5\\% savings" in special["abstract"] and "\\textbackslash{}%" not in special["abstract"]
+    assert (
+        "3.5\\% savings" in special["abstract"] and "\\textbackslash{}%" not in special["abstract"]
+    )
     # The same papers in another order get the same keys.
     assert export.bibtex_keys(PAPERS) == list(reversed(export.bibtex_keys(PAPERS[::-1])))
 
@@ -129,8 +170,7 @@ def test_csv_is_rfc4180_and_reads_back():
 
 
 def test_json_matches_the_paper_objects():
-    assert json.loads(export.to_json(PAPERS)) == [
-        p.to_json() for p in export.newest_first(PAPERS)]
+    assert json.loads(export.to_json(PAPERS)) == [p.to_json() for p in export.newest_first(PAPERS)]
 
 
 def test_unknown_format_and_grouping():

@@ -15,25 +15,49 @@ from paperdesk.model import Entry, Paper
 from paperdesk.query import QueryError
 
 PAPERS = [
-    Entry("Grokking Tickets: Lottery Tickets Accelerate Grokking",
-          "Grokking is a puzzle of generalization. We show lottery tickets found by magnitude "
-          "pruning make grokking happen sooner. Code: https://github.com/gouki510/Grokking-Tickets.",
-          authors=3, published=date(2023, 10, 30), published_raw="Oct 30, 2023", upvotes=12,
-          links=("https://github.com/gouki510/Grokking-Tickets",)),
-    Entry("The Löwenheim–Skolem Theorem for Neural Networks",
-          "We prove a downward Löwenheim–Skolem result for networks of bounded width.",
-          authors=1, published=date(2024, 6, 15), published_raw="Jun 15, 2024", upvotes=2),
-    Entry("Transformers Learn In-Context by Gradient Descent",
-          "Transformers trained on regression tasks implement gradient descent in their forward "
-          "pass. A transformer network needs only a few layers.",
-          authors=7, published=date(2024, 1, 3), published_raw="Jan 3, 2024", upvotes=40),
-    Entry("Cogito, Ergo Ludo: An Agent that Learns to Play",
-          "An agent that plays games by reasoning and planning with a learned world model.",
-          organization="Tencent", published=date(2025, 9, 29), published_raw="Sep 29", upvotes=2),
-    Entry("Reinforcement Learning with Sparse Rewards",
-          "Sparse rewards make exploration hard; we propose curiosity bonuses for agents.",
-          authors=5, published=None, upvotes=None,
-          links=("https://rl.example.org/project",)),
+    Entry(
+        "Grokking Tickets: Lottery Tickets Accelerate Grokking",
+        "Grokking is a puzzle of generalization. We show lottery tickets found by magnitude "
+        "pruning make grokking happen sooner. Code: https://github.com/gouki510/Grokking-Tickets.",
+        authors=3,
+        published=date(2023, 10, 30),
+        published_raw="Oct 30, 2023",
+        upvotes=12,
+        links=("https://github.com/gouki510/Grokking-Tickets",),
+    ),
+    Entry(
+        "The Löwenheim–Skolem Theorem for Neural Networks",
+        "We prove a downward Löwenheim–Skolem result for networks of bounded width.",
+        authors=1,
+        published=date(2024, 6, 15),
+        published_raw="Jun 15, 2024",
+        upvotes=2,
+    ),
+    Entry(
+        "Transformers Learn In-Context by Gradient Descent",
+        "Transformers trained on regression tasks implement gradient descent in their forward "
+        "pass. A transformer network needs only a few layers.",
+        authors=7,
+        published=date(2024, 1, 3),
+        published_raw="Jan 3, 2024",
+        upvotes=40,
+    ),
+    Entry(
+        "Cogito, Ergo Ludo: An Agent that Learns to Play",
+        "An agent that plays games by reasoning and planning with a learned world model.",
+        organization="Tencent",
+        published=date(2025, 9, 29),
+        published_raw="Sep 29",
+        upvotes=2,
+    ),
+    Entry(
+        "Reinforcement Learning with Sparse Rewards",
+        "Sparse rewards make exploration hard; we propose curiosity bonuses for agents.",
+        authors=5,
+        published=None,
+        upvotes=None,
+        links=("https://rl.example.org/project",),
+    ),
 ]
 
 
@@ -150,8 +174,11 @@ def test_highlights(desk: Desk):
 
 
 def test_abstract_snippet_is_short_and_centred_on_the_match():
-    abstract = ("Filler words come first. " * 30) + "The crucial grokking result. " + (
-        "More filler follows. " * 30)
+    abstract = (
+        ("Filler words come first. " * 30)
+        + "The crucial grokking result. "
+        + ("More filler follows. " * 30)
+    )
     paper = Paper(id="x", title="T", abstract=abstract)
     marked = highlight(paper, frozenset({("abstract", "grokk")}))  # the stem of "grokking"
     assert "**grokking**" in marked["abstract"]
@@ -163,7 +190,9 @@ def test_abstract_snippet_is_short_and_centred_on_the_match():
 
 def test_match_spans_use_the_analyzer():
     assert match_spans("Networks of networks", "title", frozenset({("title", "network")})) == [
-        (0, 8), (12, 20)]
+        (0, 8),
+        (12, 20),
+    ]
 
 
 def test_did_you_mean(desk: Desk):
@@ -177,8 +206,15 @@ def test_did_you_mean(desk: Desk):
 
 def test_similar(desk: Desk):
     desk.library.import_entries(
-        [Entry("Lottery Tickets Revisited", "Grokking and lottery tickets: pruning makes "
-               "grokking happen sooner, again, with magnitude pruning.")], "b.txt")
+        [
+            Entry(
+                "Lottery Tickets Revisited",
+                "Grokking and lottery tickets: pruning makes "
+                "grokking happen sooner, again, with magnitude pruning.",
+            )
+        ],
+        "b.txt",
+    )
     grokking = next(p for p in desk.library.list() if p.title.startswith("Grokking"))
     similar = desk.index.similar(desk.library, grokking, limit=3)
     assert grokking.id not in [hit.paper.id for hit in similar]
@@ -237,12 +273,38 @@ def test_index_directory_removed_entirely(desk: Desk, data_dir: Path):
         assert titles(again, "grokking") == {"Grokking"}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
-        st.sampled_from(["grok*", "OR", "NOT", "-", "(", ")", '"', "title:", "is:starred",
-                         "upvotes:>=", "5", "published:", "2024", "~", "lowenheim", "x~2", "*",
-                         "tag:", "a", " ", "é", ":", "-agent"]),
+        st.sampled_from(
+            [
+                "grok*",
+                "OR",
+                "NOT",
+                "-",
+                "(",
+                ")",
+                '"',
+                "title:",
+                "is:starred",
+                "upvotes:>=",
+                "5",
+                "published:",
+                "2024",
+                "~",
+                "lowenheim",
+                "x~2",
+                "*",
+                "tag:",
+                "a",
+                " ",
+                "é",
+                ":",
+                "-agent",
+            ]
+        ),
         max_size=15,
     ).map("".join)
 )

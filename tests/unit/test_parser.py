@@ -59,7 +59,11 @@ def test_sample_entries_exact_fields(samples):
 
     sim = by_title(result, "When to Trust Your Simulator")
     assert (sim.authors, sim.published, sim.published_raw, sim.upvotes) == (
-        7, date(2022, 6, 27), "Jun 27, 2022", None)
+        7,
+        date(2022, 6, 27),
+        "Jun 27, 2022",
+        None,
+    )
 
     ropes = by_title(result, "Learn the Ropes, Then Trust the Wins")
     assert ropes.organization == "Tencent"
@@ -72,7 +76,11 @@ def test_sample_entries_exact_fields(samples):
 
     second = parse(read_dump(samples[1])[0])
     video = by_title(second, "Video Reasoning without Training")
-    assert (video.organization, video.published, video.upvotes) == ("Qualcomm", date(2025, 10, 19), 2)
+    assert (video.organization, video.published, video.upvotes) == (
+        "Qualcomm",
+        date(2025, 10, 19),
+        2,
+    )
     grok = by_title(second, "Grokking Tickets")
     assert grok.links == ("https://github.com/gouki510/Grokking-Tickets",)
 
@@ -81,14 +89,21 @@ def test_sample_entries_exact_fields(samples):
 
 
 def test_crlf_bom_and_trailing_spaces_parse_like_the_plain_text():
-    text = page([E("Alpha", authors=3, date="Jun 27, 2022"), E("Beta", org="x X Lab", date="Sep 2")])
+    text = page(
+        [E("Alpha", authors=3, date="Jun 27, 2022"), E("Beta", org="x X Lab", date="Sep 2")]
+    )
     messy = "\ufeff" + "\r\n".join(line + "   " for line in text.split("\n"))
     assert parse(messy).entries == parse(text).entries
     assert [e.title for e in parse(messy).entries] == ["Alpha", "Beta"]
 
 
 def test_runs_of_blank_lines_and_whitespace_only_lines_separate_blocks():
-    text = "Alpha\n\n\n \t \n\n" + LOREM + "\n   \n  • 2 authors\n·\nJan 3, 2020\n\n\n\nBeta\n\n" + LOREM
+    text = (
+        "Alpha\n\n\n \t \n\n"
+        + LOREM
+        + "\n   \n  • 2 authors\n·\nJan 3, 2020\n\n\n\nBeta\n\n"
+        + LOREM
+    )
     result = parse(text)
     assert [(e.title, e.authors) for e in result.entries] == [("Alpha", 2), ("Beta", None)]
 
@@ -106,10 +121,14 @@ def test_missing_metadata_and_dumps_without_any_metadata():
 
 
 def test_several_pages_in_one_file_with_their_own_dates_and_years():
-    first = page([E("Old", authors=1, date="Jan 5, 2023"), E("New", authors=2, date="Mar 1")],
-                 page_date="Mar 11")
-    second = page([E("Later", authors=4, date="Feb 2, 2021"), E("Recent", authors=5, date="Apr 4")],
-                  page_date="Apr 10")
+    first = page(
+        [E("Old", authors=1, date="Jan 5, 2023"), E("New", authors=2, date="Mar 1")],
+        page_date="Mar 11",
+    )
+    second = page(
+        [E("Later", authors=4, date="Feb 2, 2021"), E("Recent", authors=5, date="Apr 4")],
+        page_date="Apr 10",
+    )
     result = parse(first + "\n\n" + second)
     assert [e.title for e in result.entries] == ["Old", "New", "Later", "Recent"]
     assert result.page_dates == [date(2024, 3, 11), date(2022, 4, 10)]
@@ -128,10 +147,12 @@ def test_year_rule_user_year_wins_then_latest_explicit_then_file_year():
 
 
 def test_upvotes_with_and_without_year_and_one_author():
-    text = page([
-        E("A", authors=1, date="May 24, 2024", upvotes=2),
-        E("B", authors=12, date="Oct 19", upvotes=137),
-    ])
+    text = page(
+        [
+            E("A", authors=1, date="May 24, 2024", upvotes=2),
+            E("B", authors=12, date="Oct 19", upvotes=137),
+        ]
+    )
     result = parse(text)
     assert (by_title(result, "A").upvotes, by_title(result, "A").authors) == (2, 1)
     assert by_title(result, "B").upvotes == 137
@@ -151,7 +172,9 @@ def test_unicode_titles_and_identity_across_forms():
     assert normalise_title("LÖWENHEIM–SKOLEM for transformers  ﬁne grained über analysis 🚀") == (
         normalise_title(title)
     )
-    assert paper_id("  löwenheim skolem FOR transformers: fine-grained über-analysis 🚀") == entry.id
+    assert (
+        paper_id("  löwenheim skolem FOR transformers: fine-grained über-analysis 🚀") == entry.id
+    )
 
 
 def test_inline_metadata_on_one_line():
@@ -180,7 +203,9 @@ def test_truncated_download_keeps_complete_entries_and_warns_about_the_last():
 
 
 def test_damaged_entry_is_skipped_with_its_line_and_the_rest_imports():
-    good = [E(f"Good {n}", abstract=lorem(2, str(n)), authors=2, date="Jan 1, 2020") for n in range(4)]
+    good = [
+        E(f"Good {n}", abstract=lorem(2, str(n)), authors=2, date="Jan 1, 2020") for n in range(4)
+    ]
     text = page(good[:2])
     text += "\n\nA Title Whose Abstract Went Missing\n\n  • 3 authors\n·\nFeb 2, 2021\n\n"
     text += "\n".join(good[2].lines() + good[3].lines())
@@ -258,8 +283,21 @@ def test_prose_without_dump_structure_is_rejected():
 
 dumpish = st.lists(
     st.one_of(
-        st.sampled_from(CHROME + ["·", "  • 3 authors", "Jun 27, 2022", "Sep 26 4", "Nov 11", "",
-                                  "   ", "tencent Tencent", "https://github.com/a/b.", LOREM]),
+        st.sampled_from(
+            CHROME
+            + [
+                "·",
+                "  • 3 authors",
+                "Jun 27, 2022",
+                "Sep 26 4",
+                "Nov 11",
+                "",
+                "   ",
+                "tencent Tencent",
+                "https://github.com/a/b.",
+                LOREM,
+            ]
+        ),
         st.text(max_size=80),
     ),
     max_size=60,

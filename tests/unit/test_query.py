@@ -8,8 +8,9 @@ from paperdesk import query as q
 
 
 def test_words_are_anded_and_or_splits():
-    assert q.parse("grokking tickets") == q.And((q.Word("grokking", start=0, end=8),
-                                                q.Word("tickets", start=9, end=16)))
+    assert q.parse("grokking tickets") == q.And(
+        (q.Word("grokking", start=0, end=8), q.Word("tickets", start=9, end=16))
+    )
     tree = q.parse("a OR b c")
     assert isinstance(tree, q.Or) and isinstance(tree.items[1], q.And)
 
@@ -29,8 +30,9 @@ def test_fields_prefix_fuzzy():
     assert q.parse("grokkng~9").fuzzy == q.MAX_FUZZY_DISTANCE
     assert q.parse('abstract:"lottery ticket"') == q.Phrase(("lottery", "ticket"), "abstract")
     assert q.parse("organization:Tencent") == q.Word("Tencent", "org", start=13, end=20)
-    assert q.parse("tag:(a OR b)") == q.Or((q.Word("a", "tag", start=5, end=6),
-                                            q.Word("b", "tag", start=10, end=11)))
+    assert q.parse("tag:(a OR b)") == q.Or(
+        (q.Word("a", "tag", start=5, end=6), q.Word("b", "tag", start=10, end=11))
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,8 +87,9 @@ def test_errors_point_at_the_problem(text, message, column):
 
 def test_lenient_readings():
     assert q.parse('"unclosed phrase') == q.Phrase(("unclosed", "phrase"))
-    assert q.parse("(grok OR tick") == q.Or((q.Word("grok", start=1, end=5),
-                                             q.Word("tick", start=9, end=13)))
+    assert q.parse("(grok OR tick") == q.Or(
+        (q.Word("grok", start=1, end=5), q.Word("tick", start=9, end=13))
+    )
     assert q.parse("") == q.Everything()
     assert q.parse("   ") == q.Everything()
     assert q.parse("https://github.com/a/b") == q.Word("https://github.com/a/b", start=0, end=22)
@@ -102,8 +105,32 @@ def test_words_of_skips_negations():
 
 
 query_atoms = st.sampled_from(
-    ["grok", "OR", "AND", "NOT", "-", "(", ")", '"', "*", "~", ":", "title:", "is:", "tag:",
-     "upvotes:>=", "published:", "[", "]", " TO ", "2024", "-01", "~2", "é", " "]
+    [
+        "grok",
+        "OR",
+        "AND",
+        "NOT",
+        "-",
+        "(",
+        ")",
+        '"',
+        "*",
+        "~",
+        ":",
+        "title:",
+        "is:",
+        "tag:",
+        "upvotes:>=",
+        "published:",
+        "[",
+        "]",
+        " TO ",
+        "2024",
+        "-01",
+        "~2",
+        "é",
+        " ",
+    ]
 )
 
 

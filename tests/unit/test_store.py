@@ -36,9 +36,19 @@ def test_import_then_reimport_changes_nothing(library: Library):
 def test_merge_fills_missing_fields_and_keeps_existing_ones(library: Library):
     library.import_entries([entry("Alpha", abstract="", authors=None, upvotes=3)], "a.txt")
     stats = library.import_entries(
-        [entry("ALPHA!", abstract="Now with text.", authors=5, organization="Lab",
-               published=date(2024, 1, 2), published_raw="Jan 2, 2024", upvotes=1,
-               links=("https://a.io",), page_date=date(2025, 1, 1))],
+        [
+            entry(
+                "ALPHA!",
+                abstract="Now with text.",
+                authors=5,
+                organization="Lab",
+                published=date(2024, 1, 2),
+                published_raw="Jan 2, 2024",
+                upvotes=1,
+                links=("https://a.io",),
+                page_date=date(2025, 1, 1),
+            )
+        ],
         "b.txt",
     )
     assert (stats.new, stats.updated) == (0, 1)
@@ -68,7 +78,10 @@ def test_import_never_touches_the_users_state(library: Library):
 
 def test_same_paper_twice_in_one_file_is_one_record(library: Library):
     stats = library.import_entries(
-        [entry("Alpha", page_date=date(2025, 1, 1)), entry("alpha", authors=2, page_date=date(2025, 1, 2))],
+        [
+            entry("Alpha", page_date=date(2025, 1, 1)),
+            entry("alpha", authors=2, page_date=date(2025, 1, 2)),
+        ],
         "a.txt",
     )
     assert (stats.papers, stats.new) == (1, 1)
@@ -88,7 +101,10 @@ def test_state_changes_report_only_real_changes(library: Library):
 def test_tags_normalise_add_remove_and_count(library: Library):
     library.import_entries([entry("A"), entry("B")], "a.txt")
     a, b = (p.id for p in library.list(sort="title"))
-    assert library.add_tags(a, ["RL Theory", "rl-theory", "  grokking "]) == ("grokking", "rl-theory")
+    assert library.add_tags(a, ["RL Theory", "rl-theory", "  grokking "]) == (
+        "grokking",
+        "rl-theory",
+    )
     library.add_tags(b, ["grokking"])
     assert library.tag_counts() == [("grokking", 2), ("rl-theory", 1)]
     assert library.remove_tags(a, ["GROKKING", "absent"]) == ("rl-theory",)

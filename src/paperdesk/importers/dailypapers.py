@@ -17,8 +17,8 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from paperdesk.model import Entry, collapse_whitespace
@@ -34,9 +34,7 @@ CHROME = frozenset(
 )
 
 _MONTHS = {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}
-_MONTHS.update(
-    {name.casefold(): number for number, name in enumerate(calendar.month_name) if name}
-)
+_MONTHS.update({name.casefold(): number for number, name in enumerate(calendar.month_name) if name})
 _MONTHS["sept"] = 9
 
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
@@ -242,8 +240,10 @@ def _url_spans(lowered: str) -> Iterator[tuple[int, int]]:
     for hint in (*_URL_STARTS, *_BARE_HOSTS):
         index = lowered.find(hint)
         while index != -1:
-            if hint in _URL_STARTS or index == 0 or not (
-                lowered[index - 1].isalnum() or lowered[index - 1] in "_.@/"
+            if (
+                hint in _URL_STARTS
+                or index == 0
+                or not (lowered[index - 1].isalnum() or lowered[index - 1] in "_.@/")
             ):
                 starts.add(index)
             index = lowered.find(hint, index + 1)

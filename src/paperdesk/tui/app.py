@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -38,6 +39,8 @@ from paperdesk.tui.widgets.tag_panel import TagPanel
 LIST_SORTS = ("published", "upvotes", "title", "added")
 SEARCH_SORTS = ("relevance", "published", "upvotes")
 SEARCH_DEBOUNCE_S = 0.12
+SIDE_DELAY_S = 0.15  # counts and tags after a write
+INDEX_DELAY_S = 0.8  # the search index after a burst of writes
 NARROW_WIDTH = 100
 EMPTY_MESSAGE = """\
 [b]Your library is empty.[/b]
@@ -121,6 +124,7 @@ class PaperdeskApp(App[None]):
         self.suggestion: str | None = None
         self._shown: str | None = None
         self._known_seq: int | None = None
+        self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
 
     # --- layout ----------------------------------------------------------------------
 
@@ -261,10 +265,16 @@ class PaperdeskApp(App[None]):
 
     def _update_status(self) -> None:
         shown = len(self.paper_list.ids)
-        parts = [f"{shown:,} / {self.total:,} papers", f"{self.unread:,} unread",
-                 f"{self.starred:,} starred"]
-        filters = [name for name, on_ in (("unread", self.only_unread),
-                                          ("starred", self.only_starred)) if on_]
+        parts = [
+            f"{shown:,} / {self.total:,} papers",
+            f"{self.unread:,} unread",
+            f"{self.starred:,} starred",
+        ]
+        filters = [
+            name
+            for name, on_ in (("unread", self.only_unread), ("starred", self.only_starred))
+            if on_
+        ]
         if self.tag:
             filters.append(f"#{self.tag}")
         if filters:
@@ -318,11 +328,7 @@ class PaperdeskApp(App[None]):
     @on(PaperList.Highlighted)
     def _on_highlighted(self, event: PaperList.Highlighted) -> None:
         previous = self._shown
-        if (
-            self.settings.mark_read_on_move
-            and previous is not None
-            and previous != event.paper_id
-        ):
+        if self.settings.mark_read_on_move and previous is not None and previous != event.paper_id:
             self._mark_read_after_viewing(previous)
         self._show_current()
 
@@ -348,8 +354,28 @@ class PaperdeskApp(App[None]):
         current = self.paper_list.current
         if current is not None and any(p.id == current.id for p in fresh):
             self.preview.show(current, self.terms)
-        self.refresh_side()
-        self.sync_index()
+        self._soon("side", SIDE_DELAY_S, self.refresh_side)
+        self._soon("index", INDEX_DELAY_S, self.sync_index)
+
+    def _soon(self, name: str, delay: float, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once ``delay`` seconds after the last request: a burst of
+        key presses costs one count refresh and one index update, not one each."""
+        pending = self._pending.pop(name, None)
+        if pending is not None:
+            pending[0].stop()
+
+        def fire() -> None:
+            self._pending.pop(name, None)
+            callback()
+
+        self._pending[name] = (self.set_timer(delay, fire), callback)
+
+    def flush_pending(self) -> None:
+        """Run delayed upkeep now instead of later (tests and scripts use this)."""
+        for timer, callback in list(self._pending.values()):
+            timer.stop()
+            callback()
+        self._pending.clear()
 
     def _current_or_warn(self) -> Paper | None:
         paper = self.paper_list.current
@@ -359,8 +385,9 @@ class PaperdeskApp(App[None]):
 
     # --- triage actions -------------------------------------------------------------------------
 
-    def _write(self, label: str, apply: Callable[[], list[str]],
-               revert: Callable[[], Iterable[str]] | None) -> None:
+    def _write(
+        self, label: str, apply: Callable[[], list[str]], revert: Callable[[], Iterable[str]] | None
+    ) -> None:
         try:
             changed = apply()
         except LibraryError as error:
@@ -430,7 +457,9 @@ class PaperdeskApp(App[None]):
                 return [paper.id]
 
             self._write("tag", apply, revert)
-            summary = ", ".join([f"+{t}" for t in sorted(added)] + [f"-{t}" for t in sorted(removed)])
+            summary = ", ".join(
+                [f"+{t}" for t in sorted(added)] + [f"-{t}" for t in sorted(removed)]
+            )
             self.notify(f"Tags: {summary}", timeout=3)
 
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
@@ -537,8 +566,9 @@ class PaperdeskApp(App[None]):
 
     def action_cycle_sort(self) -> None:
         if self.query_text.strip():
-            self.search_sort = SEARCH_SORTS[(SEARCH_SORTS.index(self.search_sort) + 1)
-                                            % len(SEARCH_SORTS)]
+            self.search_sort = SEARCH_SORTS[
+                (SEARCH_SORTS.index(self.search_sort) + 1) % len(SEARCH_SORTS)
+            ]
             sort = self.search_sort
         else:
             self.list_sort = LIST_SORTS[(LIST_SORTS.index(self.list_sort) + 1) % len(LIST_SORTS)]
@@ -551,16 +581,22 @@ class PaperdeskApp(App[None]):
 
     # --- links, clipboard, export, help ----------------------------------------------------------
 
-    def action_open_link(self) -> None:
+    def _current_link(self) -> tuple[Paper, str] | None:
         paper = self._current_or_warn()
         if paper is None:
-            return
+            return None
         if not paper.links:
             self.notify("This paper has no link.", severity="warning", timeout=3)
+            return None
+        return paper, paper.links[0]
+
+    def action_open_link(self) -> None:
+        if (found := self._current_link()) is None:
             return
-        self.open_url(paper.links[0])
+        paper, link = found
+        self.open_url(link)
         more = f" ({len(paper.links) - 1} more in the preview)" if len(paper.links) > 1 else ""
-        self.notify(f"Opening {paper.links[0]}{more}", timeout=3)
+        self.notify(f"Opening {link}{more}", timeout=3)
 
     def action_copy_title(self) -> None:
         paper = self._current_or_warn()
@@ -569,14 +605,10 @@ class PaperdeskApp(App[None]):
             self.notify("Copied the title", timeout=2)
 
     def action_copy_link(self) -> None:
-        paper = self._current_or_warn()
-        if paper is None:
+        if (found := self._current_link()) is None:
             return
-        if not paper.links:
-            self.notify("This paper has no link.", severity="warning", timeout=3)
-            return
-        self.copy_to_clipboard(paper.links[0])
-        self.notify(f"Copied {paper.links[0]}", timeout=2)
+        self.copy_to_clipboard(found[1])
+        self.notify(f"Copied {found[1]}", timeout=2)
 
     def action_export(self) -> None:
         query = self._composed_query() or None
@@ -596,8 +628,9 @@ class PaperdeskApp(App[None]):
             exporting.write_atomic(request.path, document)
         except (OSError, LibraryError, QueryError) as error:
             message = getattr(error, "strerror", None) or str(error)
-            self.call_from_thread(self.notify, f"Export failed: {message}", severity="error",
-                                  timeout=8)
+            self.call_from_thread(
+                self.notify, f"Export failed: {message}", severity="error", timeout=8
+            )
             return
         count = f"{len(papers)} paper{'s' if len(papers) != 1 else ''}"
         self.call_from_thread(self.notify, f"Exported {count} to {request.path}", timeout=6)
@@ -606,8 +639,13 @@ class PaperdeskApp(App[None]):
         return [
             ("Triage", list(self.BINDINGS)),
             ("Paper list", PaperList.BINDINGS),
-            ("Search bar", [Binding("enter", "", "Keep the results and go to the list"),
-                            Binding("escape", "", "Clear the search")]),
+            (
+                "Search bar",
+                [
+                    Binding("enter", "", "Keep the results and go to the list"),
+                    Binding("escape", "", "Clear the search"),
+                ],
+            ),
             ("Everywhere", [Binding("ctrl+p", "", "Command palette: every action by name")]),
         ]
 

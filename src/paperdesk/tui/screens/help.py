@@ -11,8 +11,15 @@ from textual.widgets import Label, Static
 
 
 def _key_name(key: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "space": "Space", "escape": "Esc",
-             "pagedown": "PgDn", "pageup": "PgUp", "ctrl+p": "Ctrl+P"}
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "space": "Space",
+        "escape": "Esc",
+        "pagedown": "PgDn",
+        "pageup": "PgUp",
+        "ctrl+p": "Ctrl+P",
+    }
     return ", ".join(names.get(k, k) for k in key.split(","))
 
 

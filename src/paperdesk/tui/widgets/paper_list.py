@@ -199,14 +199,32 @@ class PaperList(ScrollView, can_focus=True):
         ]
         right: list[Segment] = [Segment(" ", row_style)]
         if width >= 50:
-            right.append(_cell(paper.published.isoformat() if paper.published else "", DATE_WIDTH,
-                               meta, "right"))
+            right.append(
+                _cell(
+                    paper.published.isoformat() if paper.published else "",
+                    DATE_WIDTH,
+                    meta,
+                    "right",
+                )
+            )
         if width >= 40:
-            right.append(_cell(f"↑{paper.upvotes}" if paper.upvotes is not None else "",
-                               VOTES_WIDTH + 1, meta, "right"))
+            right.append(
+                _cell(
+                    f"↑{paper.upvotes}" if paper.upvotes is not None else "",
+                    VOTES_WIDTH + 1,
+                    meta,
+                    "right",
+                )
+            )
         if width >= 60:
-            right.append(_cell(f"{paper.authors}a" if paper.authors is not None else "",
-                               AUTHORS_WIDTH + 1, meta, "right"))
+            right.append(
+                _cell(
+                    f"{paper.authors}a" if paper.authors is not None else "",
+                    AUTHORS_WIDTH + 1,
+                    meta,
+                    "right",
+                )
+            )
         right.append(Segment(" ", row_style))
         used = sum(s.cell_length for s in marks) + sum(s.cell_length for s in right)
         title = _cell(paper.title, max(0, width - used), row_style)

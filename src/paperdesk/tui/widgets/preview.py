@@ -55,7 +55,8 @@ class Preview(VerticalScroll, can_focus=True):
         facts = [
             paper.published.isoformat() if paper.published else "no date",
             f"{paper.authors} author{'s' if paper.authors != 1 else ''}"
-            if paper.authors is not None else None,
+            if paper.authors is not None
+            else None,
             paper.organization,
             f"↑ {paper.upvotes}" if paper.upvotes is not None else None,
             "★ starred" if paper.starred else None,
