@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
@@ -170,6 +171,25 @@ async def test_search_narrows_as_you_type_enter_keeps_escape_clears(desk: Desk):
         await pilot.press("slash", "escape")
         await settle(pilot)
         assert len(app.paper_list.ids) == 29 and app.query_one("#search").value == ""
+
+
+async def test_keys_typed_in_one_burst_after_slash_go_to_the_search(desk: Desk):
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        # Sent the way the terminal driver sends them, with no pause between
+        # the keys (Pilot.press waits after each one): a fast typist or a script.
+        for key in ["slash", *"grokking", "enter"]:
+            char = "/" if key == "slash" else (None if key == "enter" else key)
+            app._driver.send_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.query_one("#search").value == "grokking"
+        assert len(app.paper_list.ids) == 4
+        await pilot.press("slash", "slash")  # focus the bar, then type a "/" in it
+        assert app.query_one("#search").value == "grokking/"
+        await pilot.press("escape", "t", "slash")  # a "/" in the tag editor is text too
+        assert app.screen.query_one("#tag-input").value.endswith("/")
 
 
 async def test_bad_query_is_shown_not_raised(desk: Desk):

@@ -75,7 +75,9 @@ class PaperdeskApp(App[None]):
         Binding("s", "toggle_star", "Star"),
         Binding("r", "toggle_read", "Read"),
         Binding("t", "edit_tags", "Tags"),
-        Binding("slash", "focus_search", "Search"),
+        # A priority binding runs as the key arrives: letters typed in the same
+        # burst ("/grokking") then already go to the search bar.
+        Binding("slash", "focus_search", "Search", priority=True),
         Binding("n", "next_unread", "Next unread"),
         Binding("u", "toggle_unread_only", "Unread only"),
         Binding("f", "toggle_starred_only", "Starred only"),
@@ -519,8 +521,16 @@ class PaperdeskApp(App[None]):
                 return
         self.notify("No more unread papers below.", timeout=2)
 
+    def _focus_now(self, widget) -> None:
+        # Widget.focus() waits for the next loop turn; keys typed in the same
+        # burst ("/grokking") would still go to the old widget. Focus at once.
+        self.screen.set_focus(widget)
+
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        if isinstance(self.focused, Input):
+            self.focused.insert_text_at_cursor("/")  # typing a "/" in any text field
+        elif self.screen is self.screen_stack[0]:
+            self._focus_now(self.query_one("#search", Input))
 
     @on(Input.Changed, "#search")
     def _on_search_changed(self, event: Input.Changed) -> None:
@@ -531,7 +541,7 @@ class PaperdeskApp(App[None]):
     def _on_search_submitted(self, event: Input.Submitted) -> None:
         self.query_text = event.value
         self.reload()
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     def on_key(self, event) -> None:
         search = self.query_one("#search", Input)
@@ -540,7 +550,7 @@ class PaperdeskApp(App[None]):
             search.value = ""
             self.query_text = ""
             self.reload()
-            self.paper_list.focus()
+            self._focus_now(self.paper_list)
 
     def action_toggle_unread_only(self) -> None:
         self.only_unread = not self.only_unread
@@ -562,7 +572,7 @@ class PaperdeskApp(App[None]):
     def _on_tag_chosen(self, event: TagPanel.Chosen) -> None:
         self.tag = event.tag
         self.reload()
-        self.paper_list.focus()
+        self._focus_now(self.paper_list)
 
     def action_cycle_sort(self) -> None:
         if self.query_text.strip():
