@@ -439,10 +439,18 @@ class SearchIndex:
     ) -> SearchResults:
         """Papers matching a query in the query language (see ``paperdesk.query``)."""
         tree = q.parse(text)  # QueryError reaches the caller: it is the user's to fix
+        sortedby = _sort_column(sort)
+        return self._healing(
+            library,
+            lambda: self._search(library, text, tree, limit, sortedby, with_highlights, suggest),
+        )
+
+    def _healing(self, library: Library, call: Callable[[], SearchResults]) -> SearchResults:
+        """Run a search; if the index files turn out damaged, rebuild once and retry."""
         for attempt in (1, 2):
             try:
-                return self._search(library, text, tree, limit, sort, with_highlights, suggest)
-            except (q.QueryError, IndexBusy):
+                return call()
+            except IndexBusy:
                 raise
             except Exception as error:  # noqa: BLE001 - damaged files surface here
                 if attempt == 2:
@@ -450,17 +458,10 @@ class SearchIndex:
                 self._heal(library, error)
         raise AssertionError("unreachable")
 
-    def _search(self, library, text, tree, limit, sort, with_highlights, suggest) -> SearchResults:
+    def _search(self, library, text, tree, limit, sortedby, with_highlights, suggest):
         with self._lock:
             searcher = self.searcher(library)
             wquery = to_whoosh(tree, searcher.reader())
-            sortedby = None
-            if sort == "published":
-                sortedby = "published_sort"
-            elif sort == "upvotes":
-                sortedby = "upvotes_sort"
-            elif sort != "relevance":
-                raise ValueError(f"unknown sort {sort!r}; choose relevance, published or upvotes")
             # optimize=False: block-quality skipping would make len(results) run
             # the query a second time; one full pass that counts is faster here.
             results = searcher.search(
@@ -490,29 +491,22 @@ class SearchIndex:
         IDs come from a column, not the stored fields, so 100k matches stay cheap.
         """
         tree = q.parse(text)
-        for attempt in (1, 2):
-            try:
-                with self._lock:
-                    searcher = self.searcher(library)
-                    wquery = to_whoosh(tree, searcher.reader())
-                    sortedby = {"published": "published_sort", "upvotes": "upvotes_sort"}.get(sort)
-                    if sortedby is None and sort != "relevance":
-                        raise ValueError(f"unknown sort {sort!r}")
-                    results = searcher.search(
-                        wquery, limit=None, sortedby=sortedby, reverse=sortedby is not None
-                    )
-                    column = searcher.reader().column_reader("id")
-                    ids = [_text(column[docnum]) for _score, docnum in results.top_n]
-                    terms = query_terms(wquery, searcher.reader())
-                    suggestion = self._suggest(searcher, text, tree, len(ids))
-                return SearchResults(text, len(ids), [], suggestion, terms, ids)
-            except (q.QueryError, IndexBusy, ValueError):
-                raise
-            except Exception as error:  # noqa: BLE001 - damaged files surface here
-                if attempt == 2:
-                    raise
-                self._heal(library, error)
-        raise AssertionError("unreachable")
+        sortedby = _sort_column(sort)
+
+        def run() -> SearchResults:
+            with self._lock:
+                searcher = self.searcher(library)
+                wquery = to_whoosh(tree, searcher.reader())
+                results = searcher.search(
+                    wquery, limit=None, sortedby=sortedby, reverse=sortedby is not None
+                )
+                column = searcher.reader().column_reader("id")
+                ids = [_text(column[docnum]) for _score, docnum in results.top_n]
+                terms = query_terms(wquery, searcher.reader())
+                suggestion = self._suggest(searcher, text, tree, len(ids))
+            return SearchResults(text, len(ids), [], suggestion, terms, ids)
+
+        return self._healing(library, run)
 
     def _suggest(self, searcher, text: str, tree: q.Node, total: int) -> str | None:
         """ "Did you mean": unknown words replaced by the closest words in the index."""
@@ -559,6 +553,16 @@ class SearchIndex:
 
     def doc_count(self, library: Library) -> int:
         return self.searcher(library).doc_count()
+
+
+_SORT_COLUMNS = {"relevance": None, "published": "published_sort", "upvotes": "upvotes_sort"}
+
+
+def _sort_column(sort: str) -> str | None:
+    """The column a search sorts by (None: by relevance); checked before searching."""
+    if sort not in _SORT_COLUMNS:
+        raise ValueError(f"unknown sort {sort!r}; choose relevance, published or upvotes")
+    return _SORT_COLUMNS[sort]
 
 
 def query_terms(wquery: wq.Query, reader) -> frozenset[tuple[str, str]]:

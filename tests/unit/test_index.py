@@ -148,8 +148,12 @@ def test_total_counts_all_matches_not_only_shown(desk: Desk):
 def test_sorts(desk: Desk):
     assert ids_for(desk, "", sort="upvotes")[:2] == ["Transformers", "Grokking"]
     assert ids_for(desk, "", sort="published")[:2] == ["Cogito", "The"]
+    desk.notices.clear()
     with pytest.raises(ValueError):
         desk.index.search(desk.library, "", sort="sideways")
+    with pytest.raises(ValueError):
+        desk.index.search_ids(desk.library, "", sort="sideways")
+    assert desk.notices == []  # a bad sort is the caller's mistake, not index damage
 
 
 def test_ranking_prefers_title_matches(desk: Desk):
