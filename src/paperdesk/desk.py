@@ -102,14 +102,6 @@ class Desk:
         report.stats = self.library.import_entries(result.entries, path.name)
         return report
 
-    def import_files(
-        self, files: Sequence[Path], *, year: int | None = None, sync: bool = True
-    ) -> list[FileReport]:
-        reports = [self.import_file(path, year=year) for path in files]
-        if sync and any(r.stats and r.stats.changed_ids for r in reports):
-            self.sync_index()
-        return reports
-
     # --- selections ------------------------------------------------------------
 
     def select(self, query: str | None = None) -> tuple[list[Paper], str]:
@@ -150,11 +142,6 @@ class Desk:
 
     def remove_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.remove_tags(paper_id, tags)
-        self._after_state_change([paper_id])
-        return result
-
-    def set_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
-        result = self.library.set_tags(paper_id, tags)
         self._after_state_change([paper_id])
         return result
 

@@ -551,9 +551,6 @@ class SearchIndex:
             Hit(papers[pid], score) for pid, score in zip(ids, scores, strict=True) if pid in papers
         ]
 
-    def doc_count(self, library: Library) -> int:
-        return self.searcher(library).doc_count()
-
 
 _SORT_COLUMNS = {"relevance": None, "published": "published_sort", "upvotes": "upvotes_sort"}
 

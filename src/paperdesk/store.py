@@ -531,20 +531,6 @@ class Library:
             )
         return stats
 
-    # --- safety ------------------------------------------------------------------
-
-    def integrity_ok(self) -> bool:
-        return self._query("PRAGMA quick_check")[0][0] == "ok"
-
-    def backup_to(self, target: Path) -> None:
-        """A consistent copy of the library, taken with SQLite's backup API."""
-        with self._lock:
-            dest = sqlite3.connect(target)
-            try:
-                self.conn.backup(dest)
-            finally:
-                dest.close()
-
 
 # Fields an import may fill, in the order of the UPDATE above.
 _MERGE_COLUMNS = (
