@@ -41,7 +41,7 @@ SEARCH_SORTS = ("relevance", "published", "upvotes")
 SEARCH_DEBOUNCE_S = 0.12
 SIDE_DELAY_S = 0.15  # counts and tags after a write
 INDEX_DELAY_S = 0.8  # the search index after a burst of writes
-NARROW_WIDTH = 100
+NARROW_WIDTH = 110  # below this the panes stack: a list under ~50 columns loses its dates
 EMPTY_MESSAGE = """\
 [b]Your library is empty.[/b]
 
