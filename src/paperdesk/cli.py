@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from paperdesk import __version__, paths
+from paperdesk.atomic import write_atomic
 from paperdesk.desk import Desk
 from paperdesk.model import Paper
 from paperdesk.store import SORTS, Filter, LibraryError
@@ -35,6 +36,10 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Maintain the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+state_app = typer.Typer(
+    help="Your read, starred and tag decisions as a portable JSON file.", no_args_is_help=True
+)
+app.add_typer(state_app, name="state")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -151,6 +156,12 @@ def import_(
                 )
                 continue
             out.print(escape(report.summary), soft_wrap=True)
+            if report.stats and report.stats.state_applied:
+                n = report.stats.state_applied
+                err.print(
+                    f"{escape(str(path))}: applied saved decisions to {n} new paper(s)",
+                    soft_wrap=True,
+                )
             if not quiet:
                 for warning in report.warnings:
                     err.print(
@@ -470,6 +481,47 @@ def index_rebuild() -> None:
     out.print(f"indexed {done} papers")
 
 
+# --- state ---------------------------------------------------------------------------------
+
+
+@state_app.command("export")
+@handles_errors
+def state_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (replaced atomically).")
+    ] = None,
+) -> None:
+    """Write every read, star and tag decision as JSON keyed by paper ID."""
+    with open_desk() as desk:
+        document = desk.export_state()
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as error:
+        raise fail(f"cannot write {output}: {error.strerror or error}") from None
+    n = len(document["papers"])
+    err.print(f"wrote decisions about {n} paper{'s' if n != 1 else ''} to {escape(str(output))}")
+
+
+@state_app.command("import")
+@handles_errors
+def state_import(
+    file: Annotated[Path, typer.Argument(help="A file written by `paperdesk state export`.")],
+) -> None:
+    """Merge a state file into the library: the later decision wins, nothing is dropped."""
+    with open_desk() as desk:
+        result = desk.import_state(file)
+        _notices(desk)
+    out.print(
+        f"{escape(str(file))}: {result.papers} papers: {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.pending} kept until they are imported",
+        soft_wrap=True,
+    )
+
+
 # --- export ------------------------------------------------------------------------------
 
 
@@ -514,7 +566,7 @@ def export(
         sys.stdout.write(document)
         return
     try:
-        exporting.write_atomic(output, document)
+        write_atomic(output, document)
     except OSError as error:
         raise fail(f"cannot write {output}: {error.strerror or error}") from None
     err.print(

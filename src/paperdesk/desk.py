@@ -7,14 +7,15 @@ date, so search never lags behind what the user did.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperdesk import paths
+from paperdesk import paths, state
 from paperdesk.importers import dailypapers
 from paperdesk.model import Paper
-from paperdesk.store import Filter, ImportStats, Library, LibraryError
+from paperdesk.store import Filter, ImportStats, Library, LibraryError, StateImport
 
 Progress = Callable[[int, int], None]
 SAMPLE_NAME = "sample_dailypapers.txt"
@@ -143,6 +144,27 @@ class Desk:
     def remove_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.remove_tags(paper_id, tags)
         self._after_state_change([paper_id])
+        return result
+
+    # --- decisions as data ---------------------------------------------------------
+
+    def export_state(self) -> dict:
+        """Every read, star and tag decision, as a state file's JSON."""
+        return state.document(self.library.states())
+
+    def import_state(self, path: Path) -> StateImport:
+        """Merge a state file into the library: the later decision wins, nothing is dropped."""
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8-sig"))
+            incoming = state.from_document(data)
+        except OSError as error:
+            raise LibraryError(f"cannot read {path}: {error.strerror or error}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise LibraryError(f"{path} is not a JSON state file: {error}") from None
+        except state.StateFileError as error:
+            raise LibraryError(f"{path}: {error}") from None
+        result = self.library.import_state(incoming)
+        self._after_state_change(result.changed_ids)
         return result
 
     def _after_state_change(self, changed: Sequence[str]) -> None:

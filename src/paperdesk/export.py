@@ -5,13 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 from paperdesk.model import Paper
 
@@ -303,31 +300,3 @@ def to_json(papers: Sequence[Paper]) -> str:
 
 
 # --- writing -----------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once: a reader sees the old file or the new one."""
-    path = path.expanduser()
-    directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w",
-        encoding="utf-8",
-        newline="",
-        dir=directory,
-        prefix=f".{path.name}.",
-        suffix=".tmp",
-        delete=False,
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(handle.name, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(handle.name, 0o644)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

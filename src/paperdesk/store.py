@@ -33,8 +33,9 @@ from paperdesk.model import (
     normalise_tag,
     normalise_title,
 )
+from paperdesk.state import Flag, PaperState, merge, now_stamp, paper_from_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500
 
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS papers (
     links TEXT NOT NULL DEFAULT '[]',
     read INTEGER NOT NULL DEFAULT 0,
     starred INTEGER NOT NULL DEFAULT 0,
-    state_changed TEXT,
+    read_at TEXT,
+    starred_at TEXT,
     first_seen TEXT NOT NULL,
     seq INTEGER NOT NULL DEFAULT 0
 );
@@ -66,9 +68,20 @@ CREATE INDEX IF NOT EXISTS papers_starred ON papers(starred) WHERE starred = 1;
 CREATE TABLE IF NOT EXISTS tags (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     tag TEXT NOT NULL,
+    added_at TEXT,
     PRIMARY KEY (paper_id, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE TABLE IF NOT EXISTS tag_removals (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    tag TEXT NOT NULL,
+    removed_at TEXT,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_state (
+    paper_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -139,6 +152,18 @@ class ImportStats:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed_ids: list[str] = field(default_factory=list)
+    state_applied: int = 0  # new papers that got decisions kept for them (state import)
+
+
+@dataclass
+class StateImport:
+    """What merging a state file did."""
+
+    papers: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pending: int = 0  # kept for papers the library does not have yet
     changed_ids: list[str] = field(default_factory=list)
 
 
@@ -233,8 +258,22 @@ class Library:
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if version == 1:
+                # Version 2 keeps the time of every decision (read, star, each tag),
+                # which merging state files needs. The old single stamp seeds them.
+                for statement in (
+                    "ALTER TABLE papers ADD COLUMN read_at TEXT",
+                    "ALTER TABLE papers ADD COLUMN starred_at TEXT",
+                    "ALTER TABLE tags ADD COLUMN added_at TEXT",
+                    "UPDATE papers SET read_at = state_changed WHERE read = 1",
+                    "UPDATE papers SET starred_at = state_changed WHERE starred = 1",
+                    "UPDATE tags SET added_at = (SELECT state_changed FROM papers "
+                    "WHERE papers.id = tags.paper_id)",
+                ):
+                    conn.execute(statement)
             # executescript() would commit on its own; run the statements one by one.
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -421,13 +460,13 @@ class Library:
         changed: list[str] = []
         with self._write() as conn:
             seq = self._next_seq(conn)
-            stamp = now_iso()
+            stamp = now_stamp()
             for chunk in _chunks(list(ids)):
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
-                    f"UPDATE papers SET {column} = ?, seq = ?, state_changed = ? "
+                    f"UPDATE papers SET {column} = ?, {column}_at = ?, seq = ? "
                     f"WHERE id IN ({marks}) AND {column} != ? RETURNING id",
-                    (int(value), seq, stamp, *chunk, int(value)),
+                    (int(value), stamp, seq, *chunk, int(value)),
                 ).fetchall()
                 changed.extend(row[0] for row in rows)
         return changed
@@ -459,23 +498,107 @@ class Library:
             if not conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
                 raise UnknownPaper(f"no paper with ID {paper_id!r}")
             changes = 0
+            stamp = now_stamp()
             for tag in sorted(add_set):
-                changes += conn.execute(
-                    "INSERT OR IGNORE INTO tags (paper_id, tag) VALUES (?, ?)", (paper_id, tag)
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                    (paper_id, tag, stamp),
                 ).rowcount
+                if added:
+                    conn.execute(
+                        "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (paper_id, tag)
+                    )
+                changes += added
             for tag in sorted(remove_set):
-                changes += conn.execute(
+                removed = conn.execute(
                     "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, tag)
                 ).rowcount
+                if removed:
+                    # Remember the removal, so merging an older state file does not
+                    # bring the tag back.
+                    conn.execute(
+                        "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) "
+                        "VALUES (?, ?, ?)",
+                        (paper_id, tag, stamp),
+                    )
+                changes += removed
             if changes:
                 conn.execute(
-                    "UPDATE papers SET seq = ?, state_changed = ? WHERE id = ?",
-                    (self._next_seq(conn), now_iso(), paper_id),
+                    "UPDATE papers SET seq = ? WHERE id = ?", (self._next_seq(conn), paper_id)
                 )
             rows = conn.execute(
                 "SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,)
             ).fetchall()
         return tuple(row[0] for row in rows)
+
+    # --- decisions as data (state export and import) -------------------------
+
+    def states(self) -> dict[str, PaperState]:
+        """Every paper with a decision, and the decisions kept for papers not here yet."""
+        with self._lock:
+            conn = self.conn
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
+                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL "
+                    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals"
+                )
+            ]
+            result = _load_states(conn, ids)
+            for pid, text in conn.execute("SELECT paper_id, state FROM pending_state"):
+                result[pid] = paper_from_json(pid, json.loads(text))
+        return result
+
+    def import_state(self, incoming: dict[str, PaperState]) -> StateImport:
+        """Merge decisions into the library in one transaction: the later one wins.
+
+        Decisions about papers the library does not have are kept and applied
+        when an import brings those papers.
+        """
+        result = StateImport(papers=len(incoming))
+        ids = sorted(incoming)
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            present: set[str] = set()
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk)
+                present.update(row[0] for row in rows)
+            local = _load_states(conn, [pid for pid in ids if pid in present])
+            for pid in ids:
+                if pid in present:
+                    old = local.get(pid) or PaperState()
+                    if _write_state(conn, pid, old, merge(old, incoming[pid]), seq):
+                        result.updated += 1
+                        result.changed_ids.append(pid)
+                    else:
+                        result.unchanged += 1
+                    continue
+                row = conn.execute(
+                    "SELECT state FROM pending_state WHERE paper_id = ?", (pid,)
+                ).fetchone()
+                old = paper_from_json(pid, json.loads(row[0])) if row else PaperState()
+                conn.execute(
+                    "INSERT OR REPLACE INTO pending_state (paper_id, state) VALUES (?, ?)",
+                    (pid, json.dumps(merge(old, incoming[pid]).to_json(), ensure_ascii=False)),
+                )
+                result.pending += 1
+        return result
+
+    def _apply_pending(self, conn: sqlite3.Connection, ids: Sequence[str], seq: int) -> int:
+        """Apply the decisions kept for papers that an import has just brought."""
+        applied = 0
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT paper_id, state FROM pending_state WHERE paper_id IN ({marks})", chunk
+            ).fetchall()
+            for pid, text in rows:
+                _write_state(conn, pid, PaperState(), paper_from_json(pid, json.loads(text)), seq)
+                conn.execute("DELETE FROM pending_state WHERE paper_id = ?", (pid,))
+                applied += 1
+        return applied
 
     # --- importing -------------------------------------------------------------
 
@@ -529,6 +652,9 @@ class Library:
                 "INSERT OR IGNORE INTO sources (paper_id, file, page_date) VALUES (?, ?, ?)",
                 new_sources,
             )
+            pending = conn.execute("SELECT EXISTS (SELECT 1 FROM pending_state)").fetchone()[0]
+            if inserts and pending:
+                stats.state_applied = self._apply_pending(conn, [row[0] for row in inserts], seq)
         return stats
 
 
@@ -618,3 +744,64 @@ def _load_existing(
         ):
             existing[pid][1].add((file, page_date))
     return existing
+
+
+def _load_states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, PaperState]:
+    states: dict[str, PaperState] = {}
+    for chunk in _chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        for pid, title, read, read_at, starred, starred_at in conn.execute(
+            f"SELECT id, title, read, read_at, starred, starred_at FROM papers "
+            f"WHERE id IN ({marks})",
+            chunk,
+        ):
+            states[pid] = PaperState(
+                read=Flag(bool(read), read_at), starred=Flag(bool(starred), starred_at), title=title
+            )
+        for pid, tag, at in conn.execute(
+            f"SELECT paper_id, tag, added_at FROM tags WHERE paper_id IN ({marks})", chunk
+        ):
+            states[pid].tags[tag] = at
+        for pid, tag, at in conn.execute(
+            f"SELECT paper_id, tag, removed_at FROM tag_removals WHERE paper_id IN ({marks})", chunk
+        ):
+            states[pid].removed[tag] = at
+    return states
+
+
+def _write_state(
+    conn: sqlite3.Connection, pid: str, old: PaperState, new: PaperState, seq: int
+) -> bool:
+    """Write the difference between two states of one paper; True if there was one."""
+    changed = False
+    for column in ("read", "starred"):
+        before, after = getattr(old, column), getattr(new, column)
+        if before != after:
+            conn.execute(
+                f"UPDATE papers SET {column} = ?, {column}_at = ? WHERE id = ?",
+                (int(after.value), after.at, pid),
+            )
+            changed = True
+    for tag, at in new.tags.items():
+        if tag not in old.tags or old.tags[tag] != at:
+            conn.execute(
+                "INSERT OR REPLACE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                (pid, tag, at),
+            )
+            changed = True
+    for tag in old.tags.keys() - new.tags.keys():
+        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
+        changed = True
+    for tag, at in new.removed.items():
+        if tag not in old.removed or old.removed[tag] != at:
+            conn.execute(
+                "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) VALUES (?, ?, ?)",
+                (pid, tag, at),
+            )
+            changed = True
+    for tag in old.removed.keys() - new.removed.keys():
+        conn.execute("DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (pid, tag))
+        changed = True
+    if changed:
+        conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
+    return changed

@@ -370,3 +370,39 @@ def test_damaged_index_heals_on_the_next_search(imported, data_dir):
     result = run("search", "grokking", "--json")
     assert json.loads(result.stdout)["total"] == 3
     assert "rebuilt" in result.stderr
+
+
+# --- state export and import ---------------------------------------------------------------
+
+
+def test_state_export_and_import_move_decisions_between_libraries(imported, tmp_path, monkeypatch):
+    first, second = (p["id"] for p in as_json("list", "--limit", "2"))
+    run("star", first)
+    run("tag", second, "To Read")
+    document = json.loads(run("state", "export").stdout)
+    assert set(document["papers"]) == {first, second}
+    target = tmp_path / "state.json"
+    result = run("state", "export", "-o", str(target))
+    assert "decisions about 2 papers" in result.stderr
+    assert json.loads(target.read_text())["papers"] == document["papers"]
+
+    monkeypatch.setenv("PAPERDESK_DATA_DIR", str(tmp_path / "elsewhere"))
+    result = run("state", "import", str(target))
+    assert result.stdout.strip().endswith(
+        "2 papers: 0 updated, 0 unchanged, 2 kept until they are imported"
+    )
+    result = run("import", *map(str, imported))
+    assert "applied saved decisions" in result.stderr
+    assert [p["id"] for p in as_json("list", "--starred")] == [first]
+    assert as_json("show", second)["tags"] == ["to-read"]
+
+
+def test_state_import_refuses_a_bad_file_and_changes_nothing(imported, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    result = run("state", "import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "bad.json is not a JSON state file" in result.stderr
+    assert as_json("list", "--starred") == []
+    result = run("state", "import", str(tmp_path / "missing.json"), ok=False)
+    assert result.exit_code == 1 and "cannot read" in result.stderr

@@ -12,6 +12,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from paperdesk import export
+from paperdesk.atomic import write_atomic
 from paperdesk.model import Paper, Source
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -184,7 +185,7 @@ def test_write_atomic_replaces_and_keeps_mode(tmp_path: Path):
     target = tmp_path / "out.md"
     target.write_text("old", encoding="utf-8")
     target.chmod(0o600)
-    export.write_atomic(target, "new ✓")
+    write_atomic(target, "new ✓")
     assert target.read_text(encoding="utf-8") == "new ✓"
     assert target.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]  # no temporary left behind
@@ -199,6 +200,6 @@ def test_write_atomic_failure_leaves_the_old_file(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        export.write_atomic(target, "new")
+        write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]

@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from paperdesk.atomic import write_atomic
 from paperdesk.desk import Desk
 from paperdesk.model import Paper
 from paperdesk.query import QueryError
@@ -635,7 +636,7 @@ class PaperdeskApp(App[None]):
         try:
             papers, title = self.desk.select(request.query)
             document = exporting.render(papers, request.fmt, title=title)
-            exporting.write_atomic(request.path, document)
+            write_atomic(request.path, document)
         except (OSError, LibraryError, QueryError) as error:
             message = getattr(error, "strerror", None) or str(error)
             self.call_from_thread(

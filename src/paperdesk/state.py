@@ -1,0 +1,202 @@
+"""The user's decisions about papers, as data that can leave the library and come back.
+
+A decision is read/unread, starred/unstarred, a tag added or a tag removed,
+each with the time it was made. ``paperdesk state export`` writes them as JSON
+keyed by paper ID (the ID comes from the title, so it is the same on every
+machine) and ``paperdesk state import`` merges them back with one rule: for
+each flag and each tag, the later decision wins. Nothing is dropped: a
+decision about a paper the library does not have yet is kept until an import
+brings that paper.
+
+This module is pure: the merge rules and the file format. ``store`` applies
+them inside one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from paperdesk.model import ID_LENGTH, normalise_tag
+
+FORMAT_NAME = "paperdesk-state"
+FORMAT_VERSION = 1
+
+_ID = re.compile(rf"^[0-9a-f]{{{ID_LENGTH}}}$")
+# A decision without a time (a hand-written file) is older than any timed one.
+_UNKNOWN = datetime.min.replace(tzinfo=UTC)
+
+
+class StateFileError(ValueError):
+    """A state file that cannot be read; the message says where and why."""
+
+
+def now_stamp() -> str:
+    """The time of a decision: UTC, milliseconds, ISO 8601 with a Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_stamp(stamp: str | None) -> datetime:
+    if not stamp:
+        return _UNKNOWN
+    parsed = datetime.fromisoformat(stamp)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Flag:
+    value: bool = False
+    at: str | None = None  # None: never decided
+
+    @property
+    def decided(self) -> bool:
+        return self.at is not None or self.value
+
+
+@dataclass
+class PaperState:
+    """Every decision about one paper."""
+
+    read: Flag = field(default_factory=Flag)
+    starred: Flag = field(default_factory=Flag)
+    tags: dict[str, str | None] = field(default_factory=dict)  # tag -> added at
+    removed: dict[str, str | None] = field(default_factory=dict)  # tag -> removed at
+    title: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.read.decided or self.starred.decided or self.tags or self.removed)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.title:
+            data["title"] = self.title
+        data.update(
+            read=self.read.value,
+            read_at=self.read.at,
+            starred=self.starred.value,
+            starred_at=self.starred.at,
+            tags=dict(sorted(self.tags.items())),
+        )
+        if self.removed:
+            data["removed_tags"] = dict(sorted(self.removed.items()))
+        return data
+
+
+def _later(incoming: str | None, local: str | None) -> bool:
+    return parse_stamp(incoming) > parse_stamp(local)
+
+
+def merge(local: PaperState, incoming: PaperState) -> PaperState:
+    """The later decision wins, flag by flag and tag by tag; a tie keeps the local one.
+
+    For a tag added on one side and removed on the other at the same time, the
+    tag stays: when in doubt, keep what the user made.
+    """
+    read = incoming.read if _take_flag(local.read, incoming.read) else local.read
+    starred = incoming.starred if _take_flag(local.starred, incoming.starred) else local.starred
+    tags: dict[str, str | None] = {}
+    removed: dict[str, str | None] = {}
+    for tag in sorted(set(local.tags) | set(local.removed) | set(incoming.tags)
+                      | set(incoming.removed)):  # fmt: skip
+        events = [
+            (parse_stamp(at), present, at)
+            for source in (local, incoming)
+            for present, table in ((True, source.tags), (False, source.removed))
+            if tag in table
+            for at in [table[tag]]
+        ]
+        # Latest first; on equal times presence wins.
+        _, present, at = max(events, key=lambda event: (event[0], event[1]))
+        (tags if present else removed)[tag] = at
+    return PaperState(read, starred, tags, removed, local.title or incoming.title)
+
+
+def _take_flag(local: Flag, incoming: Flag) -> bool:
+    if not incoming.decided:
+        return False
+    if not local.decided:
+        return True
+    return _later(incoming.at, local.at)
+
+
+# --- the file ---------------------------------------------------------------------------
+
+
+def document(states: dict[str, PaperState], exported_at: str | None = None) -> dict[str, Any]:
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "exported_at": exported_at or now_stamp(),
+        "papers": {pid: states[pid].to_json() for pid in sorted(states)},
+    }
+
+
+def from_document(data: Any) -> dict[str, PaperState]:
+    """Read a state file's JSON, checking everything before anything is applied."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise StateFileError(f'not a paperdesk state file (no "format": "{FORMAT_NAME}")')
+    version = data.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StateFileError(
+            f"state file version {version!r} is not supported (this paperdesk reads "
+            f"version {FORMAT_VERSION}); upgrade paperdesk to read it"
+        )
+    papers = data.get("papers")
+    if not isinstance(papers, dict):
+        raise StateFileError('"papers" must be an object keyed by paper ID')
+    return {_check_id(pid): paper_from_json(pid, entry) for pid, entry in papers.items()}
+
+
+def _check_id(pid: object) -> str:
+    if not isinstance(pid, str) or not _ID.match(pid):
+        raise StateFileError(f"{pid!r} is not a paper ID ({ID_LENGTH} hex digits)")
+    return pid
+
+
+def paper_from_json(pid: str, entry: Any) -> PaperState:
+    where = f"paper {pid}"
+    if not isinstance(entry, dict):
+        raise StateFileError(f"{where}: expected an object")
+    return PaperState(
+        read=_flag(entry, "read", where),
+        starred=_flag(entry, "starred", where),
+        tags=_tags(entry.get("tags", {}), f"{where}: tags"),
+        removed=_tags(entry.get("removed_tags", {}), f"{where}: removed_tags"),
+        title=entry.get("title") if isinstance(entry.get("title"), str) else None,
+    )
+
+
+def _flag(entry: dict, name: str, where: str) -> Flag:
+    value = entry.get(name, False)
+    if not isinstance(value, bool):
+        raise StateFileError(f"{where}: {name!r} must be true or false, not {value!r}")
+    return Flag(value, _stamp(entry.get(f"{name}_at"), f"{where}: {name}_at"))
+
+
+def _tags(tags: Any, where: str) -> dict[str, str | None]:
+    if isinstance(tags, list):  # a plain list of tag names: times unknown
+        tags = {tag: None for tag in tags}
+    if not isinstance(tags, dict):
+        raise StateFileError(f"{where} must be an object of tag -> time, or a list of tags")
+    result: dict[str, str | None] = {}
+    for tag, at in tags.items():
+        name = normalise_tag(tag) if isinstance(tag, str) else ""
+        if not name:
+            raise StateFileError(f"{where}: {tag!r} is not a tag")
+        result[name] = _stamp(at, f"{where}: {tag}")
+    return result
+
+
+def _stamp(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parse_stamp(value)
+            return value
+        except ValueError:
+            pass
+    raise StateFileError(f"{where}: {value!r} is not an ISO 8601 time")
