@@ -69,6 +69,10 @@ def open_desk() -> Desk:
     return Desk()
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -99,13 +103,15 @@ def root(
         _run_app()
 
 
-def _run_app(desk: Desk | None = None, banner: str | None = None) -> None:
+def _run_app(desk: Desk | None = None, banner: str | None = None, backup: bool = True) -> None:
     # Textual is imported only here: scripted commands start without it.
     from paperdesk.tui.app import make_app
 
-    kwargs = {"banner": banner} if banner else {}
+    kwargs: dict[str, Any] = {"banner": banner} if banner else {}
+    desk = desk or open_desk()
     try:
-        make_app(desk or open_desk(), **kwargs).run()
+        desk.library.counts()  # a library that cannot be opened is reported before the app starts
+        make_app(desk, backup_on_start=backup, **kwargs).run()
     except LibraryError as error:
         raise fail(str(error)) from None
 
@@ -124,6 +130,7 @@ def demo() -> None:
             desk,
             banner="Demo library: a temporary copy of 29 sample papers. "
             "Your own library is not touched.",
+            backup=False,
         )
 
 
@@ -145,6 +152,7 @@ def import_(
     """Import saved Daily Papers pages into the library."""
     rejected = False
     with open_desk() as desk:
+        desk.backup("import")
         for path in files:
             report = desk.import_file(path, year=year)
             if report.rejected:
@@ -513,6 +521,7 @@ def state_import(
 ) -> None:
     """Merge a state file into the library: the later decision wins, nothing is dropped."""
     with open_desk() as desk:
+        desk.backup("state-import")
         result = desk.import_state(file)
         _notices(desk)
     out.print(
@@ -520,6 +529,121 @@ def state_import(
         f"{result.unchanged} unchanged, {result.pending} kept until they are imported",
         soft_wrap=True,
     )
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def restore(
+    backup: Annotated[
+        str | None,
+        typer.Argument(help="Which backup: its number in --list (1 is the newest) or its file."),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", "-l", help="List the backups.")] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="Do not merge newer decisions from the library being replaced."
+        ),
+    ] = False,
+) -> None:
+    """Bring back the newest backup of your library (or the one you name).
+
+    The library it replaces is moved into the backups directory, never deleted,
+    and every read, star and tag decision that can still be read from it is
+    merged into the restored copy (the later decision wins). Quit the app first.
+    """
+    from paperdesk import backups
+
+    directory = paths.backups_dir()
+    found = backups.list_backups(directory)
+    if list_:
+        _list_backups(found, directory)
+        return
+    if not found:
+        raise fail(f"there are no backups in {directory}")
+    chosen = _choose_backup(found, backup)
+    library_path = paths.library_path()
+    result = backups.restore(library_path, chosen, directory, merge_newer=not exact)
+    summary = backups.summarise(library_path)
+    out.print(
+        f"restored {escape(chosen.name)}: {summary.papers} papers, {summary.starred} starred, "
+        f"{summary.tagged} tagged, {summary.read} read",
+        soft_wrap=True,
+    )
+    if result.replaced:
+        out.print(
+            f"the library it replaced was kept as {escape(str(result.replaced))}", soft_wrap=True
+        )
+    if result.merged:
+        out.print(f"merged newer decisions about {plural(result.merged, 'paper')} from it")
+    elif result.merge_problem:
+        err.print(
+            f"paperdesk: no decisions could be read from the replaced library "
+            f"({escape(result.merge_problem)}); the decision journal is used instead",
+            style="yellow",
+            soft_wrap=True,
+        )
+    if result.replayed:
+        out.print(
+            f"brought back newer decisions about {plural(result.replayed, 'paper')} "
+            "from the decision journal"
+        )
+    if result.journal_skipped:
+        err.print(
+            f"paperdesk: skipped {plural(result.journal_skipped, 'damaged journal line')}",
+            style="yellow",
+        )
+
+
+def _choose_backup(found, wanted: str | None):
+    if wanted is None:
+        from paperdesk import backups
+
+        for candidate in found:
+            if candidate.reason != "replaced" and backups.check(candidate.path) is None:
+                return candidate
+        raise fail("every backup is damaged; `paperdesk restore --list` shows them")
+    if wanted.isdigit():
+        number = int(wanted)
+        if not 1 <= number <= len(found):
+            raise fail(
+                f"there is no backup {number}; `paperdesk restore --list` shows 1 to {len(found)}"
+            )
+        return found[number - 1]
+    for candidate in found:
+        if wanted in (candidate.name, str(candidate.path)) or Path(wanted).name == candidate.name:
+            return candidate
+    raise fail(f"no backup named {wanted!r}; `paperdesk restore --list` shows them")
+
+
+def _list_backups(found, directory: Path) -> None:
+    from paperdesk import backups
+
+    if not found:
+        out.print(f"No backups yet in {escape(str(directory))}.")
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for column in ("#", "Taken", "Why", "Papers", "Starred", "Tagged", "Read", "File"):
+        table.add_column(
+            column,
+            justify="right" if column in ("#", "Papers", "Starred", "Tagged", "Read") else "left",
+        )
+    for number, backup in enumerate(found, 1):
+        taken = backup.taken.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        problem = backups.check(backup.path)
+        if problem:
+            table.add_row(str(number), taken, backup.reason, "damaged", "", "", "", backup.name)
+            continue
+        s = backups.summarise(backup.path)
+        table.add_row(
+            str(number), taken, backup.reason, str(s.papers), str(s.starred), str(s.tagged),
+            str(s.read), backup.name,
+        )  # fmt: skip
+    out.print(table)
+    out.print(f"in {escape(str(directory))}")
 
 
 # --- export ------------------------------------------------------------------------------

@@ -15,7 +15,14 @@ from pathlib import Path
 from paperdesk import paths, state
 from paperdesk.importers import dailypapers
 from paperdesk.model import Paper
-from paperdesk.store import Filter, ImportStats, Library, LibraryError, StateImport
+from paperdesk.store import (
+    Filter,
+    ImportStats,
+    Library,
+    LibraryDamaged,
+    LibraryError,
+    StateImport,
+)
 
 Progress = Callable[[int, int], None]
 SAMPLE_NAME = "sample_dailypapers.txt"
@@ -58,6 +65,21 @@ class Desk:
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def backups_path(self) -> Path:
+        return self.data_dir / paths.backups_dir().name
+
+    def backup(self, reason: str):  # -> paperdesk.backups.Backup | None
+        """Back the library up if it changed since the newest backup."""
+        from paperdesk import backups
+
+        try:
+            return backups.take(self.library.path, reason, self.backups_path)
+        except LibraryDamaged as error:
+            # A damaged library is left exactly as it is, for the restore to use.
+            self.library.refuse_writes(str(error))
+            raise
 
     @property
     def index(self):  # -> paperdesk.index.SearchIndex

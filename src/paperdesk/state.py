@@ -14,7 +14,9 @@ them inside one transaction.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -89,37 +91,86 @@ def _later(incoming: str | None, local: str | None) -> bool:
     return parse_stamp(incoming) > parse_stamp(local)
 
 
-def merge(local: PaperState, incoming: PaperState) -> PaperState:
+def merge(local: PaperState, incoming: PaperState, *, replaying: bool = False) -> PaperState:
     """The later decision wins, flag by flag and tag by tag; a tie keeps the local one.
 
     For a tag added on one side and removed on the other at the same time, the
-    tag stays: when in doubt, keep what the user made.
+    tag stays: when in doubt, keep what the user made. When ``replaying`` a
+    journal, ``incoming`` was written after ``local``, so it wins every tie.
     """
-    read = incoming.read if _take_flag(local.read, incoming.read) else local.read
-    starred = incoming.starred if _take_flag(local.starred, incoming.starred) else local.starred
+    read = incoming.read if _take_flag(local.read, incoming.read, replaying) else local.read
+    starred = (
+        incoming.starred
+        if _take_flag(local.starred, incoming.starred, replaying)
+        else local.starred
+    )
     tags: dict[str, str | None] = {}
     removed: dict[str, str | None] = {}
     for tag in sorted(set(local.tags) | set(local.removed) | set(incoming.tags)
                       | set(incoming.removed)):  # fmt: skip
         events = [
-            (parse_stamp(at), present, at)
-            for source in (local, incoming)
+            (parse_stamp(at), order if replaying else present, present, at)
+            for order, source in enumerate((local, incoming))
             for present, table in ((True, source.tags), (False, source.removed))
             if tag in table
             for at in [table[tag]]
         ]
-        # Latest first; on equal times presence wins.
-        _, present, at = max(events, key=lambda event: (event[0], event[1]))
+        # Latest first; on equal times presence wins (or, replaying, the later record).
+        _, _, present, at = max(events, key=lambda event: (event[0], event[1]))
         (tags if present else removed)[tag] = at
     return PaperState(read, starred, tags, removed, local.title or incoming.title)
 
 
-def _take_flag(local: Flag, incoming: Flag) -> bool:
+def _take_flag(local: Flag, incoming: Flag, replaying: bool = False) -> bool:
     if not incoming.decided:
         return False
     if not local.decided:
         return True
+    if replaying:
+        return parse_stamp(incoming.at) >= parse_stamp(local.at)
     return _later(incoming.at, local.at)
+
+
+# --- the journal ----------------------------------------------------------------------
+
+
+def replay(lines: Iterable[str]) -> tuple[dict[str, PaperState], int]:
+    """The decisions recorded in a journal, and how many lines could not be read.
+
+    A line cut short by a crash, or damaged, is skipped; the rest still count.
+    """
+    states: dict[str, PaperState] = {}
+    skipped = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            updates = _journal_record(json.loads(line))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            skipped += 1
+            continue
+        for pid, new in updates.items():
+            states[pid] = merge(states[pid], new, replaying=True) if pid in states else new
+    return states, skipped
+
+
+def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
+    if "state" in record:
+        return {_check_id(pid): paper_from_json(pid, data) for pid, data in record["state"].items()}
+    at = _stamp(record["at"], "journal")
+    if "set" in record:
+        column = record["set"]
+        if column not in ("read", "starred") or not isinstance(record["value"], bool):
+            raise ValueError(f"unknown journal record {record!r}")
+        flag = Flag(record["value"], at)
+        return {_check_id(pid): PaperState(**{column: flag}) for pid in record["ids"]}
+    pid = _check_id(record["id"])
+    return {
+        pid: PaperState(
+            tags={normalise_tag(t): at for t in record["add"]},
+            removed={normalise_tag(t): at for t in record["remove"]},
+        )
+    }
 
 
 # --- the file ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ up from there, which keeps it in step with writes made by any process.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -38,6 +39,7 @@ from paperdesk.state import Flag, PaperState, merge, now_stamp, paper_from_json
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500
+JOURNAL_NAME = "decisions.jsonl"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -115,6 +117,10 @@ FROM papers AS p
 
 class LibraryError(Exception):
     """The library cannot be used; the message says what and what to do."""
+
+
+class LibraryDamaged(LibraryError):
+    """The library file is damaged: it is left as it is and nothing more is written."""
 
 
 class UnknownPaper(LibraryError):
@@ -207,9 +213,15 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
 class Library:
     """The user's library file. Thread-safe; one connection per instance."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = path
-        self._create = create
+        self._create = create and not read_only
+        self._read_only = read_only
+        # Every decision is also appended to a small journal beside the library, so
+        # a restore can bring back decisions made after the newest backup.
+        self.journal_path = path.with_name(JOURNAL_NAME)
+        self.journal_problem: str | None = None
+        self.write_refusal: str | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
 
@@ -234,10 +246,20 @@ class Library:
                 ) from None
         try:
             conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                self.path.resolve().as_uri() + "?mode=ro" if self._read_only else self.path,
+                uri=self._read_only,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
             )
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if self._read_only:
+                if version != SCHEMA_VERSION:
+                    raise LibraryError(
+                        f"{self.path} has library schema {version}, not {SCHEMA_VERSION}"
+                    )
+                return conn
             if version > SCHEMA_VERSION:
                 raise LibraryError(
                     f"the library {self.path} was written by a newer paperdesk "
@@ -302,9 +324,15 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def refuse_writes(self, reason: str) -> None:
+        """From now on every write fails with this reason (the file was found damaged)."""
+        self.write_refusal = reason
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so no read-then-write race can happen."""
+        if self.write_refusal:
+            raise LibraryDamaged(self.write_refusal)
         with self._lock:
             conn = self.conn
             deadline = time.monotonic() + BUSY_TIMEOUT_S * 3
@@ -324,6 +352,19 @@ class Library:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def _journal(self, record: dict[str, object]) -> None:
+        """Append one decision to the journal, durably; the library already has it."""
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            with open(self.journal_path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.journal_problem = None
+        except OSError as error:
+            # The decision is safe in the library; only its second copy is missing.
+            self.journal_problem = f"cannot write {self.journal_path}: {error.strerror or error}"
 
     @contextmanager
     def _synchronous(self, level: str) -> Iterator[None]:
@@ -469,6 +510,8 @@ class Library:
                     (int(value), stamp, seq, *chunk, int(value)),
                 ).fetchall()
                 changed.extend(row[0] for row in rows)
+        if changed:
+            self._journal({"at": stamp, "set": column, "value": value, "ids": changed})
         return changed
 
     def set_read(self, ids: Sequence[str], read: bool = True) -> list[str]:
@@ -499,6 +542,8 @@ class Library:
                 raise UnknownPaper(f"no paper with ID {paper_id!r}")
             changes = 0
             stamp = now_stamp()
+            added_tags: list[str] = []
+            removed_tags: list[str] = []
             for tag in sorted(add_set):
                 added = conn.execute(
                     "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
@@ -508,6 +553,7 @@ class Library:
                     conn.execute(
                         "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (paper_id, tag)
                     )
+                    added_tags.append(tag)
                 changes += added
             for tag in sorted(remove_set):
                 removed = conn.execute(
@@ -521,6 +567,7 @@ class Library:
                         "VALUES (?, ?, ?)",
                         (paper_id, tag, stamp),
                     )
+                    removed_tags.append(tag)
                 changes += removed
             if changes:
                 conn.execute(
@@ -529,6 +576,8 @@ class Library:
             rows = conn.execute(
                 "SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,)
             ).fetchall()
+        if changes:
+            self._journal({"at": stamp, "id": paper_id, "add": added_tags, "remove": removed_tags})
         return tuple(row[0] for row in rows)
 
     # --- decisions as data (state export and import) -------------------------
@@ -566,10 +615,13 @@ class Library:
                 rows = conn.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk)
                 present.update(row[0] for row in rows)
             local = _load_states(conn, [pid for pid in ids if pid in present])
+            journal: dict[str, object] = {}
             for pid in ids:
                 if pid in present:
                     old = local.get(pid) or PaperState()
-                    if _write_state(conn, pid, old, merge(old, incoming[pid]), seq):
+                    new = merge(old, incoming[pid])
+                    if _write_state(conn, pid, old, new, seq):
+                        journal[pid] = new.to_json()
                         result.updated += 1
                         result.changed_ids.append(pid)
                     else:
@@ -579,11 +631,15 @@ class Library:
                     "SELECT state FROM pending_state WHERE paper_id = ?", (pid,)
                 ).fetchone()
                 old = paper_from_json(pid, json.loads(row[0])) if row else PaperState()
+                new = merge(old, incoming[pid])
+                journal[pid] = new.to_json()
                 conn.execute(
                     "INSERT OR REPLACE INTO pending_state (paper_id, state) VALUES (?, ?)",
-                    (pid, json.dumps(merge(old, incoming[pid]).to_json(), ensure_ascii=False)),
+                    (pid, json.dumps(journal[pid], ensure_ascii=False)),
                 )
                 result.pending += 1
+        if journal:
+            self._journal({"at": now_stamp(), "state": journal})
         return result
 
     def _apply_pending(self, conn: sqlite3.Connection, ids: Sequence[str], seq: int) -> int:

@@ -406,3 +406,55 @@ def test_state_import_refuses_a_bad_file_and_changes_nothing(imported, tmp_path)
     assert as_json("list", "--starred") == []
     result = run("state", "import", str(tmp_path / "missing.json"), ok=False)
     assert result.exit_code == 1 and "cannot read" in result.stderr
+
+
+# --- backups and restore -------------------------------------------------------------------
+
+
+def test_restore_brings_everything_back_with_one_command(imported, data_dir):
+    first, second = (p["id"] for p in as_json("list", "--limit", "2"))
+    run("star", first)
+    run("import", *map(str, imported))  # takes a backup first: it holds the first star
+    run("star", second)  # only in the library and the decision journal
+    run("tag", second, "keep")
+    library = data_dir / "library.sqlite3"
+    library.write_bytes(b"this is not a database" * 100)
+
+    result = run("list", ok=False)
+    assert result.exit_code == 1
+    assert f"{library} is damaged" in result.stderr and "paperdesk restore" in result.stderr
+    damaged = library.read_bytes()
+    result = run("import", *map(str, imported), ok=False)
+    assert result.exit_code == 1
+    assert library.read_bytes() == damaged  # never written to
+
+    result = run("restore")
+    assert "restored library-" in result.stdout
+    assert "newer decisions about 1 paper from the decision journal" in result.stdout
+    assert {p["id"] for p in as_json("list", "--starred")} == {first, second}
+    assert as_json("show", second)["tags"] == ["keep"]
+    assert len(as_json("list")) == 140
+    # The damaged file was kept, and is listed with the backups.
+    listing = run("restore", "--list").stdout
+    assert "replaced" in listing and "damaged" in listing
+    assert any(p.name.startswith("replaced-") for p in (data_dir / "backups").iterdir())
+    result = run("search", "grokking", "--json")  # the index follows the restored library
+    assert json.loads(result.stdout)["total"] >= 1
+
+
+def test_restore_explains_what_it_cannot_do(data_dir):
+    result = run("restore", ok=False)
+    assert result.exit_code == 1 and "there are no backups" in result.stderr
+    assert "No backups yet" in run("restore", "--list").stdout
+
+
+def test_restore_by_number(imported, data_dir):
+    first = as_json("list", "--limit", "1")[0]["id"]
+    run("star", first)
+    run("import", *map(str, imported))  # backup 2: the star
+    run("unstar", first)
+    run("import", *map(str, imported))  # backup 1: no star
+    result = run("restore", "7", ok=False)
+    assert "there is no backup 7" in result.stderr
+    run("restore", "2", "--exact")
+    assert [p["id"] for p in as_json("list", "--starred")] == [first]

@@ -20,7 +20,9 @@ def sample_app(data_dir: Path):
     desk.import_sample()
     desk.add_tags(desk.library.ids()[1], ["agents", "benchmarks"])
     desk.set_starred(desk.library.ids()[1:3])
-    return make_app(desk, Settings(mark_read_on_move=False), poll_interval=None)
+    return make_app(
+        desk, Settings(mark_read_on_move=False), poll_interval=None, backup_on_start=False
+    )
 
 
 async def settle(pilot) -> None:
@@ -62,7 +64,7 @@ def test_help(snap_compare, sample_app):
 
 
 def test_empty_library(snap_compare, data_dir):
-    app = make_app(Desk(data_dir), Settings(), poll_interval=None)
+    app = make_app(Desk(data_dir), Settings(), poll_interval=None, backup_on_start=False)
     assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
 
 

@@ -27,7 +27,7 @@ def desk(data_dir: Path):
 
 
 def app_for(desk: Desk, **settings) -> PaperdeskApp:
-    return make_app(desk, Settings(**settings), poll_interval=None)
+    return make_app(desk, Settings(**settings), poll_interval=None, backup_on_start=False)
 
 
 async def settle(pilot) -> None:

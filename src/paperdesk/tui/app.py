@@ -104,6 +104,7 @@ class PaperdeskApp(App[None]):
         *,
         poll_interval: float | None = 2.0,
         banner: str | None = None,
+        backup_on_start: bool = True,
     ) -> None:
         super().__init__()
         self.desk = desk
@@ -111,6 +112,7 @@ class PaperdeskApp(App[None]):
         self.settings = settings or Settings()
         self.poll_interval = poll_interval
         self.banner = banner
+        self.backup_on_start = backup_on_start
         self.query_text = ""
         self.only_unread = False
         self.only_starred = False
@@ -164,6 +166,9 @@ class PaperdeskApp(App[None]):
             self.set_interval(self.poll_interval, self.poll_external)
         if self.banner:
             self.notify(self.banner, timeout=6)
+        if self.backup_on_start:
+            # After the first paint, so opening never waits for the copy.
+            self.set_timer(1.0, self.take_backup)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -305,6 +310,14 @@ class PaperdeskApp(App[None]):
         notices = self._take_notices()
         for notice in notices:
             self.call_from_thread(self.notify, notice, severity="warning")
+
+    @work(thread=True, exclusive=True, group="backup")
+    def take_backup(self) -> None:
+        """A backup of the library as it is when the app opens (if it changed)."""
+        try:
+            self.desk.backup("start")
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=15)
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_external(self) -> None:
