@@ -69,6 +69,24 @@ def open_desk() -> Desk:
     return Desk()
 
 
+def _progress():
+    """A progress bar on stderr, shown only to a person at a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+        # Summaries go to stdout between updates; the bar must not capture them.
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+
+
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -151,34 +169,54 @@ def import_(
 ) -> None:
     """Import saved Daily Papers pages into the library."""
     rejected = False
-    with open_desk() as desk:
-        desk.backup("import")
-        for path in files:
-            report = desk.import_file(path, year=year)
-            if report.rejected:
-                rejected = True
-                err.print(
-                    f"paperdesk: {escape(str(path))}: {escape(report.rejected)}",
-                    style="red",
-                    soft_wrap=True,
-                )
-                continue
-            out.print(escape(report.summary), soft_wrap=True)
-            if report.stats and report.stats.state_applied:
-                n = report.stats.state_applied
-                err.print(
-                    f"{escape(str(path))}: applied saved decisions to {n} new paper(s)",
-                    soft_wrap=True,
-                )
-            if not quiet:
-                for warning in report.warnings:
+    with open_desk() as desk, _progress() as progress:
+        task = progress.add_task("checking and backing up the library", total=None)
+        try:
+            desk.backup("import")
+            for path in files:
+
+                def show(stage: str, done: int, total: int, name: str = path.name) -> None:
+                    progress.update(
+                        task, description=f"{stage} {name}", completed=done, total=total
+                    )
+
+                report = desk.import_file(path, year=year, progress=show)
+                if report.rejected:
+                    rejected = True
                     err.print(
-                        f"{escape(str(path))}: warning: {escape(warning)}",
-                        style="yellow",
+                        f"paperdesk: {escape(str(path))}: {escape(report.rejected)}",
+                        style="red",
                         soft_wrap=True,
                     )
+                    continue
+                progress.stop()  # the bar steps aside while the summary is printed
+                out.print(escape(report.summary), soft_wrap=True)
+                progress.start()
+                if report.stats and report.stats.state_applied:
+                    n = report.stats.state_applied
+                    err.print(
+                        f"{escape(str(path))}: applied saved decisions to {n} new paper(s)",
+                        soft_wrap=True,
+                    )
+                if not quiet:
+                    for warning in report.warnings:
+                        err.print(
+                            f"{escape(str(path))}: warning: {escape(warning)}",
+                            style="yellow",
+                            soft_wrap=True,
+                        )
+        except KeyboardInterrupt:
+            raise fail("interrupted: the files reported above are in the library") from None
+        progress.remove_task(task)
+        task = progress.add_task("updating the search index", total=None)
         try:
-            desk.sync_index()
+            desk.sync_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
+        except KeyboardInterrupt:
+            err.print(
+                "paperdesk: search index update interrupted; the library is complete and "
+                "the index catches up on the next search",
+                style="yellow",
+            )
         except Exception as error:  # noqa: BLE001 - the library is safe; the index catches up
             err.print(f"paperdesk: search index not updated ({escape(str(error))})")
         _notices(desk)
@@ -470,22 +508,11 @@ def similar(
 @handles_errors
 def index_rebuild() -> None:
     """Rebuild the search index from the library."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with open_desk() as desk:
-        total = desk.library.count()
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("indexing", total=total)
-            done = desk.index.rebuild(
-                desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
-            )
+    with open_desk() as desk, _progress() as progress:
+        task = progress.add_task("indexing", total=desk.library.count())
+        done = desk.index.rebuild(
+            desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
+        )
     out.print(f"indexed {done} papers")
 
 

@@ -25,6 +25,7 @@ from paperdesk.store import (
 )
 
 Progress = Callable[[int, int], None]
+StageProgress = Callable[[str, int, int], None]
 SAMPLE_NAME = "sample_dailypapers.txt"
 SAMPLE_YEAR = 2025
 
@@ -109,12 +110,31 @@ class Desk:
 
     # --- importing -----------------------------------------------------------
 
-    def import_file(self, path: Path, *, year: int | None = None) -> FileReport:
-        """Parse one dump and merge it into the library as one transaction."""
+    def import_file(
+        self,
+        path: Path,
+        *,
+        year: int | None = None,
+        progress: StageProgress | None = None,
+    ) -> FileReport:
+        """Parse one dump and merge it into the library as one transaction.
+
+        ``progress`` is called with a stage ("parsing", "storing"), done and total.
+        """
         report = FileReport(path)
+
+        def stage(name: str) -> Progress | None:
+            return (lambda done, total: progress(name, done, total)) if progress else None
+
         try:
             text, note = dailypapers.read_dump(path)
-            result = dailypapers.parse(text, year=year, fallback_year=dailypapers.file_year(path))
+            result = dailypapers.parse(
+                text,
+                year=year,
+                fallback_year=dailypapers.file_year(path),
+                progress=stage("parsing"),
+            )
+            del text  # a large dump's text is not needed any more
             dailypapers.check_is_dump(result)
         except dailypapers.DumpRejected as error:
             report.rejected = str(error)
@@ -122,7 +142,9 @@ class Desk:
         if note:
             report.warnings.append(note)
         report.warnings.extend(str(w) for w in result.warnings)
-        report.stats = self.library.import_entries(result.entries, path.name)
+        report.stats = self.library.import_entries(
+            result.entries, path.name, progress=stage("storing")
+        )
         return report
 
     # --- selections ------------------------------------------------------------
@@ -192,6 +214,8 @@ class Desk:
     def _after_state_change(self, changed: Sequence[str]) -> None:
         # The library is already safe; the index only follows it. Keep it in step
         # when it exists, and never let an index problem undo the user's action.
+        if self.library.journal_problem:
+            self.notices.append(f"decision journal not written ({self.library.journal_problem})")
         if not self.auto_sync_index:
             return
         if changed and (self._index is not None or self.index_path.exists()):

@@ -32,7 +32,7 @@ from whoosh.support.charset import accent_map
 
 from paperdesk import query as q
 from paperdesk.model import Paper, normalise_tag
-from paperdesk.store import Library
+from paperdesk.store import Library, LibraryError
 
 try:  # POSIX: one process writes the index at a time
     import fcntl
@@ -43,6 +43,7 @@ INDEX_SCHEMA_VERSION = 5
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
+SEARCH_LOCK_WAIT_S = 2.0
 # Past this many changed papers a full rebuild is faster than updating in place.
 REBUILD_THRESHOLD = 20_000
 # From this many papers a rebuild uses two writer processes (measured: below it
@@ -135,7 +136,7 @@ def paper_document(paper: Paper) -> dict[str, object]:
     return doc
 
 
-class IndexBusy(Exception):
+class IndexBusy(LibraryError):
     """Another process held the index for too long."""
 
 
@@ -251,14 +252,14 @@ class SearchIndex:
         os.replace(tmp, path / META_FILE)
 
     @contextlib.contextmanager
-    def _process_lock(self) -> Iterator[None]:
+    def _process_lock(self, wait: float | None = None) -> Iterator[None]:
         """Only one process writes the index at a time; others wait, with a bound."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is None:  # pragma: no cover
             yield
             return
         with open(self.path.parent / LOCK_FILE, "a+b") as handle:
-            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            deadline = time.monotonic() + (LOCK_TIMEOUT_S if wait is None else wait)
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -303,13 +304,13 @@ class SearchIndex:
             return f"it is damaged ({type(error).__name__}: {error})"
         return None
 
-    def _open(self, library: Library) -> whoosh_index.Index:
+    def _open(self, library: Library, progress: Progress | None = None) -> whoosh_index.Index:
         if self._ix is None:
             problem = self._problem(library)
             if problem is not None:
                 if problem != "missing":
                     self._notice(f"search index rebuilt from the library: {problem}")
-                self.rebuild(library)
+                self.rebuild(library, progress)
             self._ix = whoosh_index.open_dir(str(self.path))
             self._meta = self._read_meta(self.path)
         return self._ix
@@ -356,11 +357,18 @@ class SearchIndex:
                 progress(done, total)
             return done
 
-    def sync(self, library: Library, progress: Progress | None = None) -> int:
-        """Apply the library's changes since the last sync; return how many papers."""
+    def sync(
+        self, library: Library, progress: Progress | None = None, wait: float | None = None
+    ) -> int:
+        """Apply the library's changes since the last sync; return how many papers.
+
+        ``wait`` bounds the wait for another process that is writing the index.
+        """
         with self._lock:
             try:
-                ix = self._open(library)
+                ix = self._open(library, progress)
+            except IndexBusy:
+                raise
             except Exception as error:  # noqa: BLE001
                 self._notice(
                     f"search index rebuilt from the library: it could not be opened ({error})"
@@ -372,7 +380,7 @@ class SearchIndex:
             upto = library.max_seq()
             if upto <= done_seq:
                 return 0
-            with self._process_lock():
+            with self._process_lock(wait):
                 # Another process may have synced while we waited for the lock.
                 done_seq = int(self._read_meta(self.path).get("seq", 0))  # type: ignore[call-overload]
                 upto = library.max_seq()
@@ -409,7 +417,17 @@ class SearchIndex:
     def searcher(self, library: Library):
         """An up-to-date searcher; syncs first, and heals a damaged index once."""
         with self._lock:
-            self.sync(library)
+            try:
+                self.sync(library, wait=SEARCH_LOCK_WAIT_S)
+            except IndexBusy:
+                if self._ix is None:
+                    raise
+                # Another process is writing the index (a long import, say): answer
+                # from the index as it is rather than keep the user waiting.
+                self._notice(
+                    "another paperdesk is updating the search index: results may miss "
+                    "the newest changes"
+                )
             assert self._ix is not None
             if self._searcher is not None and not self._searcher.up_to_date():
                 # Not Searcher.refresh(): it reuses segment readers and keeps their

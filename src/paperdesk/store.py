@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -342,16 +342,41 @@ class Library:
                     break
                 except sqlite3.OperationalError as error:
                     if "locked" not in str(error) or time.monotonic() > deadline:
-                        raise LibraryError(
-                            f"the library is busy (another paperdesk is writing): {error}"
-                        ) from None
+                        raise self._explain(error) from None
                     time.sleep(0.05)
             try:
                 yield conn
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.DatabaseError):
+                    raise self._explain(error) from None
                 raise
+
+    def _explain(self, error: sqlite3.DatabaseError, doing: str = "write") -> LibraryError:
+        """A failure, said so that the user knows what to do. Nothing was changed."""
+        text = str(error)
+        where = f"cannot {doing} the library {self.path}"
+        if "full" in text:
+            return LibraryError(
+                f"{where}: the disk is full. Nothing was changed; free some space and try again"
+            )
+        if "readonly" in text or "read-only" in text:
+            return LibraryError(
+                f"{where}: it is read-only. Check the permissions of {self.path.parent}"
+            )
+        if "locked" in text or "busy" in text:
+            return LibraryError(f"the library is busy (another paperdesk is writing): {text}")
+        if "malformed" in text or "not a database" in text or "corrupt" in text:
+            message = (
+                f"the library {self.path} is damaged ({text}); it was left as it is and nothing "
+                "more is written to it. `paperdesk restore` brings back the newest backup with "
+                "every decision made since"
+            )
+            self.refuse_writes(message)
+            return LibraryDamaged(message)
+        return LibraryError(f"{where}: {text}")
 
     def _journal(self, record: dict[str, object]) -> None:
         """Append one decision to the journal, durably; the library already has it."""
@@ -384,7 +409,7 @@ class Library:
             try:
                 return self.conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as error:
-                raise LibraryError(f"cannot read the library {self.path}: {error}") from None
+                raise self._explain(error, "read") from None
 
     def resolve_id(self, prefix: str) -> str:
         """The full ID for an ID or a unique prefix of at least four characters."""
@@ -658,7 +683,12 @@ class Library:
 
     # --- importing -------------------------------------------------------------
 
-    def import_entries(self, entries: Sequence[Entry], source_file: str) -> ImportStats:
+    def import_entries(
+        self,
+        entries: Sequence[Entry],
+        source_file: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportStats:
         """Merge one dump's entries into the library in a single transaction."""
         merged = _merge_within_file(entries)
         stats = ImportStats(papers=len(merged))
@@ -693,12 +723,16 @@ class Library:
                     stats.unchanged += 1
             inserts.sort()  # in key order, the B-trees grow at their ends: much faster
             new_sources.sort()
-            conn.executemany(
-                "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
-                "published, published_raw, upvotes, links, first_seen, seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                inserts,
-            )
+            batch = 5000
+            for start in range(0, len(inserts), batch):
+                if progress:
+                    progress(start, len(inserts))
+                conn.executemany(
+                    "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
+                    "published, published_raw, upvotes, links, first_seen, seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    inserts[start : start + batch],
+                )
             conn.executemany(
                 "UPDATE papers SET abstract = ?, authors = ?, organization = ?, published = ?, "
                 "published_raw = ?, upvotes = ?, links = ?, seq = ? WHERE id = ?",

@@ -402,7 +402,9 @@ async def test_empty_library_says_how_to_import(data_dir: Path):
         assert app.is_running
 
 
-@pytest.mark.parametrize("size", [(60, 20), (40, 12), (20, 5), (200, 60)])
+@pytest.mark.parametrize(
+    "size", [(60, 20), (40, 12), (20, 5), (200, 60), (1, 1), (2, 40), (300, 3), (500, 150)]
+)
 async def test_any_terminal_size(desk: Desk, size):
     app = app_for(desk)
     async with app.run_test(size=size) as pilot:
@@ -410,8 +412,19 @@ async def test_any_terminal_size(desk: Desk, size):
         await pilot.press("j", "s", "slash", "g", "escape")
         await pilot.resize_terminal(120, 36)
         await pilot.resize_terminal(*size)
+        await pilot.resize_terminal(1, 1)
+        await pilot.resize_terminal(*size)
         await settle(pilot)
         assert app.is_running
+        await pilot.press("question_mark")  # dialogs too
+        await settle(pilot)
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running
+    # The keys did their work at any size: one paper starred.
+    assert Desk(desk.data_dir).library.counts().starred == 1
     if size == (60, 20):
         assert app.has_class("-narrow")
 

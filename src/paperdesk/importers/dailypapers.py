@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -284,12 +284,14 @@ def parse(
     *,
     year: int | None = None,
     fallback_year: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParseResult:
     """Parse a Daily Papers dump.
 
     ``year`` is the capture year the user gives; without it a page takes one
     more than the latest explicit year on it, else ``fallback_year`` (the
     caller passes the file's modification year), else the current year.
+    ``progress`` is called now and then with (blocks read, blocks in all).
     """
     result = ParseResult()
     text = text.lstrip("\ufeff")
@@ -318,6 +320,8 @@ def parse(
         block = blocks[index]
         index += 1
         nxt = blocks[index] if index < len(blocks) else None
+        if progress is not None and index % 20000 == 0:
+            progress(index, len(blocks))
 
         if _is_chrome(block):
             result.has_structure = True
