@@ -16,6 +16,9 @@ DOMAIN = [
     "paperdesk.index",
     "paperdesk.desk",
     "paperdesk.export",
+    "paperdesk.state",
+    "paperdesk.backups",
+    "paperdesk.atomic",
     "paperdesk.cli",
 ]
 
