@@ -104,9 +104,9 @@ class Desk:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def sync_index(self, progress: Progress | None = None) -> None:
+    def sync_index(self, progress: Progress | None = None, wait: float | None = None) -> None:
         """Bring the index up to date with the library (cheap when it already is)."""
-        self.index.sync(self.library, progress=progress)
+        self.index.sync(self.library, progress=progress, wait=wait)
 
     # --- importing -----------------------------------------------------------
 
@@ -219,8 +219,16 @@ class Desk:
         if not self.auto_sync_index:
             return
         if changed and (self._index is not None or self.index_path.exists()):
+            from paperdesk.index import SEARCH_LOCK_WAIT_S, IndexBusy
+
             try:
-                self.sync_index()
+                # A star must not wait for another process's long index update.
+                self.sync_index(wait=SEARCH_LOCK_WAIT_S)
+            except IndexBusy:
+                self.notices.append(
+                    "search index not updated yet: another paperdesk is busy with it "
+                    "(it catches up on the next search)"
+                )
             except Exception as error:  # noqa: BLE001 - the index is derived data
                 self.notices.append(f"search index not updated ({error}); it will catch up")
 
