@@ -7,14 +7,21 @@ date, so search never lags behind what the user did.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperdesk import paths, state
 from paperdesk.importers import dailypapers
-from paperdesk.model import Paper
+from paperdesk.model import Entry, Paper
 from paperdesk.store import (
     Filter,
     ImportStats,
@@ -25,6 +32,44 @@ from paperdesk.store import (
 )
 
 Progress = Callable[[int, int], None]
+# Dumps larger than this are parsed in pieces, in worker processes, while storing.
+LARGE_DUMP_CHARS = 8_000_000
+PIECES_IN_FLIGHT = 3
+
+
+def _parse_workers() -> int:
+    # The store waits on SQLite much of the time: parsing on every core pays.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class _InProcess:
+    """The pool's interface, parsing in this process (when forking is not safe)."""
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, func, *args) -> Future:
+        future: Future = Future()
+        future.set_result(func(*args))
+        return future
+
+
+def _parse_pool():
+    """Worker processes for parsing, forked: no re-import, no main-module guard needed.
+
+    Forking a process that runs other threads (the app) is unsafe; there the
+    pieces are parsed in this process instead, still one at a time.
+    """
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _InProcess()
+    return ProcessPoolExecutor(
+        max_workers=_parse_workers(), mp_context=multiprocessing.get_context("fork")
+    )
+
+
 StageProgress = Callable[[str, int, int], None]
 SAMPLE_NAME = "sample_dailypapers.txt"
 SAMPLE_YEAR = 2025
@@ -128,6 +173,13 @@ class Desk:
 
         try:
             text, note = dailypapers.read_dump(path)
+            if len(text) > LARGE_DUMP_CHARS:
+                pieces = dailypapers.split_pages(text)
+                if len(pieces) > 1:
+                    del text
+                    if note:
+                        report.warnings.append(note)
+                    return self._import_pieces(report, pieces, year, progress)
             result = dailypapers.parse(
                 text,
                 year=year,
@@ -145,6 +197,71 @@ class Desk:
         report.stats = self.library.import_entries(
             result.entries, path.name, progress=stage("storing")
         )
+        return report
+
+    def _import_pieces(
+        self,
+        report: FileReport,
+        pieces: list[tuple[int, str]],
+        year: int | None,
+        progress: StageProgress | None,
+    ) -> FileReport:
+        """A large dump: parsed piece by piece in worker processes while the pieces
+        already parsed are stored, all in one transaction. Memory stays bounded by
+        a few pieces' entries, and parsing overlaps with SQLite's work."""
+        path = report.path
+        fallback = dailypapers.file_year(path)
+        summary = dailypapers.ParseResult()
+        counts = {"entries": 0, "plausible": 0}
+        total = sum(len(text) for _, text in pieces)
+
+        def batches() -> Iterator[list[Entry]]:
+            done = 0
+            last = len(pieces) - 1
+            with _parse_pool() as pool:
+                waiting: deque = deque()
+
+                def submit(number: int) -> None:
+                    piece, pieces[number] = pieces[number], (0, "")  # let the text go
+                    future = pool.submit(
+                        dailypapers.parse_piece, piece, year, fallback, number == last
+                    )
+                    waiting.append((future, len(piece[1])))
+
+                upcoming = iter(range(len(pieces)))
+                for number in itertools.islice(upcoming, PIECES_IN_FLIGHT):
+                    submit(number)
+                while waiting:
+                    future, size = waiting.popleft()
+                    result = future.result()
+                    for number in itertools.islice(upcoming, 1):
+                        submit(number)
+                    summary.warnings.extend(result.warnings)
+                    summary.page_dates.extend(result.page_dates)
+                    summary.has_structure |= result.has_structure
+                    counts["entries"] += len(result.entries)
+                    counts["plausible"] += dailypapers.plausible_entries(result.entries)
+                    yield result.entries
+                    done += size
+                    if progress:
+                        progress("importing", done, total)
+
+        def check() -> None:
+            dailypapers.check_is_dump(
+                summary, entries=counts["entries"], plausible=counts["plausible"]
+            )
+
+        try:
+            report.stats = self.library.import_stream(batches(), path.name, check=check)
+        except dailypapers.DumpRejected as error:
+            report.rejected = str(error)
+            return report
+        except BrokenProcessPool:
+            report.rejected = (
+                "the parser process stopped unexpectedly (out of memory?); nothing was imported"
+            )
+            return report
+        report.warnings.extend(str(w) for w in summary.warnings)
         return report
 
     # --- selections ------------------------------------------------------------

@@ -690,62 +690,108 @@ class Library:
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportStats:
         """Merge one dump's entries into the library in a single transaction."""
-        merged = _merge_within_file(entries)
-        stats = ImportStats(papers=len(merged))
+        return self.import_stream([entries], source_file, progress=progress)
+
+    def import_stream(
+        self,
+        batches: Iterable[Sequence[Entry]],
+        source_file: str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> ImportStats:
+        """Merge one dump's entries, arriving in batches, in a single transaction.
+
+        A paper seen in several batches is one paper, as within one batch. The
+        batches may be produced while earlier ones are stored (a parser in
+        another process). ``check`` runs after the last batch; if it raises,
+        the whole import is undone.
+        """
+        stats = ImportStats()
+        run = _ImportRun(source_file)
         # An import needs atomicity, not an fsync at its commit: in WAL mode a
         # kill still leaves the library before or after the whole import, and
         # only a power cut could undo it (run it again). State writes keep FULL.
         with self._lock, self._synchronous("NORMAL"), self._write() as conn:
-            seq = self._next_seq(conn)
-            stamp = now_iso()
-            existing = _load_existing(conn, list(merged))
-            inserts: list[tuple] = []
-            updates: list[tuple] = []
-            new_sources: list[tuple[str, str, str]] = []
-            for pid, (entry, page_dates, norm) in merged.items():
-                sources = {(source_file, d) for d in page_dates}
-                old = existing.get(pid)
-                if old is None:
-                    inserts.append((pid, norm, entry.title, *_entry_fields(entry), stamp, seq))
-                    new_sources.extend((pid, f, d) for f, d in sorted(sources))
-                    stats.new += 1
-                    stats.changed_ids.append(pid)
-                    continue
-                fields, old_sources = old
-                merged_fields = _merge_fields(fields, entry)
-                added_sources = sorted(sources - old_sources)
-                if merged_fields != fields or added_sources:
-                    updates.append((*merged_fields, seq, pid))
-                    new_sources.extend((pid, f, d) for f, d in added_sources)
-                    stats.updated += 1
-                    stats.changed_ids.append(pid)
-                else:
-                    stats.unchanged += 1
-            inserts.sort()  # in key order, the B-trees grow at their ends: much faster
-            new_sources.sort()
-            batch = 5000
-            for start in range(0, len(inserts), batch):
-                if progress:
-                    progress(start, len(inserts))
-                conn.executemany(
-                    "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
-                    "published, published_raw, upvotes, links, first_seen, seq) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    inserts[start : start + batch],
-                )
-            conn.executemany(
-                "UPDATE papers SET abstract = ?, authors = ?, organization = ?, published = ?, "
-                "published_raw = ?, upvotes = ?, links = ?, seq = ? WHERE id = ?",
-                updates,
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO sources (paper_id, file, page_date) VALUES (?, ?, ?)",
-                new_sources,
-            )
-            pending = conn.execute("SELECT EXISTS (SELECT 1 FROM pending_state)").fetchone()[0]
-            if inserts and pending:
-                stats.state_applied = self._apply_pending(conn, [row[0] for row in inserts], seq)
+            run.seq = self._next_seq(conn)
+            for entries in batches:
+                run.store(conn, entries, progress)
+            if check is not None:
+                check()
+            if run.inserted:
+                pending = conn.execute("SELECT EXISTS (SELECT 1 FROM pending_state)").fetchone()[0]
+                if pending:
+                    stats.state_applied = self._apply_pending(conn, list(run.inserted), run.seq)
+        stats.papers = len(run.seen)
+        stats.new = len(run.inserted)
+        stats.updated = len(run.updated)
+        stats.unchanged = stats.papers - stats.new - stats.updated
+        stats.changed_ids = [*run.inserted, *run.updated]
         return stats
+
+
+class _ImportRun:
+    """One import's bookkeeping across its batches (dicts keep first-seen order)."""
+
+    def __init__(self, source_file: str) -> None:
+        self.source_file = source_file
+        self.seq = 0
+        self.stamp = now_iso()
+        self.seen: set[str] = set()
+        self.inserted: dict[str, None] = {}
+        self.updated: dict[str, None] = {}
+
+    def store(
+        self,
+        conn: sqlite3.Connection,
+        entries: Sequence[Entry],
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        merged = _merge_within_file(entries)
+        self.seen.update(merged)
+        existing = _load_existing(conn, list(merged))
+        inserts: list[tuple] = []
+        updates: list[tuple] = []
+        new_sources: list[tuple[str, str, str]] = []
+        for pid, (entry, page_dates, norm) in merged.items():
+            sources = {(self.source_file, d) for d in page_dates}
+            old = existing.get(pid)
+            if old is None:
+                inserts.append(
+                    (pid, norm, entry.title, *_entry_fields(entry), self.stamp, self.seq)
+                )
+                new_sources.extend((pid, f, d) for f, d in sorted(sources))
+                self.inserted[pid] = None
+                continue
+            fields, old_sources = old
+            merged_fields = _merge_fields(fields, entry)
+            added_sources = sorted(sources - old_sources)
+            if merged_fields != fields or added_sources:
+                updates.append((*merged_fields, self.seq, pid))
+                new_sources.extend((pid, f, d) for f, d in added_sources)
+                if pid not in self.inserted:  # seen in an earlier batch: still new
+                    self.updated[pid] = None
+        inserts.sort()  # in key order, the B-trees grow at their ends: much faster
+        new_sources.sort()
+        batch = 5000
+        for start in range(0, len(inserts), batch):
+            if progress:
+                progress(start, len(inserts))
+            conn.executemany(
+                "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
+                "published, published_raw, upvotes, links, first_seen, seq) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts[start : start + batch],
+            )
+        conn.executemany(
+            "UPDATE papers SET abstract = ?, authors = ?, organization = ?, published = ?, "
+            "published_raw = ?, upvotes = ?, links = ?, seq = ? WHERE id = ?",
+            updates,
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO sources (paper_id, file, page_date) VALUES (?, ?, ?)",
+            new_sources,
+        )
 
 
 # Fields an import may fill, in the order of the UPDATE above.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -123,11 +123,11 @@ class _Pending:
     meta: _Meta | None = None
 
 
-def split_blocks(text: str) -> Iterator[Block]:
+def split_blocks(text: str, first_line: int = 1) -> Iterator[Block]:
     """Blank lines (empty or whitespace only) separate blocks; any number of them."""
     current: list[str] = []
     start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.splitlines(), start=first_line):
         line = raw.strip()
         if line:
             if not current:
@@ -285,6 +285,8 @@ def parse(
     year: int | None = None,
     fallback_year: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    first_line: int = 1,
+    final: bool = True,
 ) -> ParseResult:
     """Parse a Daily Papers dump.
 
@@ -292,10 +294,12 @@ def parse(
     more than the latest explicit year on it, else ``fallback_year`` (the
     caller passes the file's modification year), else the current year.
     ``progress`` is called now and then with (blocks read, blocks in all).
+    A piece of a larger dump (see ``split_pages``) gives the number of its
+    first line, and ``final=False`` unless it is the last piece.
     """
     result = ParseResult()
     text = text.lstrip("\ufeff")
-    blocks = list(split_blocks(text))
+    blocks = list(split_blocks(text, first_line))
     pending: list[_Pending] = []
     # Page bookkeeping: a new page starts at chrome or a page date seen after entries.
     page = 0
@@ -393,9 +397,16 @@ def parse(
         title = block
 
     if title is not None:
-        warn(title.line, f"entry skipped: title {_quote(title.text)} has no abstract (truncated?)")
-    _check_truncated_end(pending, blocks, warn)
+        warn(
+            title.line,
+            f"entry skipped: title {_quote(title.text)} has no abstract"
+            + (" (truncated?)" if final else ""),
+        )
+    if final:
+        _check_truncated_end(pending, blocks, warn)
 
+    if page > 0 and not page_has_entries and page_raw_dates[-1] is None:
+        page_raw_dates.pop()  # chrome at the very end opened a page that never came
     page_years = _page_years(pending, page_raw_dates, year, fallback_year)
     for page_number, raw in enumerate(page_raw_dates):
         result.page_dates.append(
@@ -546,21 +557,75 @@ def file_year(path: Path) -> int | None:
         return None
 
 
-def check_is_dump(result: ParseResult) -> None:
-    """Reject text that parsed into nothing, or into prose with none of a dump's structure."""
-    if not result.entries:
+def plausible_entries(entries: Iterable[Entry]) -> int:
+    """How many entries read as a title and its abstract (prose paragraphs do not)."""
+    return sum(
+        1
+        for entry in entries
+        if len(entry.title) <= 300 and len(entry.abstract) >= 100 and not entry.title.endswith(".")
+    )
+
+
+def check_is_dump(
+    result: ParseResult, *, entries: int | None = None, plausible: int | None = None
+) -> None:
+    """Reject text that parsed into nothing, or into prose with none of a dump's structure.
+
+    A streamed import passes its running counts of entries and plausible ones.
+    """
+    if entries is None:
+        entries = len(result.entries)
+    if not entries:
         if result.warnings:
             raise DumpRejected(f"no complete paper entry found ({result.warnings[0]})")
         raise DumpRejected("not a Daily Papers dump (no paper entries found)")
     if result.has_structure:
         return
-    plausible = sum(
-        1
-        for entry in result.entries
-        if len(entry.title) <= 300 and len(entry.abstract) >= 100 and not entry.title.endswith(".")
-    )
-    if plausible * 10 < len(result.entries) * 8:
+    if plausible is None:
+        plausible = plausible_entries(result.entries)
+    if plausible * 10 < entries * 8:
         raise DumpRejected(
             "does not look like a Daily Papers dump (no page header, dates or metadata, "
             "and its paragraphs do not read as title/abstract pairs)"
         )
+
+
+# --- large dumps, in pieces -------------------------------------------------------------
+
+# A page starts with its chrome; "Get trending papers..." after a blank line is
+# the surest sign. Any chrome block resets the parser, so a piece cut just
+# before one parses exactly as it would inside the whole text.
+_PAGE_START = re.compile(
+    r"\n[ \t\r]*\n(?=[ \t]*Get trending papers in your email inbox![ \t]*\r?\n)"
+)
+PIECE_CHARS = 4_000_000
+
+
+def split_pages(text: str, target: int | None = None) -> list[tuple[int, str]]:
+    """Cut a large dump at page starts into pieces of about ``target`` characters.
+
+    Returns (number of the piece's first line, its text) pairs; a dump without
+    page chrome stays whole.
+    """
+    target = target or PIECE_CHARS
+    pieces: list[tuple[int, str]] = []
+    start, line = 0, 1
+    while len(text) - start > target * 3 // 2:
+        match = _PAGE_START.search(text, start + target)
+        if match is None:
+            break
+        cut = match.end()
+        piece = text[start:cut]
+        pieces.append((line, piece))
+        line += len(piece.splitlines())
+        start = cut
+    pieces.append((line, text[start:]))
+    return pieces
+
+
+def parse_piece(
+    piece: tuple[int, str], year: int | None, fallback_year: int | None, final: bool
+) -> ParseResult:
+    """Parse one piece of ``split_pages`` (a top-level function: it runs in a worker process)."""
+    first_line, text = piece
+    return parse(text, year=year, fallback_year=fallback_year, first_line=first_line, final=final)
