@@ -235,6 +235,7 @@ class SearchIndex:
         self._notice = notice or (lambda message: None)
         self._ix: whoosh_index.Index | None = None
         self._searcher = None
+        self._docset_cache: DocSets | None = None
         self._meta: dict[str, object] = {}
         self._lock = threading.RLock()
 
@@ -476,20 +477,28 @@ class SearchIndex:
                 self._heal(library, error)
         raise AssertionError("unreachable")
 
+    def _docsets(self, searcher) -> DocSets:
+        if self._docset_cache is None or self._docset_cache.searcher is not searcher:
+            self._docset_cache = DocSets(searcher)
+        return self._docset_cache
+
     def _search(self, library, text, tree, limit, sortedby, with_highlights, suggest):
         with self._lock:
             searcher = self.searcher(library)
             wquery = to_whoosh(tree, searcher.reader())
             # optimize=False: block-quality skipping would make len(results) run
             # the query a second time; one full pass that counts is faster here.
+            docsets = self._docsets(searcher)
+            scored, allowed = _split_filters(wquery, docsets)
             results = searcher.search(
-                wquery,
+                scored,
                 limit=limit,
                 sortedby=sortedby,
                 reverse=sortedby is not None,
-                optimize=False,
+                filter=None if allowed is None else set(allowed),
             )
-            total = len(results)
+            # Not len(results): after the top N it counts what the collector kept.
+            total = len(results) if limit is None else docsets.count(wquery)
             ids = [hit["id"] for hit in results]
             scores = [hit.score or 0.0 for hit in results]
             terms = query_terms(wquery, searcher.reader())
@@ -571,6 +580,127 @@ class SearchIndex:
 
 
 _SORT_COLUMNS = {"relevance": None, "published": "published_sort", "upvotes": "upvotes_sort"}
+
+
+class DocSets:
+    """Which documents a query matches, exactly, as sets: for the total of a search.
+
+    Whoosh's top-N collector narrows its matchers once it has N good hits (a
+    union of title and abstract turns into an intersection), so the number of
+    hits it collected is not the number of matches, and counting through its
+    matchers costs a Python call per posting. Here terms are read block by
+    block straight from the posting lists and combined with set operations;
+    anything else (phrases) falls back to Whoosh's own ``docs_for_query``.
+    Term sets are cached for the life of the searcher (``is:unread`` and
+    ``published:2024`` come back often).
+    """
+
+    def __init__(self, searcher) -> None:
+        self.searcher = searcher
+        self.leaves = list(searcher.leaf_searchers())
+        self._terms: dict[tuple[str, object], frozenset[int]] = {}
+        self._all: frozenset[int] | None = None
+
+    def count(self, query: wq.Query) -> int:
+        return len(self.of(query))
+
+    def of(self, query: wq.Query) -> frozenset[int] | set[int]:
+        if isinstance(query, wq.Term):
+            return self.term(query.fieldname, query.text)
+        if isinstance(query, wq.Every):
+            return self.everything()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return frozenset()
+        if isinstance(query, wq.AndNot):
+            return set(self.of(query.a)) - self.of(query.b)
+        if isinstance(query, wq.Not):
+            return set(self.everything()) - self.of(query.query)
+        if isinstance(query, wq.And):
+            sets = sorted((self.of(sub) for sub in query.subqueries), key=len)
+            result = set(sets[0]) if sets else set()
+            for other in sets[1:]:
+                result &= other
+            return result
+        if isinstance(query, wq.Or):
+            result = set()
+            for sub in query.subqueries:
+                result |= self.of(sub)
+            return result
+        if isinstance(query, wq.NumericRange):
+            simple = query.simplify(self.searcher.reader())
+            if not isinstance(simple, wq.NumericRange):
+                return self.of(simple)
+        return set(self.searcher.docs_for_query(query))
+
+    def everything(self) -> frozenset[int]:
+        if self._all is None:
+            self._all = frozenset(
+                offset + docnum
+                for leaf, offset in self.leaves
+                for docnum in leaf.reader().all_doc_ids()
+            )
+        return self._all
+
+    def term(self, field_name: str, text: object) -> frozenset[int]:
+        key = (field_name, text)
+        cached = self._terms.get(key)
+        if cached is not None:
+            return cached
+        found: set[int] = set()
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if field_name not in reader.schema or (field_name, text) not in reader:
+                continue
+            matcher = reader.postings(field_name, text)
+            deleted = reader.deleted_docs_set
+            while hasattr(matcher, "child") and type(matcher).__name__ == "FilterMatcher":
+                matcher = matcher.child  # deletions are taken out below, as a set
+            ids = _posting_ids(matcher)
+            if offset:
+                ids = [offset + docnum for docnum in ids]
+            found.update(ids)
+            if deleted:
+                found.difference_update(offset + docnum for docnum in deleted)
+        result = frozenset(found)
+        self._terms[key] = result
+        return result
+
+
+# Fields whose terms only select (state, tags, coarse dates): as a filter set they
+# cost a set lookup per candidate instead of a walk along a long posting list.
+FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
+
+
+def _split_filters(query: wq.Query, docsets: DocSets) -> tuple[wq.Query, frozenset[int] | None]:
+    """Split a top-level AND into the part that ranks and a set of allowed documents."""
+    if not isinstance(query, wq.And):
+        return query, None
+    ranked: list[wq.Query] = []
+    allowed: frozenset[int] | set[int] | None = None
+    for sub in query.subqueries:
+        if isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS:
+            docs = docsets.of(sub)
+            allowed = docs if allowed is None else set(allowed) & docs
+        else:
+            ranked.append(sub)
+    if allowed is None:
+        return query, None
+    if not ranked:
+        return wq.Every(), frozenset(allowed)
+    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), frozenset(allowed)
+
+
+def _posting_ids(matcher) -> list[int]:
+    """Every document number in a posting list, a block at a time when possible."""
+    if not all(hasattr(matcher, name) for name in ("_read_ids", "_next_block", "_i")):
+        return list(matcher.all_ids())  # another codec: the generic (slower) way
+    ids: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend(matcher._ids[matcher._i :])
+        matcher._next_block()
+    return ids
 
 
 def _sort_column(sort: str) -> str | None:

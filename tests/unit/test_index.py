@@ -317,3 +317,40 @@ def test_any_query_either_answers_or_says_why(desk: Desk, text: str):
         desk.index.search(desk.library, text, limit=5)
     except QueryError:
         pass
+
+
+def test_total_is_exact_when_matches_far_outnumber_the_shown(tmp_path: Path):
+    """Whoosh narrows its matchers after the top N (a title OR abstract union becomes
+    an intersection), so counting its collected hits undercounts: the total must not."""
+    desk = Desk(tmp_path / "many")
+    entries = [
+        Entry(
+            f"Study {n} of {'learning' if n % 10 == 0 else 'methods'} number {n}",
+            f"We look at learning in setting {n}." if n % 2 else f"Plain setting {n}.",
+            published=date(2020 + n % 3, 1, 1),
+        )
+        for n in range(400)
+    ]
+    desk.library.import_entries(entries, "many.txt")
+    ids = desk.library.ids(sort="title")
+    desk.set_read(ids[:50])
+    for pid in ids[:30]:
+        desk.add_tags(pid, ["x"])
+    with_learning = {n for n in range(400) if n % 10 == 0 or n % 2}
+    cases = {
+        "learning": len(with_learning),
+        "title:learning": 40,
+        "learning -title:learning": len(with_learning) - 40,
+        "learning OR plain": 400,
+        "learning published:2021": len({n for n in with_learning if n % 3 == 1}),
+        "learning is:unread": None,  # checked against the full list below
+        "learning tag:x": None,
+    }
+    for query, expected in cases.items():
+        shown = desk.index.search(desk.library, query, limit=5)
+        every = desk.index.search_ids(desk.library, query)
+        assert shown.total == len(every.ids), query  # all of them, not the collected few
+        if expected is not None:
+            assert shown.total == expected, query
+        assert len(shown.hits) == min(5, shown.total)
+    desk.close()
