@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import ctypes
 import json
 import os
 import shutil
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +75,39 @@ PLAIN_ANALYZER = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(acce
 STOP_WORDS = frozenset(
     "a an and are as at be by for from in into is it of on or that the their this to with".split()
 )
+
+
+def _workers_die_with_their_parent() -> None:
+    """Whoosh's parallel writer forks worker processes that outlive a killed parent.
+
+    An orphaned worker also keeps the index lock it inherited, so every later
+    index update would wait for it. On Linux each worker asks the kernel to kill
+    it when its parent dies (PR_SET_PDEATHSIG); tests/reliability kills
+    rebuilds and checks that no worker is left.
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return
+    from whoosh import multiproc
+
+    original = multiproc.SubWriterTask.run
+    if getattr(original, "_paperdesk", False):
+        return
+
+    def run(self) -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: carry on
+            pass
+        if os.getppid() != self._parent_pid:  # the parent died before prctl
+            os._exit(1)
+        original(self)
+
+    run._paperdesk = True  # type: ignore[attr-defined]
+    multiproc.SubWriterTask.run = run
+
+
+_workers_die_with_their_parent()
 
 
 def make_schema() -> Schema:

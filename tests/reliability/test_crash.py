@@ -68,14 +68,50 @@ def finish(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc), so a kill can be checked for orphans."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = {int(c) for c in task.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def kill_after(process: subprocess.Popen, delay: float) -> bool:
-    """SIGKILL after ``delay`` seconds; False if the process had finished by then."""
+    """SIGKILL after ``delay`` seconds; False if the process had finished by then.
+
+    Worker processes of the killed one must not live on (an orphaned worker
+    would keep the index lock it inherited).
+    """
     try:
         process.wait(timeout=delay)
         return False
     except subprocess.TimeoutExpired:
+        workers = descendants(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        deadline = time.monotonic() + 10
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        orphans = [w for w in workers if alive(w)]
+        for orphan in orphans:
+            os.kill(orphan, signal.SIGKILL)
+        assert not orphans, f"worker processes outlived the killed paperdesk: {orphans}"
         return True
 
 
