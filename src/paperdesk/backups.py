@@ -15,16 +15,22 @@ newest backup survives too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from paperdesk import state
 from paperdesk.store import Library, LibraryDamaged, LibraryError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 KEEP = 8
 _NAME = re.compile(r"^library-(\d{8}T\d{6}\d{3}Z)-([a-z-]+)\.sqlite3$")
@@ -215,6 +221,58 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _use_lock_path(library_path: Path) -> Path:
+    return library_path.with_name(library_path.name + ".in-use")
+
+
+class InUse:
+    """A shared lock an open app holds on its library, so a restore can tell.
+
+    A restore moves the library file away; an app still open on it would go on
+    writing into the moved file. ``restore`` takes the lock exclusively and
+    refuses while any app holds it.
+    """
+
+    def __init__(self, library_path: Path) -> None:
+        self.path = _use_lock_path(library_path)
+        self._handle = None
+
+    def acquire(self) -> None:
+        if fcntl is None:  # pragma: no cover - not on this platform
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "a+b")  # noqa: SIM115 - held until release()
+            fcntl.flock(self._handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            # Not being able to announce ourselves must never stop the app.
+            self.release()
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+@contextlib.contextmanager
+def _nobody_else(library_path: Path) -> Iterator[None]:
+    if fcntl is None or not library_path.parent.exists():  # pragma: no cover
+        yield
+        return
+    with open(_use_lock_path(library_path), "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LibraryError(
+                "paperdesk is open on this library (the app, in another terminal?); "
+                "quit it, then run the restore again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass
 class Restored:
     backup: Backup
@@ -234,6 +292,17 @@ def restore(
     before_swap: Callable[[], None] | None = None,
 ) -> Restored:
     """Put a backup in the library's place; the old library is moved aside, never deleted."""
+    with _nobody_else(library_path):
+        return _restore(library_path, backup, directory, merge_newer, before_swap)
+
+
+def _restore(
+    library_path: Path,
+    backup: Backup,
+    directory: Path,
+    merge_newer: bool,
+    before_swap: Callable[[], None] | None,
+) -> Restored:
     problem = check(backup.path)
     if problem:
         raise LibraryError(f"the backup {backup.path} is damaged ({problem}); choose another")

@@ -436,3 +436,20 @@ async def test_q_quits(desk: Desk):
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_restore_refuses_while_the_app_is_open(desk: Desk):
+    from paperdesk import backups
+    from paperdesk.store import LibraryError
+
+    desk.set_starred([desk.library.ids()[0]])
+    backup = desk.backup("start")
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        with pytest.raises(LibraryError, match="paperdesk is open on this library"):
+            backups.restore(desk.library.path, backup, desk.backups_path)
+        assert not any(p.name.startswith("replaced-") for p in desk.backups_path.iterdir())
+    # Once the app has quit, the same restore goes ahead.
+    result = backups.restore(desk.library.path, backup, desk.backups_path)
+    assert result.replaced is not None

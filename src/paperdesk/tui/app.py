@@ -155,6 +155,11 @@ class PaperdeskApp(App[None]):
         return self.query_one("#preview", Preview)
 
     def on_mount(self) -> None:
+        # Tell `paperdesk restore` that this library is open here.
+        from paperdesk.backups import InUse
+
+        self._in_use = InUse(self.desk.library.path)
+        self._in_use.acquire()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.paper_list.focus()
@@ -688,6 +693,7 @@ class PaperdeskApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        self._in_use.release()
         self.desk.close()
 
 
