@@ -49,7 +49,9 @@ def library_for(n: int) -> Path:
 async def measure(data: Path, presses: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     start = time.perf_counter()
-    app = make_app(Desk(data), Settings(), poll_interval=None, backup_on_start=False)
+    app = make_app(
+        Desk(data), Settings(), poll_interval=None, backup_on_start=False, index_in_subprocess=False
+    )
     async with app.run_test(size=(120, 36)) as pilot:
         while not (app.loaded and app.paper_list.ids):
             await pilot.pause(0.005)

@@ -36,7 +36,11 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
         desk.set_starred(ids[1:3])
         desk.set_read(ids[3:6])
         app = make_app(
-            desk, Settings(mark_read_on_move=False), poll_interval=None, backup_on_start=False
+            desk,
+            Settings(mark_read_on_move=False),
+            poll_interval=None,
+            backup_on_start=False,
+            index_in_subprocess=False,
         )
         async with app.run_test(size=size) as pilot:
             await pilot.pause()

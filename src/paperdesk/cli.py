@@ -504,6 +504,19 @@ def similar(
     out.print(paper_table([hit.paper for hit in hits]))
 
 
+@index_app.command("update")
+@handles_errors
+def index_update() -> None:
+    """Bring the search index up to date with the library (the app runs this)."""
+    with open_desk() as desk, _progress() as progress:
+        task = progress.add_task("updating the search index", total=None)
+        done = desk.index.sync(
+            desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
+        )
+        _notices(desk)
+    out.print(f"search index up to date ({plural(done, 'paper')} updated)")
+
+
 @index_app.command("rebuild")
 @handles_errors
 def index_rebuild() -> None:

@@ -21,7 +21,11 @@ def sample_app(data_dir: Path):
     desk.add_tags(desk.library.ids()[1], ["agents", "benchmarks"])
     desk.set_starred(desk.library.ids()[1:3])
     return make_app(
-        desk, Settings(mark_read_on_move=False), poll_interval=None, backup_on_start=False
+        desk,
+        Settings(mark_read_on_move=False),
+        poll_interval=None,
+        backup_on_start=False,
+        index_in_subprocess=False,
     )
 
 
@@ -64,7 +68,13 @@ def test_help(snap_compare, sample_app):
 
 
 def test_empty_library(snap_compare, data_dir):
-    app = make_app(Desk(data_dir), Settings(), poll_interval=None, backup_on_start=False)
+    app = make_app(
+        Desk(data_dir),
+        Settings(),
+        poll_interval=None,
+        backup_on_start=False,
+        index_in_subprocess=False,
+    )
     assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
 
 

@@ -27,7 +27,13 @@ def desk(data_dir: Path):
 
 
 def app_for(desk: Desk, **settings) -> PaperdeskApp:
-    return make_app(desk, Settings(**settings), poll_interval=None, backup_on_start=False)
+    return make_app(
+        desk,
+        Settings(**settings),
+        poll_interval=None,
+        backup_on_start=False,
+        index_in_subprocess=False,
+    )
 
 
 async def settle(pilot) -> None:
@@ -453,3 +459,23 @@ async def test_restore_refuses_while_the_app_is_open(desk: Desk):
     # Once the app has quit, the same restore goes ahead.
     result = backups.restore(desk.library.path, backup, desk.backups_path)
     assert result.replaced is not None
+
+
+async def test_the_index_is_updated_in_a_separate_process(desk: Desk):
+    """The real app updates the index in a child process, so keys never wait for it."""
+    app = make_app(desk, Settings(), poll_interval=None, backup_on_start=False)
+    assert app.index_in_subprocess
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")  # star the first paper
+        await settle(pilot)  # runs the debounced index update, in the child
+        starred = app.paper_list.current.id
+        # The child wrote the index; a fresh searcher in another process-like
+        # handle sees the star without syncing itself.
+        other = Desk(desk.data_dir)
+        other.auto_sync_index = False
+        meta = other.index._read_meta(other.index_path)
+        assert meta["seq"] == other.library.max_seq()
+        hits = other.index.search(other.library, "is:starred", limit=5).hits
+        assert [hit.paper.id for hit in hits] == [starred]
+        other.close()

@@ -105,6 +105,7 @@ class PaperdeskApp(App[None]):
         poll_interval: float | None = 2.0,
         banner: str | None = None,
         backup_on_start: bool = True,
+        index_in_subprocess: bool = True,
     ) -> None:
         super().__init__()
         self.desk = desk
@@ -113,6 +114,7 @@ class PaperdeskApp(App[None]):
         self.poll_interval = poll_interval
         self.banner = banner
         self.backup_on_start = backup_on_start
+        self.index_in_subprocess = index_in_subprocess
         self.query_text = ""
         self.only_unread = False
         self.only_starred = False
@@ -305,9 +307,16 @@ class PaperdeskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="index")
     def sync_index(self) -> None:
-        """Bring the search index up to date with the library."""
+        """Bring the search index up to date with the library.
+
+        In a separate process by default: a Whoosh commit is a second or more of
+        Python, and in a thread of the app it would hold the GIL while keys wait.
+        """
         try:
-            self.desk.sync_index()
+            if self.index_in_subprocess:
+                self._sync_index_in_subprocess()
+            else:
+                self.desk.sync_index()
         except Exception as error:  # noqa: BLE001 - the index is derived; the library is safe
             self.call_from_thread(
                 self.notify, f"search index not updated: {error}", severity="warning"
@@ -315,6 +324,24 @@ class PaperdeskApp(App[None]):
         notices = self._take_notices()
         for notice in notices:
             self.call_from_thread(self.notify, notice, severity="warning")
+
+    def _sync_index_in_subprocess(self) -> None:
+        import os
+        import subprocess
+        import sys
+
+        env = dict(os.environ, PAPERDESK_DATA_DIR=str(self.desk.data_dir))
+        result = subprocess.run(
+            [sys.executable, "-m", "paperdesk", "index", "update"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        for line in result.stderr.splitlines():
+            if line.startswith("paperdesk: "):
+                self.desk.notices.append(line.removeprefix("paperdesk: "))
 
     @work(thread=True, exclusive=True, group="backup")
     def take_backup(self) -> None:
