@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from paperdesk import __version__, paths
+from paperdesk import __version__, backups, paths
 from paperdesk.atomic import write_atomic
 from paperdesk.desk import Desk
 from paperdesk.model import Paper
@@ -85,6 +85,18 @@ def _progress():
         redirect_stdout=False,
         redirect_stderr=False,
     )
+
+
+def _emit(text: str, output: Path | None) -> bool:
+    """Print to stdout, or replace ``output`` atomically; True if a file was written."""
+    if output is None:
+        sys.stdout.write(text)
+        return False
+    try:
+        write_atomic(output, text)
+    except OSError as error:
+        raise fail(f"cannot write {output}: {error.strerror or error}") from None
+    return True
 
 
 def plural(n: int, word: str) -> str:
@@ -542,16 +554,9 @@ def state_export(
     """Write every read, star and tag decision as JSON keyed by paper ID."""
     with open_desk() as desk:
         document = desk.export_state()
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except OSError as error:
-        raise fail(f"cannot write {output}: {error.strerror or error}") from None
-    n = len(document["papers"])
-    err.print(f"wrote decisions about {n} paper{'s' if n != 1 else ''} to {escape(str(output))}")
+    if _emit(json.dumps(document, ensure_ascii=False, indent=2) + "\n", output):
+        n = len(document["papers"])
+        err.print(f"wrote decisions about {plural(n, 'paper')} to {escape(str(output))}")
 
 
 @state_app.command("import")
@@ -595,8 +600,6 @@ def restore(
     and every read, star and tag decision that can still be read from it is
     merged into the restored copy (the later decision wins). Quit the app first.
     """
-    from paperdesk import backups
-
     directory = paths.backups_dir()
     found = backups.list_backups(directory)
     if list_:
@@ -640,8 +643,6 @@ def restore(
 
 def _choose_backup(found, wanted: str | None):
     if wanted is None:
-        from paperdesk import backups
-
         for candidate in found:
             if candidate.reason != "replaced" and backups.check(candidate.path) is None:
                 return candidate
@@ -660,8 +661,6 @@ def _choose_backup(found, wanted: str | None):
 
 
 def _list_backups(found, directory: Path) -> None:
-    from paperdesk import backups
-
     if not found:
         out.print(f"No backups yet in {escape(str(directory))}.")
         return
@@ -726,16 +725,8 @@ def export(
     if not papers:
         what = "no starred papers" if query is None else f"no papers match {query!r}"
         err.print(f"paperdesk: {escape(what)}; the export is empty", style="yellow")
-    if output is None:
-        sys.stdout.write(document)
-        return
-    try:
-        write_atomic(output, document)
-    except OSError as error:
-        raise fail(f"cannot write {output}: {error.strerror or error}") from None
-    err.print(
-        f"exported {len(papers)} paper{'s' if len(papers) != 1 else ''} to {escape(str(output))}"
-    )
+    if _emit(document, output):
+        err.print(f"exported {plural(len(papers), 'paper')} to {escape(str(output))}")
 
 
 @app.command()

@@ -30,6 +30,7 @@ from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, Stem
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.support.charset import accent_map
 
@@ -531,7 +532,7 @@ class SearchIndex:
                 limit=limit,
                 sortedby=sortedby,
                 reverse=sortedby is not None,
-                filter=None if allowed is None else set(allowed),
+                filter=allowed,
             )
             # Not len(results): after the top N it counts what the collector kept.
             total = len(results) if limit is None else docsets.count(wquery)
@@ -689,7 +690,7 @@ class DocSets:
                 continue
             matcher = reader.postings(field_name, text)
             deleted = reader.deleted_docs_set
-            while hasattr(matcher, "child") and type(matcher).__name__ == "FilterMatcher":
+            while isinstance(matcher, FilterMatcher):
                 matcher = matcher.child  # deletions are taken out below, as a set
             ids = _posting_ids(matcher)
             if offset:
@@ -707,23 +708,24 @@ class DocSets:
 FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
 
 
-def _split_filters(query: wq.Query, docsets: DocSets) -> tuple[wq.Query, frozenset[int] | None]:
+def _split_filters(query: wq.Query, docsets: DocSets) -> tuple[wq.Query, set[int] | None]:
     """Split a top-level AND into the part that ranks and a set of allowed documents."""
     if not isinstance(query, wq.And):
         return query, None
     ranked: list[wq.Query] = []
-    allowed: frozenset[int] | set[int] | None = None
+    allowed: set[int] | None = None
     for sub in query.subqueries:
         if isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS:
             docs = docsets.of(sub)
-            allowed = docs if allowed is None else set(allowed) & docs
+            # A fresh set (Whoosh takes a set, not a frozenset): the cache stays intact.
+            allowed = set(docs) if allowed is None else allowed & docs
         else:
             ranked.append(sub)
     if allowed is None:
         return query, None
     if not ranked:
-        return wq.Every(), frozenset(allowed)
-    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), frozenset(allowed)
+        return wq.Every(), allowed
+    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), allowed
 
 
 def _posting_ids(matcher) -> list[int]:

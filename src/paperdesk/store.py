@@ -918,26 +918,31 @@ def _write_state(
                 (int(after.value), after.at, pid),
             )
             changed = True
-    for tag, at in new.tags.items():
-        if tag not in old.tags or old.tags[tag] != at:
-            conn.execute(
-                "INSERT OR REPLACE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
-                (pid, tag, at),
-            )
-            changed = True
-    for tag in old.tags.keys() - new.tags.keys():
-        conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag))
-        changed = True
-    for tag, at in new.removed.items():
-        if tag not in old.removed or old.removed[tag] != at:
-            conn.execute(
-                "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) VALUES (?, ?, ?)",
-                (pid, tag, at),
-            )
-            changed = True
-    for tag in old.removed.keys() - new.removed.keys():
-        conn.execute("DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (pid, tag))
-        changed = True
+    changed |= _write_tag_map(conn, "tags", "added_at", pid, old.tags, new.tags)
+    changed |= _write_tag_map(conn, "tag_removals", "removed_at", pid, old.removed, new.removed)
     if changed:
         conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
+    return changed
+
+
+def _write_tag_map(
+    conn: sqlite3.Connection,
+    table: str,
+    column: str,
+    pid: str,
+    before: dict[str, str | None],
+    after: dict[str, str | None],
+) -> bool:
+    """Make one paper's rows of ``tags`` or ``tag_removals`` match ``after``."""
+    changed = False
+    for tag, at in after.items():
+        if tag not in before or before[tag] != at:
+            conn.execute(
+                f"INSERT OR REPLACE INTO {table} (paper_id, tag, {column}) VALUES (?, ?, ?)",
+                (pid, tag, at),
+            )
+            changed = True
+    for tag in before.keys() - after.keys():
+        conn.execute(f"DELETE FROM {table} WHERE paper_id = ? AND tag = ?", (pid, tag))
+        changed = True
     return changed

@@ -8,6 +8,9 @@ library, searching, updating the search index, bulk changes and export.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +26,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from paperdesk.atomic import write_atomic
+from paperdesk.backups import InUse
 from paperdesk.desk import Desk
 from paperdesk.model import Paper
 from paperdesk.query import QueryError
@@ -158,8 +162,6 @@ class PaperdeskApp(App[None]):
 
     def on_mount(self) -> None:
         # Tell `paperdesk restore` that this library is open here.
-        from paperdesk.backups import InUse
-
         self._in_use = InUse(self.desk.library.path)
         self._in_use.acquire()
         if self.settings.theme in self.available_themes:
@@ -326,10 +328,6 @@ class PaperdeskApp(App[None]):
             self.call_from_thread(self.notify, notice, severity="warning")
 
     def _sync_index_in_subprocess(self) -> None:
-        import os
-        import subprocess
-        import sys
-
         env = dict(os.environ, PAPERDESK_DATA_DIR=str(self.desk.data_dir))
         result = subprocess.run(
             [sys.executable, "-m", "paperdesk", "index", "update"],
