@@ -354,3 +354,28 @@ def test_total_is_exact_when_matches_far_outnumber_the_shown(tmp_path: Path):
             assert shown.total == expected, query
         assert len(shown.hits) == min(5, shown.total)
     desk.close()
+
+
+def test_spelling_vocabulary_after_rebuild_and_updates(desk: Desk):
+    """A rebuild gives each unstemmed word to the spell field once (the first paper
+    that has it); suggestions must still find every word, also after that paper is
+    updated (starred, tagged, re-imported) and the index merged."""
+    from paperdesk.index import SPELL_ANALYZER
+
+    desk.index.rebuild(desk.library)
+    everything = {
+        token.text
+        for paper in desk.library.list()
+        for token in SPELL_ANALYZER(f"{paper.title}\n{paper.abstract}")
+    }
+    reader = desk.index.searcher(desk.library).reader()
+    vocabulary = {term.decode() for term in reader.lexicon("spell")}
+    assert vocabulary == everything
+    grokking = next(p for p in desk.library.list() if p.title.startswith("Grokking"))
+    for starred in (True, False, True):  # each update replaces the paper's document
+        desk.set_starred([grokking.id], starred)
+    desk.index.searcher(desk.library)
+    desk.index._ix.optimize()  # merge: deleted documents' postings go
+    desk.index.close()
+    assert desk.index.search(desk.library, "grokkng").suggestion == "grokking"
+    assert desk.index.search(desk.library, "grokkin~").total == 1
