@@ -8,6 +8,7 @@ without a year, 15% with a code link.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 
@@ -46,10 +47,12 @@ class Vocabulary:
             self.words.insert(40 + 25 * number, word)
         # Zipf-like weights: rank r gets 1/(r+10).
         self.weights = [1.0 / (rank + 10) for rank in range(len(self.words))]
+        # Accumulated once: choices(weights=...) would add up 30,000 weights per call.
+        self.cum_weights = list(itertools.accumulate(self.weights))
         self.rng = rng
 
     def sample(self, n: int) -> list[str]:
-        return self.rng.choices(self.words, weights=self.weights, k=n)
+        return self.rng.choices(self.words, cum_weights=self.cum_weights, k=n)
 
 
 def entries(n: int, seed: int = 7) -> Iterator[list[str]]:
@@ -95,3 +98,20 @@ def dump(n: int, seed: int = 7, page_size: int = 80) -> str:
             out.extend([f"Nov {1 + index // page_size % 28}", ""])
         out.extend(lines)
     return "\n".join(out)
+
+
+def write_dump(path, n: int, seed: int = 7, page_size: int = 80) -> None:
+    """The same dump as ``dump(n)``, written to ``path`` a page at a time (1M papers
+    are 1.7 GB of text)."""
+    with open(path, "w", encoding="utf-8") as out:
+        page: list[str] = []
+        for index, lines in enumerate(entries(n, seed)):
+            if index % page_size == 0:
+                if page:
+                    out.write("\n".join(page) + "\n")
+                    page = []
+                for line in CHROME:
+                    page.extend([line, ""])
+                page.extend([f"Nov {1 + index // page_size % 28}", ""])
+            page.extend(lines)
+        out.write("\n".join(page))

@@ -375,7 +375,11 @@ def test_spelling_vocabulary_after_rebuild_and_updates(desk: Desk):
     for starred in (True, False, True):  # each update replaces the paper's document
         desk.set_starred([grokking.id], starred)
     desk.index.searcher(desk.library)
+    # Small updates keep short posting lists inline in the term entry; a merge
+    # reads them back (this crashed before the values fix in index.py).
     desk.index._ix.optimize()  # merge: deleted documents' postings go
     desk.index.close()
     assert desk.index.search(desk.library, "grokkng").suggestion == "grokking"
     assert desk.index.search(desk.library, "grokkin~").total == 1
+    assert desk.index.search(desk.library, '"lottery tickets" is:starred').total == 1
+    assert desk.index.search(desk.library, "host:github.com").total == 1  # no values

@@ -1,0 +1,506 @@
+"""One benchmark command: import, index, search and the app, at several sizes.
+
+    python benchmarks/run.py [--sizes 10k,100k,1m] [--queries 40] [--presses 20]
+                             [--write-doc] [--guard] [--fresh]
+
+For each size it generates a synthetic Daily Papers dump (benchmarks/synth.py),
+then runs each step in a fresh process (so each step's peak memory is its own):
+
+- import: ``Desk.import_file`` then ``Desk.sync_index``, which is what
+  ``paperdesk import`` does on an empty library (parse in worker processes while
+  storing, then build the index);
+- plain: the same dump into a plain default Whoosh index (the dump parsed piece
+  by piece, a default ``writer()``, ``StemmingAnalyzer``, ``DATETIME``);
+- queries: 40 queries per kind against both indexes, and the highlight of one
+  shown paper;
+- app: first paint through Pilot, and key-to-repaint in a real pseudo-terminal
+  (``app_pty_bench``);
+- daily: three imports of a 100-paper dump into the large library, each with
+  its index update (median).
+
+Prints one table, with our time over plain Whoosh's where both exist. Each
+size's figures are saved in ``benchmarks/results/``; ``--write-doc`` rewrites
+the generated part of ``docs/PERFORMANCE.md`` from every saved size.
+
+``--guard`` is the CI regression guard: it saves nothing, runs the steps with
+fewer presses, and exits non-zero only on a gross regression (see GUARDS).
+Libraries are cached in ``benchmarks/.cache/run-N`` (``--fresh`` rebuilds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from index_bench import percentile, query_sets, size_of  # noqa: E402
+from synth import write_dump  # noqa: E402
+
+CACHE = HERE / ".cache"
+RESULTS = HERE / "results"
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+BEGIN = "<!-- benchmarks/run.py: begin -->"
+END = "<!-- benchmarks/run.py: end -->"
+KINDS = ("term", "phrase", "field", "prefix", "fuzzy", "range", "state")
+# Kinds the targets name (fuzzy and prefix expand to many terms on purpose).
+TARGET_KINDS = ("term", "phrase", "field", "range", "state")
+# The regression guard: ours over plain Whoosh in the same run, and the app against
+# three times its targets. Generous on purpose: noise must never fail CI.
+GUARDS = {
+    "import ratio": 3.0,  # our import over a plain Whoosh import of the same dump
+    "query ratio": 3.0,  # sum of query medians over the target kinds, ours / plain
+    "first paint s": 3.0,  # target 1 s
+    "key median ms": 150.0,  # target 50 ms
+}
+
+
+def peak_mb() -> float:
+    """The largest resident size of this process or of any child it waited for
+    (the parse workers and Whoosh's writer processes)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+# --- steps, each run in its own process -----------------------------------------------
+
+
+def step_import(dump: Path, data: Path) -> dict:
+    from paperdesk.desk import Desk
+
+    start = time.perf_counter()
+    desk = Desk(data)
+    report = desk.import_file(dump, year=2025)
+    stored = time.perf_counter()
+    if report.rejected or report.stats is None:
+        raise SystemExit(f"import failed: {report.summary}")
+    desk.sync_index()
+    done = time.perf_counter()
+    papers = desk.library.count()
+    desk.close()
+    return {
+        "papers": papers,
+        "store_s": stored - start,
+        "index_s": done - stored,
+        "import_s": done - start,
+        "peak_mb": peak_mb(),
+    }
+
+
+def plain_schema():
+    from whoosh.analysis import StemmingAnalyzer
+    from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=StemmingAnalyzer(), stored=True, field_boost=2.0),
+        abstract=TEXT(analyzer=StemmingAnalyzer(), stored=True),
+        org=TEXT(stored=True),
+        tag=KEYWORD(commas=True),
+        state=KEYWORD(),
+        authors=NUMERIC(),
+        upvotes=NUMERIC(),
+        published=DATETIME(),
+    )
+
+
+def step_plain(dump: Path, where: Path) -> dict:
+    """What a plain Whoosh tool does with the dump: parse it, index every entry."""
+    from datetime import datetime
+
+    from whoosh import index
+
+    from paperdesk.importers import dailypapers
+
+    start = time.perf_counter()
+    text, _note = dailypapers.read_dump(dump)
+    pieces = dailypapers.split_pages(text)
+    del text
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    ix = index.create_in(str(where), plain_schema())
+    writer = ix.writer()
+    parse_s = 0.0
+    count = 0
+    for number, piece in enumerate(pieces):
+        pieces[number] = (0, "")
+        t0 = time.perf_counter()
+        result = dailypapers.parse_piece(piece, 2025, None, number == len(pieces) - 1)
+        parse_s += time.perf_counter() - t0
+        for entry in result.entries:
+            doc: dict[str, object] = {
+                "id": str(count),
+                "title": entry.title,
+                "abstract": entry.abstract,
+                "org": entry.organization or "",
+                "state": "unread",
+            }
+            if entry.published:
+                doc["published"] = datetime(
+                    entry.published.year, entry.published.month, entry.published.day
+                )
+            if entry.upvotes is not None:
+                doc["upvotes"] = entry.upvotes
+            writer.add_document(**doc)
+            count += 1
+    writer.commit()
+    done = time.perf_counter()
+    return {
+        "papers": count,
+        "parse_s": parse_s,
+        "import_s": done - start,
+        "index_s": done - start - parse_s,
+        "peak_mb": peak_mb(),
+    }
+
+
+def step_queries(data: Path, plain: Path, n_queries: int, seed: int) -> dict:
+    import random
+
+    from index_bench import time_plain_queries
+    from whoosh import index
+
+    from paperdesk.desk import Desk
+    from paperdesk.index import highlight
+
+    desk = Desk(data)
+    desk.index.search(desk.library, "warmup")  # opens the index (not timed)
+    plain_ix = index.open_dir(str(plain)) if plain.exists() else None
+    sets = query_sets(random.Random(seed), n_queries)
+    figures: dict[str, object] = {}
+    highlights: list[float] = []
+    for kind in KINDS:
+        ours: list[float] = []
+        for text, _plain in sets[kind]:
+            start = time.perf_counter()
+            results = desk.index.search(desk.library, text, limit=20, with_highlights=False)
+            ours.append(time.perf_counter() - start)
+            if results.hits:
+                start = time.perf_counter()
+                highlight(results.hits[0].paper, results.terms)
+                highlights.append(time.perf_counter() - start)
+        figures[kind] = {"p50": statistics.median(ours), "p95": percentile(ours, 0.95)}
+        if plain_ix is not None:
+            theirs, _ = time_plain_queries(plain_ix, [p for _t, p in sets[kind]])
+            figures[kind]["plain_p50"] = statistics.median(theirs)
+            figures[kind]["plain_p95"] = percentile(theirs, 0.95)
+    plain_highlights: list[float] = []
+    if plain_ix is not None:
+        _, plain_highlights = time_plain_queries(plain_ix, [p for _t, p in sets["term"]])
+    figures["highlight"] = statistics.median(highlights) if highlights else None
+    figures["plain_highlight"] = statistics.median(plain_highlights) if plain_highlights else None
+    desk.close()
+    figures["peak_mb"] = peak_mb()
+    return figures
+
+
+def step_app(data: Path, presses: int) -> dict:
+    import asyncio
+
+    import app_bench
+
+    pilot = asyncio.run(app_bench.measure(data, max(3, presses // 4)))
+    return {"first_paint_s": pilot["first paint"], "peak_mb": pilot["peak memory MB"]}
+
+
+def step_keys(data: Path, presses: int) -> dict:
+    import app_pty_bench
+
+    figures = app_pty_bench.measure(data, presses)
+    out: dict[str, object] = {}
+    for key in ("j", "k", "s"):
+        ends = sorted(figures[f"{key} end"])
+        out[key] = {"p50": statistics.median(ends), "p95": percentile(ends, 0.95)}
+    return out
+
+
+def step_daily(data: Path, work: Path, runs: int = 3) -> dict:
+    from synth import dump
+
+    from paperdesk.desk import Desk
+
+    times = []
+    for run in range(runs):
+        with Desk(data) as desk:
+            before = desk.library.count()
+            daily = work / f"daily-{before}.txt"
+            daily.write_text(dump(100, seed=before + run), encoding="utf-8")
+            start = time.perf_counter()
+            report = desk.import_file(daily, year=2025)
+            desk.sync_index()
+            times.append(time.perf_counter() - start)
+            if report.stats is None or report.stats.new != 100:
+                raise SystemExit(f"daily import failed: {report.summary}")
+            daily.unlink()
+    return {"median_s": statistics.median(times), "runs": times}
+
+
+STEPS = {
+    "import": lambda a: step_import(Path(a.dump), Path(a.data)),
+    "plain": lambda a: step_plain(Path(a.dump), Path(a.plain)),
+    "queries": lambda a: step_queries(Path(a.data), Path(a.plain), a.queries, a.seed),
+    "app": lambda a: step_app(Path(a.data), a.presses),
+    "keys": lambda a: step_keys(Path(a.data), a.presses),
+    "daily": lambda a: step_daily(Path(a.data), Path(a.work)),
+}
+
+
+def in_fresh_process(step: str, **options: object) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--step", step]
+    for name, value in options.items():
+        command += [f"--{name}", str(value)]
+    env = {**os.environ, "PAPERDESK_DATA_DIR": str(options.get("data", CACHE / "unused"))}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"step {step} failed:\n{result.stdout}\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- one size ----------------------------------------------------------------------
+
+
+def run_size(n: int, args: argparse.Namespace) -> dict:
+    work = CACHE / f"run-{n}"
+    data, plain, dump = work / "data", work / "plain", work / "dump.txt"
+    figures: dict = {"papers": n, "machine": f"{os.cpu_count()} cores, {platform.python_version()}"}
+    figures["date"] = time.strftime("%Y-%m-%d")
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    # The guard always builds afresh: cached build figures would hide a slower build.
+    if args.fresh or args.guard or not (data / "index" / "paperdesk-index.json").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        say(f"[{n:,}] writing the dump")
+        write_dump(dump, n)
+        figures["dump_mb"] = dump.stat().st_size / 1e6
+        say(f"[{n:,}] import (store and index)")
+        figures["import"] = in_fresh_process("import", dump=dump, data=data)
+        if args.guard or n <= size_of(args.plain_upto):
+            say(f"[{n:,}] plain Whoosh import")
+            figures["plain"] = in_fresh_process("plain", dump=dump, plain=plain)
+        dump.unlink()
+        (work / "build.json").write_text(json.dumps(figures))
+    else:
+        figures.update(json.loads((work / "build.json").read_text()))
+        say(f"[{n:,}] reusing {work} (built {figures['date']})")
+    say(f"[{n:,}] queries")
+    figures["queries"] = in_fresh_process(
+        "queries", data=data, plain=plain, queries=args.queries, seed=n
+    )
+    say(f"[{n:,}] app: first paint (Pilot)")
+    figures["app"] = in_fresh_process("app", data=data, presses=args.presses)
+    say(f"[{n:,}] app: keys in a terminal")
+    figures["keys"] = in_fresh_process("keys", data=data, presses=args.presses)
+    say(f"[{n:,}] daily import of 100")
+    figures["daily"] = in_fresh_process("daily", data=data, work=work)
+    return figures
+
+
+# --- the table ---------------------------------------------------------------------
+
+
+def _of(figures: dict | None, key: str) -> float | None:
+    return None if not figures else figures.get(key)
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1e3:.1f} ms"
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    return "" if not ours or not theirs else f"{ours / theirs:.2f}"
+
+
+def rows(f: dict) -> list[tuple[str, str, str, str]]:
+    imp, plain, q = f["import"], f.get("plain"), f["queries"]
+    n = imp["papers"]
+    none = "not run"
+
+    def secs(value: float | None, rate: bool = False) -> str:
+        if value is None:
+            return none
+        return f"{value:.1f} s ({n / value:,.0f}/s)" if rate else f"{value:.1f} s"
+
+    out = [
+        (
+            "parse rate (one process)",
+            "",
+            f"{plain['papers'] / plain['parse_s']:,.0f} papers/s" if plain else none,
+            "",
+        ),
+        (
+            "import to store (parse in workers + store)",
+            f"{imp['store_s']:.1f} s ({n / imp['store_s']:,.0f}/s)",
+            "",
+            "",
+        ),
+        (
+            "index rate",
+            secs(imp["index_s"], rate=True),
+            secs(_of(plain, "index_s"), rate=True),
+            _ratio(imp["index_s"], _of(plain, "index_s")),
+        ),
+        (
+            "**import end to end** (parse, store, index)",
+            secs(imp["import_s"]),
+            secs(_of(plain, "import_s")),
+            _ratio(imp["import_s"], _of(plain, "import_s")),
+        ),
+        (
+            "daily import of 100 into this library (median of 3)",
+            f"{f['daily']['median_s']:.2f} s",
+            "",
+            "",
+        ),
+    ]
+    for kind in KINDS:
+        k = q[kind]
+        theirs, ratios = none, ""
+        if "plain_p50" in k:
+            theirs = f"{k['plain_p50'] * 1e3:.1f} / {k['plain_p95'] * 1e3:.1f} ms"
+            ratios = f"{_ratio(k['p50'], k['plain_p50'])} / {_ratio(k['p95'], k['plain_p95'])}"
+        out.append(
+            (
+                f"query {kind} p50 / p95",
+                f"{k['p50'] * 1e3:.1f} / {k['p95'] * 1e3:.1f} ms",
+                theirs,
+                ratios,
+            )
+        )
+    out.append(
+        (
+            "highlight one shown paper (median)",
+            _ms(q["highlight"]),
+            _ms(q["plain_highlight"]) if plain else none,
+            _ratio(q["highlight"], q["plain_highlight"]),
+        )
+    )
+    out.append(("app first paint (Pilot)", f"{f['app']['first_paint_s']:.2f} s", "", ""))
+    for key, what in (("j", "move down"), ("k", "move up"), ("s", "star")):
+        k = f["keys"][key]
+        out.append(
+            (
+                f"key-to-repaint `{key}` ({what}) p50 / p95, real terminal",
+                f"{k['p50'] * 1e3:.1f} / {k['p95'] * 1e3:.1f} ms",
+                "",
+                "",
+            )
+        )
+    out.append(
+        (
+            "peak memory: import / app",
+            f"{imp['peak_mb']:,.0f} / {f['app']['peak_mb']:,.0f} MB",
+            f"{plain['peak_mb']:,.0f} MB" if plain else none,
+            "",
+        )
+    )
+    return out
+
+
+def table(f: dict) -> str:
+    lines = [
+        f"### {f['import']['papers']:,} papers",
+        "",
+        f"Measured {f['date']} ({f['machine']}); dump {f.get('dump_mb', 0):,.0f} MB.",
+        "",
+        "| measure | paperdesk | plain Whoosh | ours / plain |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(f)]
+    return "\n".join(lines)
+
+
+def guard(f: dict) -> list[str]:
+    """Gross regressions only: each figure against GUARDS."""
+    q = f["queries"]
+    failures = []
+    checks = {
+        "import ratio": f["import"]["import_s"] / f["plain"]["import_s"],
+        "query ratio": sum(q[k]["p50"] for k in TARGET_KINDS)
+        / sum(q[k]["plain_p50"] for k in TARGET_KINDS),
+        "first paint s": f["app"]["first_paint_s"],
+        "key median ms": max(f["keys"][k]["p50"] for k in ("j", "k", "s")) * 1e3,
+    }
+    for name, value in checks.items():
+        limit = GUARDS[name]
+        verdict = "ok" if value <= limit else "REGRESSION"
+        print(f"guard: {name} = {value:.2f} (limit {limit}) {verdict}")
+        if value > limit:
+            failures.append(name)
+    return failures
+
+
+def write_doc() -> None:
+    saved = sorted(RESULTS.glob("run-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    body = [BEGIN, "", "_Generated by `python benchmarks/run.py --write-doc`; do not edit._", ""]
+    for path in saved:
+        body += [table(json.loads(path.read_text())), ""]
+    body.append(END)
+    text = DOC.read_text(encoding="utf-8")
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + "\n".join(body) + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + "\n".join(body) + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10k")
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--write-doc", action="store_true")
+    parser.add_argument("--guard", action="store_true")
+    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--plain-upto",
+        default="100k",
+        help="build the plain Whoosh baseline only up to this size (at 1M it takes hours)",
+    )
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--step", choices=sorted(STEPS))
+    for name in ("dump", "data", "plain", "work"):
+        parser.add_argument(f"--{name}")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(STEPS[args.step](args)))
+        return 0
+    failures: list[str] = []
+    for text in args.sizes.split(","):
+        n = size_of(text)
+        figures = run_size(n, args)
+        print("\n" + table(figures) + "\n", flush=True)
+        if args.guard:
+            failures += guard(figures)
+        else:
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / f"run-{n}.json").write_text(json.dumps(figures, indent=1))
+    if args.write_doc:
+        write_doc()
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    if failures:
+        print("benchmark guard: gross regression in " + ", ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
