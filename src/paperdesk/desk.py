@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from paperdesk import paths, state
 from paperdesk.importers import dailypapers
@@ -35,6 +36,7 @@ Progress = Callable[[int, int], None]
 # Dumps larger than this are parsed in pieces, in worker processes, while storing.
 LARGE_DUMP_CHARS = 8_000_000
 PIECES_IN_FLIGHT = 3
+T = TypeVar("T")
 
 
 def _parse_workers() -> int:
@@ -55,6 +57,25 @@ class _InProcess:
         future: Future = Future()
         future.set_result(func(*args))
         return future
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # read_dump says why
+
+
+def _with_last(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
+    """Each item, and whether it is the last."""
+    previous = next(items, _NOTHING)
+    while previous is not _NOTHING:
+        item = next(items, _NOTHING)
+        yield previous, item is _NOTHING  # type: ignore[misc]
+        previous = item
+
+
+_NOTHING = object()
 
 
 def _parse_pool():
@@ -172,14 +193,13 @@ class Desk:
             return (lambda done, total: progress(name, done, total)) if progress else None
 
         try:
+            if _file_size(path) > LARGE_DUMP_CHARS:
+                # Read piece by piece: memory stays at a few pieces, whatever the size.
+                note, pieces = dailypapers.stream_pages(path)
+                if note:
+                    report.warnings.append(note)
+                return self._import_pieces(report, pieces, year, progress, _file_size(path))
             text, note = dailypapers.read_dump(path)
-            if len(text) > LARGE_DUMP_CHARS:
-                pieces = dailypapers.split_pages(text)
-                if len(pieces) > 1:
-                    del text
-                    if note:
-                        report.warnings.append(note)
-                    return self._import_pieces(report, pieces, year, progress)
             result = dailypapers.parse(
                 text,
                 year=year,
@@ -202,9 +222,10 @@ class Desk:
     def _import_pieces(
         self,
         report: FileReport,
-        pieces: list[tuple[int, str]],
+        pieces: Iterator[tuple[int, str]],
         year: int | None,
         progress: StageProgress | None,
+        total: int,
     ) -> FileReport:
         """A large dump: parsed piece by piece in worker processes while the pieces
         already parsed are stored, all in one transaction. Memory stays bounded by
@@ -213,29 +234,24 @@ class Desk:
         fallback = dailypapers.file_year(path)
         summary = dailypapers.ParseResult()
         counts = {"entries": 0, "plausible": 0}
-        total = sum(len(text) for _, text in pieces)
+        upcoming = _with_last(pieces)
 
         def batches() -> Iterator[list[Entry]]:
             done = 0
-            last = len(pieces) - 1
             with _parse_pool() as pool:
                 waiting: deque = deque()
 
-                def submit(number: int) -> None:
-                    piece, pieces[number] = pieces[number], (0, "")  # let the text go
-                    future = pool.submit(
-                        dailypapers.parse_piece, piece, year, fallback, number == last
-                    )
+                def submit(piece: tuple[int, str], last: bool) -> None:
+                    future = pool.submit(dailypapers.parse_piece, piece, year, fallback, last)
                     waiting.append((future, len(piece[1])))
 
-                upcoming = iter(range(len(pieces)))
-                for number in itertools.islice(upcoming, PIECES_IN_FLIGHT):
-                    submit(number)
+                for piece, last in itertools.islice(upcoming, PIECES_IN_FLIGHT):
+                    submit(piece, last)
                 while waiting:
                     future, size = waiting.popleft()
                     result = future.result()
-                    for number in itertools.islice(upcoming, 1):
-                        submit(number)
+                    for piece, last in itertools.islice(upcoming, 1):
+                        submit(piece, last)
                     summary.warnings.extend(result.warnings)
                     summary.page_dates.extend(result.page_dates)
                     summary.has_structure |= result.has_structure
@@ -244,7 +260,9 @@ class Desk:
                     yield result.entries
                     done += size
                     if progress:
-                        progress("importing", done, total)
+                        progress("importing", min(done, total), total)
+            if progress:
+                progress("importing", total, total)  # sizes were in characters, total in bytes
 
         def check() -> None:
             dailypapers.check_is_dump(

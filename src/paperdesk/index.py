@@ -167,7 +167,6 @@ _inline_postings_work()
 _missing_length_columns_are_remembered()
 
 
-
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),

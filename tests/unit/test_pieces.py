@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from paperdesk import desk as desk_module
 from paperdesk.desk import Desk
-from paperdesk.importers.dailypapers import parse, parse_piece, split_pages
+from paperdesk.importers.dailypapers import (
+    DumpRejected,
+    parse,
+    parse_piece,
+    read_dump,
+    split_pages,
+    stream_pages,
+)
 from tests.dumps import LOREM, E, page
 
 CRLF = "\r\n"
@@ -128,3 +135,49 @@ def test_a_large_file_without_entries_is_rejected_whole(tmp_path: Path, small_pi
     assert report.rejected and report.rejected.startswith("no complete paper entry found")
     assert desk.library.count() == 0
     desk.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    target=st.integers(min_value=200, max_value=5000),
+    read_bytes=st.integers(min_value=2, max_value=3000),
+    newline=st.sampled_from(["\n", CRLF]),
+    bom=st.booleans(),
+)
+def test_streamed_pieces_are_the_pieces_of_the_whole_text(
+    tmp_path_factory, target: int, read_bytes: int, newline: str, bom: bool
+):
+    """Read a little at a time (cutting multi-byte characters and CRLFs), the file
+    gives exactly the pieces that split_pages gives for its whole text."""
+    text = pages_dump(12, newline=newline).replace("topic 3", "tópico 3 — ✓")
+    path = tmp_path_factory.mktemp("stream") / "dump.txt"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    note, pieces = stream_pages(path, target, read_bytes=read_bytes)
+    assert note is None
+    assert list(pieces) == split_pages(text, target)
+
+
+def test_streamed_pieces_of_a_file_that_is_not_utf8(tmp_path: Path):
+    text = pages_dump(8).replace("topic 2", "caf\xe9 \u2014 topic 2")
+    path = tmp_path / "dump.txt"
+    data = text.encode("cp1252")
+    path.write_bytes(data)
+    expected_text, expected_note = read_dump(path)
+    note, pieces = stream_pages(path, 500, read_bytes=97)
+    assert note == expected_note and note is not None and "offset" in note
+    assert "".join(piece for _line, piece in pieces) == expected_text
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty"), (b"  \n\n ", "empty"), (b"\x00\x01binary" * 100, "binary")],
+)
+def test_streamed_file_rejected_like_a_read_one(tmp_path: Path, content: bytes, reason: str):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(DumpRejected, match=reason):
+        stream_pages(path)
+    with pytest.raises(DumpRejected, match=reason):
+        read_dump(path)
+    with pytest.raises(DumpRejected, match="no such file"):
+        stream_pages(tmp_path / "missing.txt")
