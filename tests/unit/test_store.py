@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paperdesk.model import Entry, Source
-from paperdesk.store import Filter, Library, LibraryError, UnknownPaper
+from paperdesk.store import SORTS, Filter, Library, LibraryError, UnknownPaper
 
 
 @pytest.fixture
@@ -203,3 +203,34 @@ def test_iter_all_and_changed_since(library: Library):
     pid = library.list()[3].id
     library.set_read([pid])
     assert [p.id for p in library.changed_since(seq, library.max_seq())] == [pid]
+
+
+def test_the_list_reads_a_covering_index_not_the_table(tmp_path: Path):
+    """A million IDs in sort order must not read every abstract: the list, its
+    filters and the counts come from an index (a version 2 library gets it)."""
+    path = tmp_path / "library.sqlite3"
+    library = Library(path)
+    library.import_entries([entry(f"Paper {n}", upvotes=n) for n in range(30)], "a.txt")
+    library.close()
+    conn = sqlite3.connect(path)  # as version 2 left it: without the new indexes
+    conn.execute("DROP INDEX papers_by_published")
+    conn.execute("DROP INDEX papers_by_upvotes")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    library = Library(path)
+    assert len(library.ids()) == 30  # migrates
+    conn = library.conn
+
+    def plan(sql: str) -> str:
+        return " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+
+    for sort, index in (("published", "papers_by_published"), ("upvotes", "papers_by_upvotes")):
+        for filter in (Filter(), Filter(read=False), Filter(read=True)):
+            where, _params = filter.where()
+            sql = f"SELECT p.id FROM papers AS p{where.replace('?', '0')} ORDER BY {SORTS[sort]}"
+            assert f"COVERING INDEX {index}" in plan(sql), (sort, filter)
+            assert "TEMP B-TREE" not in plan(sql)
+    assert "COVERING INDEX" in plan(
+        "SELECT count(*), coalesce(sum(read = 0), 0), coalesce(sum(starred), 0) FROM papers"
+    )
+    assert library.ids(Filter(read=False), sort="upvotes")[0] == library.ids(sort="upvotes")[0]
