@@ -479,3 +479,29 @@ async def test_the_index_is_updated_in_a_separate_process(desk: Desk):
         hits = other.index.search(other.library, "is:starred", limit=5).hits
         assert [hit.paper.id for hit in hits] == [starred]
         other.close()
+
+
+async def test_preview_scrolls_a_long_abstract_and_starts_at_the_top(desk: Desk):
+    """The preview paints its own lines: at 60x20 an abstract is taller than the
+    pane, so it scrolls; the next paper starts at its top; resizing rewraps."""
+    app = app_for(desk)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        preview = app.preview
+        assert preview.virtual_size.height > preview.scrollable_content_region.height
+        lines = [preview.render_line(y).text for y in range(preview.size.height)]
+        assert any(app.paper_list.current.title[:20] in line for line in lines)
+        preview.focus()
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert preview.scroll_y > 0
+        app.paper_list.focus()
+        await pilot.press("j")
+        await pilot.pause()
+        assert preview.scroll_y == 0
+        before = preview.virtual_size
+        await pilot.resize_terminal(120, 36)  # side by side: a narrower preview
+        await pilot.pause()
+        after = preview.virtual_size
+        assert after.width == preview.scrollable_content_region.width != before.width
+        assert after.height > before.height  # rewrapped: narrower lines, more of them

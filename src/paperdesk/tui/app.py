@@ -146,7 +146,9 @@ class PaperdeskApp(App[None]):
         )
         with Horizontal(id="main"):
             yield TagPanel(id="tags")
-            yield PaperList(self.desk.library.get_many, id="papers")
+            papers = PaperList(self.desk.library.get_many, id="papers")
+            papers.on_move = self._on_moved
+            yield papers
             yield Preview(id="preview")
         yield Static(EMPTY_MESSAGE, id="empty")
         yield Static("Loading…", id="status")
@@ -371,10 +373,11 @@ class PaperdeskApp(App[None]):
 
     # --- the selected paper -----------------------------------------------------------------
 
-    @on(PaperList.Highlighted)
-    def _on_highlighted(self, event: PaperList.Highlighted) -> None:
+    def _on_moved(self, paper_id: str | None, _index: int) -> None:
+        """The cursor moved: runs inside the key's handler, so the list, the preview
+        and the row left behind repaint in one frame."""
         previous = self._shown
-        if self.settings.mark_read_on_move and previous is not None and previous != event.paper_id:
+        if self.settings.mark_read_on_move and previous is not None and previous != paper_id:
             self._mark_read_after_viewing(previous)
         self._show_current()
 
