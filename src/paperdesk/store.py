@@ -476,14 +476,18 @@ class Library:
         rows = self._query(sql, [*params, -1 if limit is None else limit, offset])
         return [_row_to_paper(row) for row in rows]
 
-    def ids(self, filter: Filter | None = None, sort: str = "published") -> list[str]:
-        """Every matching ID in order: cheap enough for a million papers."""
+    def ids(
+        self, filter: Filter | None = None, sort: str = "published", limit: int | None = None
+    ) -> list[str]:
+        """Every matching ID in order (or the first ``limit``): a covering index makes
+        this about 1 s for a million papers, the first screenful a millisecond."""
         where, params = (filter or Filter()).where()
         order = SORTS.get(sort, SORTS["published"])
-        return [
-            row[0]
-            for row in self._query(f"SELECT p.id FROM papers AS p{where} ORDER BY {order}", params)
-        ]
+        sql = f"SELECT p.id FROM papers AS p{where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = [*params, limit]
+        return [row[0] for row in self._query(sql, params)]
 
     def count(self, filter: Filter | None = None) -> int:
         where, params = (filter or Filter()).where()

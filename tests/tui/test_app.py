@@ -505,3 +505,39 @@ async def test_preview_scrolls_a_long_abstract_and_starts_at_the_top(desk: Desk)
         after = preview.virtual_size
         assert after.width == preview.scrollable_content_region.width != before.width
         assert after.height > before.height  # rewrapped: narrower lines, more of them
+
+
+async def test_opening_shows_the_first_rows_then_keeps_the_cursor(desk: Desk, monkeypatch):
+    """A big library paints its first screenful before the whole list is read; a
+    move made meanwhile survives the full list's arrival, and nothing is marked
+    read by the swap."""
+    import threading
+
+    from paperdesk.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "FIRST_ROWS", 5)
+    release = threading.Event()
+    original = desk.library.ids
+
+    def slow_ids(flt=None, sort="published", limit=None):
+        if limit is None:
+            release.wait(5)  # the whole list "takes a while"
+        return original(flt, sort, limit=limit)
+
+    monkeypatch.setattr(desk.library, "ids", slow_ids)
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        while len(app.paper_list.ids) != 5:
+            await pilot.pause(0.01)
+        assert not app.loaded
+        assert "… / " in status(app) or status(app) == ""
+        await pilot.press("j", "j")
+        current = app.paper_list.current_id
+        release.set()
+        while not app.loaded:
+            await pilot.pause(0.01)
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 29
+        assert app.paper_list.current_id == current
+        read = {p.id for p in desk.library.list() if p.read}
+        assert read == set(app.paper_list.ids[:2])  # the two papers moved past

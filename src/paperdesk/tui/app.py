@@ -44,6 +44,7 @@ from paperdesk.tui.widgets.tag_panel import TagPanel
 LIST_SORTS = ("published", "upvotes", "title", "added")
 SEARCH_SORTS = ("relevance", "published", "upvotes")
 SEARCH_DEBOUNCE_S = 0.12
+FIRST_ROWS = 200  # listed first when the app opens, before the whole list
 SIDE_DELAY_S = 0.15  # counts and tags after a write
 INDEX_DELAY_S = 0.8  # the search index after a burst of writes
 NARROW_WIDTH = 110  # below this the panes stack: a list under ~50 columns loses its dates
@@ -127,6 +128,7 @@ class PaperdeskApp(App[None]):
         self.search_sort = "relevance"
         self.terms: frozenset[tuple[str, str]] = frozenset()
         self.undo_stack: list[UndoStep] = []
+        self._first_rows = False  # the list shows only the first screenful so far
         self.total = 0
         self.unread = 0
         self.starred = 0
@@ -229,6 +231,12 @@ class PaperdeskApp(App[None]):
                     read=False if self.only_unread else None,
                     tag=self.tag,
                 )
+                if not self.loaded:
+                    # Opening: paint the first screenful at once, then list the rest
+                    # (a million IDs take about a second).
+                    first = self.desk.library.ids(flt, self.list_sort, limit=FIRST_ROWS)
+                    if len(first) == FIRST_ROWS:
+                        self.call_from_thread(self._apply_first_rows, first)
                 ids = self.desk.library.ids(flt, self.list_sort)
         except QueryError as error:
             problem = str(error)
@@ -240,9 +248,20 @@ class PaperdeskApp(App[None]):
             return
         self.call_from_thread(self._apply_ids, ids, terms, keep, problem, suggestion)
 
+    def _apply_first_rows(self, ids: list[str]) -> None:
+        """The first screenful while the whole list loads; the full list keeps the
+        cursor where the user has moved it meanwhile."""
+        if self.loaded or self.paper_list.ids:
+            return
+        self._first_rows = True
+        self.paper_list.set_ids(ids)
+
     def _apply_ids(self, ids, terms, keep, problem, suggestion) -> None:
         self.query_problem = problem
         self.suggestion = suggestion
+        if keep is None and self._first_rows:
+            keep = self.paper_list.current_id
+        self._first_rows = False
         if ids is not None:
             self.terms = terms
             self.paper_list.set_ids(ids, keep)
@@ -283,9 +302,9 @@ class PaperdeskApp(App[None]):
         self._update_status()
 
     def _update_status(self) -> None:
-        shown = len(self.paper_list.ids)
+        shown = "…" if self._first_rows else f"{len(self.paper_list.ids):,}"
         parts = [
-            f"{shown:,} / {self.total:,} papers",
+            f"{shown} / {self.total:,} papers",
             f"{self.unread:,} unread",
             f"{self.starred:,} starred",
         ]
