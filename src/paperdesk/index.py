@@ -163,8 +163,74 @@ def _missing_length_columns_are_remembered() -> None:
     W3PerDocReader._cached_reader = _cached_reader
 
 
+class _ViewFile:
+    """A read-only file over a memoryview, without copying it."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._pos
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), start + size)
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = len(self._view) if size is None or size < 0 else self._pos + size
+        start = end = self._pos
+        while end < min(limit, len(self._view)):
+            chunk = bytes(self._view[end : min(end + 256, limit)])
+            found = chunk.find(b"\n")
+            if found >= 0:
+                end += found + 1
+                break
+            end += len(chunk)
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._view = memoryview(b"")
+
+    def __iter__(self):
+        while line := self.readline():
+            yield line
+
+
+def _segment_files_are_not_copied() -> None:
+    """Opening a searcher copied every file of every compound segment into memory:
+    whoosh's BufferFile wraps its slice of the memory-mapped segment in
+    ``BytesIO(buf)``, which copies it. At 1M papers that was 5.6 GB and 4.8 s per
+    new searcher (the app's 100k footprint was 690 MB). The slice is read in
+    place instead; the pages stay in the OS's cache, shared and evictable."""
+    from whoosh.filedb import structfile
+
+    if getattr(structfile.BufferFile.__init__, "_paperdesk", False):
+        return
+
+    def __init__(self, buf, name=None, onclose=None):
+        self._buf = buf
+        self._name = name
+        self.file = _ViewFile(memoryview(buf))
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    __init__._paperdesk = True  # type: ignore[attr-defined]
+    structfile.BufferFile.__init__ = __init__
+
+
 _inline_postings_work()
 _missing_length_columns_are_remembered()
+_segment_files_are_not_copied()
 
 
 def make_schema() -> Schema:
