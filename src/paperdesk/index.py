@@ -5,20 +5,18 @@ The index is derived data. It lives beside the library, remembers (in
 and the last change sequence it applied, and is rebuilt from the library
 whenever any of those disagree or its files are damaged.
 
-Every ``whoosh`` import in paperdesk is in this module.
+Every ``whoosh`` import in paperdesk is in this module, or in
+``paperdesk.whoosh_fixes``: the fixes to whoosh-reloaded applied on import.
 """
 
 from __future__ import annotations
 
 import calendar
 import contextlib
-import ctypes
 import json
 import os
 import re
 import shutil
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,12 +31,19 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.index import LockError
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.support.charset import accent_map
 
 from paperdesk import query as q
+from paperdesk import whoosh_fixes
 from paperdesk.model import Paper, normalise_tag
+from paperdesk.postings import (
+    CANDIDATE_SCORING_LIMIT,
+    Postings,
+    near_words,
+    ranked_part,
+    split_filters,
+)
 from paperdesk.store import Library, LibraryError
 
 try:  # POSIX: one process writes the index at a time
@@ -86,151 +91,7 @@ STOP_WORDS = frozenset(
     "a an and are as at be by for from in into is it of on or that the their this to with".split()
 )
 
-
-def _workers_die_with_their_parent() -> None:
-    """Whoosh's parallel writer forks worker processes that outlive a killed parent.
-
-    An orphaned worker also keeps the index lock it inherited, so every later
-    index update would wait for it. On Linux each worker asks the kernel to kill
-    it when its parent dies (PR_SET_PDEATHSIG); tests/reliability kills
-    rebuilds and checks that no worker is left.
-    """
-    if not sys.platform.startswith("linux"):  # pragma: no cover
-        return
-    from whoosh import multiproc
-
-    original = multiproc.SubWriterTask.run
-    if getattr(original, "_paperdesk", False):
-        return
-
-    def run(self) -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - no prctl: carry on
-            pass
-        if os.getppid() != self._parent_pid:  # the parent died before prctl
-            os._exit(1)
-        original(self)
-
-    run._paperdesk = True  # type: ignore[attr-defined]
-    multiproc.SubWriterTask.run = run
-
-
-_workers_die_with_their_parent()
-
-
-def _inline_postings_work() -> None:
-    """Let W3Codec(inlinelimit=N) run: its postings writer calls
-    ``terminfo.set_inline``, but whoosh-reloaded 2.7.5's W3TermInfo names the
-    method ``set_inlined`` (the reader side is complete). The writer also drops
-    empty values (a field with no positions), and a merge would then read the
-    inlined postings back with the text value "" where Whoosh wants bytes: an
-    empty bytes value per posting is kept instead."""
-    from whoosh.codec.whoosh3 import W3TermInfo
-
-    if hasattr(W3TermInfo, "set_inline"):
-        return
-
-    def set_inline(self, ids, weights, values) -> None:
-        if not values:
-            values = [b""] * len(ids)
-        self.set_inlined(ids, weights, values)
-
-    W3TermInfo.set_inline = set_inline  # type: ignore[attr-defined]
-
-
-def _missing_length_columns_are_remembered() -> None:
-    """A segment's per-document reader looks up a field's length column for every
-    posting it writes, and caches it only when the column exists: for fields
-    without lengths (IDs, keywords, numbers) every posting cost a ``stat`` of the
-    file (19,000 of them, 0.4 s, in a 100-paper update). The files of a segment
-    being read do not change, so the answer "no column" is cached too."""
-    from whoosh.codec.whoosh3 import W3PerDocReader
-
-    original = W3PerDocReader._cached_reader
-    if getattr(original, "_paperdesk", False):
-        return
-
-    def _cached_reader(self, fieldname, column):
-        if fieldname in self._readers:
-            return self._readers[fieldname]
-        reader = original(self, fieldname, column)
-        self._readers[fieldname] = reader
-        return reader
-
-    _cached_reader._paperdesk = True  # type: ignore[attr-defined]
-    W3PerDocReader._cached_reader = _cached_reader
-
-
-class _ViewFile:
-    """A read-only file over a memoryview, without copying it."""
-
-    def __init__(self, view: memoryview) -> None:
-        self._view = view
-        self._pos = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        start = self._pos
-        end = len(self._view) if size is None or size < 0 else min(len(self._view), start + size)
-        self._pos = end
-        return bytes(self._view[start:end])
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = len(self._view) if size is None or size < 0 else self._pos + size
-        start = end = self._pos
-        while end < min(limit, len(self._view)):
-            chunk = bytes(self._view[end : min(end + 256, limit)])
-            found = chunk.find(b"\n")
-            if found >= 0:
-                end += found + 1
-                break
-            end += len(chunk)
-        self._pos = end
-        return bytes(self._view[start:end])
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._pos, len(self._view))[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def close(self) -> None:
-        self._view = memoryview(b"")
-
-    def __iter__(self):
-        while line := self.readline():
-            yield line
-
-
-def _segment_files_are_not_copied() -> None:
-    """Opening a searcher copied every file of every compound segment into memory:
-    whoosh's BufferFile wraps its slice of the memory-mapped segment in
-    ``BytesIO(buf)``, which copies it. At 1M papers that was 5.6 GB and 4.8 s per
-    new searcher (the app's 100k footprint was 690 MB). The slice is read in
-    place instead; the pages stay in the OS's cache, shared and evictable."""
-    from whoosh.filedb import structfile
-
-    if getattr(structfile.BufferFile.__init__, "_paperdesk", False):
-        return
-
-    def __init__(self, buf, name=None, onclose=None):
-        self._buf = buf
-        self._name = name
-        self.file = _ViewFile(memoryview(buf))
-        self.onclose = onclose
-        self.is_real = False
-        self.is_closed = False
-
-    __init__._paperdesk = True  # type: ignore[attr-defined]
-    structfile.BufferFile.__init__ = __init__
-
-
-_inline_postings_work()
-_missing_length_columns_are_remembered()
-_segment_files_are_not_copied()
+whoosh_fixes.apply()
 
 
 def make_schema() -> Schema:
@@ -420,7 +281,7 @@ class SearchIndex:
         self._notice = notice or (lambda message: None)
         self._ix: whoosh_index.Index | None = None
         self._searcher = None
-        self._docset_cache: DocSets | None = None
+        self._postings_cache: Postings | None = None
         self._meta: dict[str, object] = {}
         self._lock = threading.RLock()
 
@@ -664,35 +525,41 @@ class SearchIndex:
                 self._heal(library, error)
         raise AssertionError("unreachable")
 
-    def _docsets(self, searcher) -> DocSets:
-        if self._docset_cache is None or self._docset_cache.searcher is not searcher:
-            self._docset_cache = DocSets(searcher)
-        return self._docset_cache
+    def _postings(self, searcher) -> Postings:
+        if self._postings_cache is None or self._postings_cache.searcher is not searcher:
+            self._postings_cache = Postings(searcher)
+        return self._postings_cache
+
+    def _ranked(self, searcher, wquery, limit: int | None, sortedby: str | None):
+        """(total, [(paper ID, score)] best first) for a query on a searcher."""
+        postings = self._postings(searcher)
+        # The exact matches first, with set operations on the posting lists (their
+        # number is the total), then the ranking of those only; see paperdesk.postings.
+        matches = postings.of(wquery)
+        if not matches:
+            return 0, []
+        ranked = postings.ranked(wquery, matches, limit) if sortedby is None else None
+        if ranked is None:
+            scored, allowed = split_filters(wquery, postings)
+            if len(matches) <= CANDIDATE_SCORING_LIMIT:
+                scored, allowed = postings.within(ranked_part(wquery), matches), None
+            results = searcher.search(
+                scored, limit=limit, sortedby=sortedby, reverse=sortedby is not None, filter=allowed
+            )
+            ranked = [(score or 0.0, docnum) for score, docnum in results.top_n]
+        column = searcher.reader().column_reader("id")
+        return len(matches), [(_text(column[docnum]), score) for score, docnum in ranked]
 
     def _search(self, library, text, tree, limit, sortedby, with_highlights, suggest):
         with self._lock:
             searcher = self.searcher(library)
             wquery = to_whoosh(tree, searcher.reader())
-            # optimize=False: block-quality skipping would make len(results) run
-            # the query a second time; one full pass that counts is faster here.
-            docsets = self._docsets(searcher)
-            scored, allowed = _split_filters(wquery, docsets)
-            results = searcher.search(
-                scored,
-                limit=limit,
-                sortedby=sortedby,
-                reverse=sortedby is not None,
-                filter=allowed,
-            )
-            # Not len(results): after the top N it counts what the collector kept.
-            total = len(results) if limit is None else docsets.count(wquery)
-            ids = [hit["id"] for hit in results]
-            scores = [hit.score or 0.0 for hit in results]
+            total, ranked = self._ranked(searcher, wquery, limit, sortedby)
             terms = query_terms(wquery, searcher.reader())
             suggestion = self._suggest(searcher, text, tree, total) if suggest else None
-        papers = {paper.id: paper for paper in library.get_many(ids)}
+        papers = {paper.id: paper for paper in library.get_many([pid for pid, _ in ranked])}
         hits = []
-        for pid, score in zip(ids, scores, strict=True):
+        for pid, score in ranked:
             paper = papers.get(pid)
             if paper is None:
                 continue
@@ -711,14 +578,11 @@ class SearchIndex:
             with self._lock:
                 searcher = self.searcher(library)
                 wquery = to_whoosh(tree, searcher.reader())
-                results = searcher.search(
-                    wquery, limit=None, sortedby=sortedby, reverse=sortedby is not None
-                )
-                column = searcher.reader().column_reader("id")
-                ids = [_text(column[docnum]) for _score, docnum in results.top_n]
+                total, ranked = self._ranked(searcher, wquery, None, sortedby)
+                ids = [pid for pid, _score in ranked]
                 terms = query_terms(wquery, searcher.reader())
-                suggestion = self._suggest(searcher, text, tree, len(ids))
-            return SearchResults(text, len(ids), [], suggestion, terms, ids)
+                suggestion = self._suggest(searcher, text, tree, total)
+            return SearchResults(text, total, [], suggestion, terms, ids)
 
         return self._healing(library, run)
 
@@ -769,128 +633,6 @@ class SearchIndex:
 _SORT_COLUMNS = {"relevance": None, "published": "published_sort", "upvotes": "upvotes_sort"}
 
 
-class DocSets:
-    """Which documents a query matches, exactly, as sets: for the total of a search.
-
-    Whoosh's top-N collector narrows its matchers once it has N good hits (a
-    union of title and abstract turns into an intersection), so the number of
-    hits it collected is not the number of matches, and counting through its
-    matchers costs a Python call per posting. Here terms are read block by
-    block straight from the posting lists and combined with set operations;
-    anything else (phrases) falls back to Whoosh's own ``docs_for_query``.
-    Term sets are cached for the life of the searcher (``is:unread`` and
-    ``published:2024`` come back often).
-    """
-
-    def __init__(self, searcher) -> None:
-        self.searcher = searcher
-        self.leaves = list(searcher.leaf_searchers())
-        self._terms: dict[tuple[str, object], frozenset[int]] = {}
-        self._all: frozenset[int] | None = None
-
-    def count(self, query: wq.Query) -> int:
-        return len(self.of(query))
-
-    def of(self, query: wq.Query) -> frozenset[int] | set[int]:
-        if isinstance(query, wq.Term):
-            return self.term(query.fieldname, query.text)
-        if isinstance(query, wq.Every):
-            return self.everything()
-        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
-            return frozenset()
-        if isinstance(query, wq.AndNot):
-            return set(self.of(query.a)) - self.of(query.b)
-        if isinstance(query, wq.Not):
-            return set(self.everything()) - self.of(query.query)
-        if isinstance(query, wq.And):
-            sets = sorted((self.of(sub) for sub in query.subqueries), key=len)
-            result = set(sets[0]) if sets else set()
-            for other in sets[1:]:
-                result &= other
-            return result
-        if isinstance(query, wq.Or):
-            result = set()
-            for sub in query.subqueries:
-                result |= self.of(sub)
-            return result
-        if isinstance(query, wq.NumericRange):
-            simple = query.simplify(self.searcher.reader())
-            if not isinstance(simple, wq.NumericRange):
-                return self.of(simple)
-        return set(self.searcher.docs_for_query(query))
-
-    def everything(self) -> frozenset[int]:
-        if self._all is None:
-            self._all = frozenset(
-                offset + docnum
-                for leaf, offset in self.leaves
-                for docnum in leaf.reader().all_doc_ids()
-            )
-        return self._all
-
-    def term(self, field_name: str, text: object) -> frozenset[int]:
-        key = (field_name, text)
-        cached = self._terms.get(key)
-        if cached is not None:
-            return cached
-        found: set[int] = set()
-        for leaf, offset in self.leaves:
-            reader = leaf.reader()
-            if field_name not in reader.schema or (field_name, text) not in reader:
-                continue
-            matcher = reader.postings(field_name, text)
-            deleted = reader.deleted_docs_set
-            while isinstance(matcher, FilterMatcher):
-                matcher = matcher.child  # deletions are taken out below, as a set
-            ids = _posting_ids(matcher)
-            if offset:
-                ids = [offset + docnum for docnum in ids]
-            found.update(ids)
-            if deleted:
-                found.difference_update(offset + docnum for docnum in deleted)
-        result = frozenset(found)
-        self._terms[key] = result
-        return result
-
-
-# Fields whose terms only select (state, tags, coarse dates): as a filter set they
-# cost a set lookup per candidate instead of a walk along a long posting list.
-FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
-
-
-def _split_filters(query: wq.Query, docsets: DocSets) -> tuple[wq.Query, set[int] | None]:
-    """Split a top-level AND into the part that ranks and a set of allowed documents."""
-    if not isinstance(query, wq.And):
-        return query, None
-    ranked: list[wq.Query] = []
-    allowed: set[int] | None = None
-    for sub in query.subqueries:
-        if isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS:
-            docs = docsets.of(sub)
-            # A fresh set (Whoosh takes a set, not a frozenset): the cache stays intact.
-            allowed = set(docs) if allowed is None else allowed & docs
-        else:
-            ranked.append(sub)
-    if allowed is None:
-        return query, None
-    if not ranked:
-        return wq.Every(), allowed
-    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), allowed
-
-
-def _posting_ids(matcher) -> list[int]:
-    """Every document number in a posting list, a block at a time when possible."""
-    if not all(hasattr(matcher, name) for name in ("_read_ids", "_next_block", "_i")):
-        return list(matcher.all_ids())  # another codec: the generic (slower) way
-    ids: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i :])
-        matcher._next_block()
-    return ids
-
-
 def _sort_column(sort: str) -> str | None:
     """The column a search sorts by (None: by relevance); checked before searching."""
     if sort not in _SORT_COLUMNS:
@@ -918,7 +660,7 @@ def query_terms(wquery: wq.Query, reader) -> frozenset[tuple[str, str]]:
 def _closest_word(reader, word: str) -> str | None:
     """The indexed word nearest to ``word``: fewest edits, then most documents."""
     for distance in (1, 2):
-        candidates = {_text(t) for t in reader.terms_within("spell", word, distance, prefix=1)}
+        candidates = set(near_words(reader, "spell", word, distance))
         candidates.discard(word)
         if candidates:
 
@@ -996,11 +738,11 @@ def _fuzzy_terms(reader, name: str, word: q.Word) -> list[str]:
     """
     text = word.text.lower()
     if name in ("title", "abstract"):
-        near = {_text(t) for t in reader.terms_within("spell", text, word.fuzzy, prefix=1)}
+        near = set(near_words(reader, "spell", text, word.fuzzy))
         near.add(text)
         stems = {stem for w in near for stem in _analyse(name, w)}
     else:
-        stems = {_text(t) for t in reader.terms_within(name, text, word.fuzzy, prefix=1)}
+        stems = set(near_words(reader, name, text, word.fuzzy))
     return sorted(stem for stem in stems if (name, stem) in reader)
 
 

@@ -1,0 +1,539 @@
+"""Matching and ranking straight from the posting lists, for one searcher.
+
+Whoosh finds matches by walking its matchers a posting at a time, in Python:
+an AND of three common words with a hundred matches cost 100 ms at 100k
+papers, a single common word 70 ms. Here a query is answered in two steps:
+
+1. **The exact matches**, as a set: each term's posting list is read a block
+   at a time and the sets are combined (AND, OR, NOT); phrases are checked
+   only at the documents that have all their words. The number of matches is
+   the search's total.
+2. **The ranking**: for queries made of terms (words, fields, expansions,
+   filters), the BM25F score of each match is summed from its terms' weights
+   and the field lengths, exactly as Whoosh's scorer computes it; other queries
+   (phrases, numeric ranges) are scored by Whoosh's own matchers, moved
+   straight to each match instead of walking the lists.
+
+Posting lists are cached for the life of the searcher, up to a budget, most
+recently used kept (``is:unread`` and ``published:2024`` come back often).
+Like ``paperdesk.index``, this module may import ``whoosh``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.query.wrappers import WrappingQuery
+from whoosh.support.levenshtein import damerau_levenshtein
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+# Fields whose terms only select (state, tags, coarse dates): they narrow the
+# matches but add nothing to a paper's rank.
+FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
+# Postings kept in the cache: 8 bytes each in arrays, ~60 more once a term's set is
+# taken (at 1M papers "model" alone has 440k). Least recently used go first.
+CACHE_POSTINGS = 3_000_000
+# A query Whoosh has to score with its own matchers is moved straight to each of
+# its matches when there are at most this many; past it Whoosh's block-skipping
+# top-N collector is faster.
+CANDIDATE_SCORING_LIMIT = 2_000
+# Field lengths are kept as one byte per document; this decodes them.
+_LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
+
+Ranked = list[tuple[float, int]]  # (score, document number), best first
+
+
+class TermPostings:
+    """One term's postings over the whole index: sorted document numbers and weights."""
+
+    __slots__ = ("ids", "weights", "_docs")
+
+    def __init__(self, ids: array, weights: array) -> None:
+        self.ids = ids
+        self.weights = weights
+        self._docs: frozenset[int] | None = None
+
+    @property
+    def docs(self) -> frozenset[int]:
+        if self._docs is None:
+            self._docs = frozenset(self.ids)
+        return self._docs
+
+    def weight_of(self, doc: int) -> float | None:
+        at = bisect_left(self.ids, doc)
+        if at < len(self.ids) and self.ids[at] == doc:
+            return self.weights[at]
+        return None
+
+
+class Postings:
+    """Exact match sets and rankings for queries on one searcher (see the module)."""
+
+    def __init__(self, searcher, cache_postings: int = CACHE_POSTINGS) -> None:
+        self.searcher = searcher
+        self.leaves = list(searcher.leaf_searchers())
+        self._cache: OrderedDict[tuple[str, object], TermPostings] = OrderedDict()
+        self._cached = 0
+        self._budget = cache_postings
+        self._all: frozenset[int] | None = None
+        self._lengths: dict[str, bytes] = {}
+
+    # --- matches ---------------------------------------------------------------------
+
+    def count(self, query: wq.Query) -> int:
+        return len(self.of(query))
+
+    def of(self, query: wq.Query) -> frozenset[int] | set[int]:
+        """The documents ``query`` matches, exactly."""
+        if isinstance(query, wq.Term):
+            return self.term(query.fieldname, query.text)
+        if isinstance(query, wq.Every):
+            return self.everything()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return frozenset()
+        if isinstance(query, wq.AndNot):
+            return set(self.of(query.a)) - self.of(query.b)
+        if isinstance(query, wq.Not):
+            return set(self.everything()) - self.of(query.query)
+        if isinstance(query, wq.And):
+            sets = sorted((self.of(sub) for sub in query.subqueries), key=len)
+            result = set(sets[0]) if sets else set()
+            for other in sets[1:]:
+                if not result:
+                    break
+                result &= other
+            return result
+        if isinstance(query, wq.Or):
+            result = set()
+            for sub in query.subqueries:
+                result |= self.of(sub)
+            return result
+        if isinstance(query, wq.NumericRange):
+            simple = query.simplify(self.searcher.reader())
+            if not isinstance(simple, wq.NumericRange):
+                return self.of(simple)
+        if isinstance(query, wq.Phrase) and query.words:
+            # The documents with every word, then the positions checked in those only.
+            sets = sorted((self.term(query.fieldname, word) for word in query.words), key=len)
+            candidates = set(sets[0])
+            for other in sets[1:]:
+                candidates &= other
+            if query.slop == 1 and query.boost == 1.0:
+                return self._phrase_docs(query.fieldname, list(query.words), candidates)
+            return self.verified(query, candidates)
+        return set(self.searcher.docs_for_query(query))
+
+    def _phrase_docs(self, field_name: str, words: list, candidates: set[int]) -> set[int]:
+        """The candidates where the words stand next to each other, in order.
+
+        Each word's posting list is moved straight to the candidates and their
+        positions compared as sets: Whoosh's span matchers cost 70 us a candidate.
+        """
+        ordered = sorted(candidates)
+        found: set[int] = set()
+        for leaf, offset in self.leaves:
+            start = bisect_left(ordered, offset)
+            end = bisect_left(ordered, offset + leaf.doc_count_all())
+            if start == end:
+                continue
+            local = [doc - offset for doc in ordered[start:end]]
+            reader = leaf.reader()
+            decode = reader.schema[field_name].format.decoder("positions")
+            values: list[dict[int, bytes]] = []
+            for word in words:
+                matcher = reader.postings(field_name, word)
+                while isinstance(matcher, FilterMatcher):
+                    matcher = matcher.child
+                at: dict[int, bytes] = {}
+                for doc in local:
+                    if not matcher.is_active():
+                        break
+                    matcher.skip_to(doc)
+                    if matcher.is_active() and matcher.id() == doc:
+                        at[doc] = matcher.value()
+                values.append(at)
+            for doc in local:
+                if not all(doc in at for at in values):
+                    continue
+                starts = set(decode(values[0][doc]))
+                for i, at in enumerate(values[1:], start=1):
+                    starts &= {position - i for position in decode(at[doc])}
+                    if not starts:
+                        break
+                if starts:
+                    found.add(offset + doc)
+        return found
+
+    def term(self, field_name: str, text: object) -> frozenset[int]:
+        return self.postings(field_name, text).docs
+
+    def everything(self) -> frozenset[int]:
+        if self._all is None:
+            self._all = frozenset(
+                offset + docnum
+                for leaf, offset in self.leaves
+                for docnum in leaf.reader().all_doc_ids()
+            )
+        return self._all
+
+    def within(self, query: wq.Query, docs: Iterable[int]) -> wq.Query:
+        """``query`` matched (and scored) only at ``docs``, which it must match."""
+        ordered = sorted(docs)
+        by_leaf: dict[int, list[int]] = {}
+        for leaf, offset in self.leaves:
+            start = bisect_left(ordered, offset)
+            end = bisect_left(ordered, offset + leaf.doc_count_all())
+            if start < end:
+                by_leaf[id(leaf)] = [doc - offset for doc in ordered[start:end]]
+        return _Within(query, by_leaf)
+
+    def verified(self, query: wq.Query, candidates: Iterable[int]) -> set[int]:
+        """The candidates ``query`` really matches."""
+        within = self.within(query, candidates)
+        found: set[int] = set()
+        for leaf, offset in self.leaves:
+            matcher = within.matcher(leaf, leaf.context(needs_current=False))
+            found.update(offset + docnum for docnum in matcher.all_ids())
+        return found
+
+    # --- ranking ---------------------------------------------------------------------
+
+    def ranked(self, query: wq.Query, matches, limit: int | None) -> Ranked | None:
+        """The best ``limit`` matches by BM25F score (ties: lower document first).
+
+        ``matches`` must be what ``of(query)`` returned. Filter terms at the top
+        of the query select without ranking, as in Whoosh with a filter. None
+        when Whoosh's own top-N search is the faster way (a phrase or a range
+        with many matches).
+        """
+        query = ranked_part(query)
+        if _only_terms(query):
+            docs = matches if isinstance(matches, (set, frozenset)) else set(matches)
+            scores = dict.fromkeys(docs, 0.0)
+            self._add_scores(query, docs, scores)
+        elif len(matches) <= CANDIDATE_SCORING_LIMIT:
+            scores = self._matcher_scores(query, matches)
+        else:
+            return None
+        if limit is None:
+            return sorted(((s, d) for d, s in scores.items()), key=lambda p: (-p[0], p[1]))
+        best = heapq.nsmallest(limit, scores.items(), key=lambda p: (-p[1], p[0]))
+        return [(s, d) for d, s in best]
+
+    def _add_scores(self, query: wq.Query, docs, scores: dict[int, float]) -> None:
+        """Add ``query``'s score at each of ``docs`` (which all match it), as Whoosh
+        sums them: every part of an AND, the parts of an OR that match the
+        document, the positive side of an AND NOT, a term's BM25F score."""
+        if isinstance(query, wq.Term):
+            self._add_term(query, docs, scores)
+        elif isinstance(query, wq.Every):
+            for doc in docs:
+                scores[doc] += query.boost
+        elif isinstance(query, wq.AndNot):
+            self._add_scores(query.a, docs, scores)
+        elif isinstance(query, wq.And):
+            for sub in query.subqueries:
+                self._add_scores(sub, docs, scores)
+        elif isinstance(query, wq.Or):
+            for sub in query.subqueries:
+                if isinstance(sub, wq.Term):  # adds only where the term is
+                    self._add_term(sub, docs, scores)
+                else:
+                    self._add_scores(sub, docs & self.of(sub), scores)
+
+    def _add_term(self, term: wq.Term, docs, scores: dict[int, float]) -> None:
+        """Add a term's score at those of ``docs`` that have it."""
+        field_name, text, boost = term.fieldname, term.text, term.boost
+        postings = self.postings(field_name, text)
+        if not postings.ids or not docs:
+            return
+        searcher = self.searcher
+        if len(docs) * 16 < len(postings.ids):
+            pairs: Iterator[tuple[int, float]] = (
+                (doc, w) for doc in docs if (w := postings.weight_of(doc)) is not None
+            )
+        else:
+            pairs = (
+                (d, w) for d, w in zip(postings.ids, postings.weights, strict=True) if d in docs
+            )
+        if not searcher.schema[field_name].scorable:
+            for doc, weight in pairs:
+                scores[doc] += weight * boost
+            return
+        lengths = self._field_lengths(field_name)
+        score = _bm25_of(searcher, searcher.weighting, field_name, text, lengths)
+        for doc, weight in pairs:
+            scores[doc] += score(doc, weight) * boost
+
+    def _matcher_scores(self, query: wq.Query, matches) -> dict[int, float]:
+        """Scores from Whoosh's own matchers, each moved straight to the matches."""
+        within = self.within(query, matches)
+        scores: dict[int, float] = {}
+        for leaf, offset in self.leaves:
+            matcher = within.matcher(leaf, leaf.context(needs_current=True))
+            while matcher.is_active():
+                scores[offset + matcher.id()] = matcher.score()
+                matcher.next()
+        return scores
+
+    def _field_lengths(self, field_name: str) -> bytes:
+        """Every document's length byte for a field, in document order."""
+        lengths = self._lengths.get(field_name)
+        if lengths is None:
+            parts = []
+            for leaf, _offset in self.leaves:
+                parts.append(_leaf_lengths(leaf.reader(), field_name, leaf.doc_count_all()))
+            lengths = self._lengths[field_name] = b"".join(parts)
+        return lengths
+
+    # --- the cache -------------------------------------------------------------------
+
+    def postings(self, field_name: str, text: object) -> TermPostings:
+        key = (field_name, text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        found = self._read(field_name, text)
+        self._cache[key] = found
+        self._cached += len(found.ids)
+        while self._cached > self._budget and len(self._cache) > 1:
+            _key, dropped = self._cache.popitem(last=False)
+            self._cached -= len(dropped.ids)
+        return found
+
+    def _read(self, field_name: str, text: object) -> TermPostings:
+        ids = array("i")
+        weights = array("f")
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if field_name not in reader.schema or (field_name, text) not in reader:
+                continue
+            matcher = reader.postings(field_name, text)
+            while isinstance(matcher, FilterMatcher):
+                matcher = matcher.child  # deletions are taken out below
+            deleted = reader.deleted_docs_set if reader.has_deletions() else None
+            for block_ids, block_weights in _blocks(matcher):
+                if deleted and not deleted.isdisjoint(block_ids):
+                    kept = [i for i, doc in enumerate(block_ids) if doc not in deleted]
+                    block_ids = [block_ids[i] for i in kept]
+                    block_weights = [block_weights[i] for i in kept]
+                ids.extend([offset + doc for doc in block_ids] if offset else block_ids)
+                weights.extend(block_weights)
+        return TermPostings(ids, weights)
+
+
+def _blocks(matcher) -> Iterator[tuple[list[int], list[float]]]:
+    """A posting list's document numbers and weights, a block at a time when possible."""
+    if not all(
+        hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_i")
+    ):
+        ids, weights = [], []  # another matcher (an inlined list): the generic way
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        start = matcher._i
+        yield list(matcher._ids[start:]), list(matcher._weights[start:])
+        matcher._next_block()
+
+
+def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:
+    """One segment's length bytes for a field (0 where a document has none).
+
+    Whoosh's codec keeps them as a column of one byte per document: it is read
+    whole. Another reader is asked document by document.
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    column = None
+    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+        column = perdoc._cached_reader(_lenfield(field_name), LENGTHS_COLUMN)
+    if column is not None and getattr(column, "_fixedlen", None) == 1:
+        count = min(column._count, doc_count)
+        raw = column._dbfile.get(column._basepos, count)
+        return bytes(raw) + bytes(doc_count - count)
+    lengths = bytearray(doc_count)
+    for docnum in range(doc_count):
+        length = reader.doc_field_length(docnum, field_name, 0) or 0
+        lengths[docnum] = _byte_of_length(length)
+    return bytes(lengths)
+
+
+def _byte_of_length(length: int) -> int:
+    return length_to_byte(length)
+
+
+def _bm25_of(searcher, weighting, field_name: str, text: object, lengths: bytes):
+    """Whoosh's BM25F score of one term in one document, as a function of (doc, weight)."""
+    idf = searcher.idf(field_name, text)
+    avgfl = searcher.avg_field_length(field_name) or 1
+    b = weighting._field_B.get(field_name, weighting.B)
+    k1 = weighting.K1
+    length_of = _LENGTH_OF_BYTE
+
+    def score(doc: int, tf: float) -> float:
+        fl = length_of[lengths[doc]]
+        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
+    return score
+
+
+def _only_terms(query: wq.Query) -> bool:
+    """Whether a query is made of terms joined by AND, OR and AND NOT (scored here);
+    anything else (phrases, ranges, NOT alone, boosted groups) is left to Whoosh."""
+    if isinstance(query, (wq.Term, wq.Every)):
+        return type(query) in (wq.Term, wq.Every)
+    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        return True
+    if type(query) is wq.AndNot:
+        return _only_terms(query.a)
+    if type(query) in (wq.And, wq.Or):
+        return query.boost == 1.0 and all(_only_terms(sub) for sub in query.subqueries)
+    return False
+
+
+def ranked_part(query: wq.Query) -> wq.Query:
+    """A query without its top-level filter terms (which select but do not rank)."""
+    if not isinstance(query, wq.And):
+        return query
+    ranked = [
+        sub
+        for sub in query.subqueries
+        if not (isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS)
+    ]
+    if len(ranked) == len(query.subqueries):
+        return query
+    if not ranked:
+        return wq.Every()
+    return ranked[0] if len(ranked) == 1 else wq.And(ranked)
+
+
+def split_filters(query: wq.Query, postings: Postings) -> tuple[wq.Query, set[int] | None]:
+    """Split a top-level AND into the part that ranks and a set of allowed documents."""
+    if not isinstance(query, wq.And):
+        return query, None
+    ranked: list[wq.Query] = []
+    allowed: set[int] | None = None
+    for sub in query.subqueries:
+        if isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS:
+            docs = postings.of(sub)
+            # A fresh set (Whoosh takes a set, not a frozenset): the cache stays intact.
+            allowed = set(docs) if allowed is None else allowed & docs
+        else:
+            ranked.append(sub)
+    if allowed is None:
+        return query, None
+    if not ranked:
+        return wq.Every(), allowed
+    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), allowed
+
+
+class _Candidates(ListMatcher):
+    """A sorted list of document numbers that adds nothing to the score."""
+
+    def skip_to(self, id):
+        self._i = bisect_left(self._ids, id, self._i)
+
+    def score(self):
+        return 0.0
+
+    def max_quality(self):
+        return 0.0
+
+    def supports_block_quality(self):
+        return False
+
+    def replace(self, minquality=0):
+        return self if self.is_active() else NullMatcher()
+
+
+class _Within(WrappingQuery):
+    """A query matched only at given documents (per segment), which it must match.
+
+    The segment's matcher is intersected with the candidates, so it moves by
+    ``skip_to`` straight to each of them instead of walking its posting lists
+    from match to match; scores are the query's own.
+    """
+
+    def __init__(self, child: wq.Query, by_leaf: dict[int, list[int]]) -> None:
+        self.child = child
+        self.by_leaf = by_leaf
+
+    def _rewrap(self, child: wq.Query) -> _Within:
+        return _Within(child, self.by_leaf)
+
+    def matcher(self, searcher, context=None):
+        docs = self.by_leaf.get(id(searcher))
+        if not docs:
+            return NullMatcher()
+        inner = self.child.matcher(searcher, context)
+        if not inner.is_active():
+            return NullMatcher()
+        return IntersectionMatcher(_Candidates(docs), inner)
+
+
+# --- near words (fuzzy words and "did you mean") -----------------------------------------
+
+
+def near_words(reader, field_name: str, text: str, maxdist: int, prefix: int = 1) -> list[str]:
+    """The field's words within ``maxdist`` Damerau-Levenshtein edits of ``text``
+    that share its first ``prefix`` characters: ``reader.terms_within``, faster.
+
+    Whoosh measures the distance to every word with the prefix, reading the term
+    list each time (0.4 s for one fuzzy word at 100k papers). The words are read
+    once per reader and grouped by length, and only words of a length within
+    ``maxdist`` are measured (distance 1 by a direct comparison).
+    """
+    vocabulary = reader.__dict__.setdefault("_paperdesk_words", {})
+    key = (field_name, text[:prefix])
+    by_length = vocabulary.get(key)
+    if by_length is None:
+        by_length = {}
+        for term in reader.expand_prefix(field_name, text[:prefix]):
+            word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+            by_length.setdefault(len(word), []).append(word)
+        vocabulary[key] = by_length
+    found: list[str] = []
+    for length in range(len(text) - maxdist, len(text) + maxdist + 1):
+        for word in by_length.get(length, ()):
+            if maxdist == 1:
+                if _within_one(text, word):
+                    found.append(word)
+            elif damerau_levenshtein(word, text, limit=maxdist) <= maxdist:
+                found.append(word)
+    return found
+
+
+def _within_one(a: str, b: str) -> bool:
+    """Whether two words are at most one edit apart (adjacent swaps count as one)."""
+    if a == b:
+        return True
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) - len(b) > 1:
+        return False
+    i = 0
+    shorter = len(b)
+    while i < shorter and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        rest = i + 1
+        return a[rest:] == b[rest:] or (
+            a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
+        )
+    return a[i + 1 :] == b[i:]

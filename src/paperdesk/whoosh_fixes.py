@@ -1,0 +1,218 @@
+"""Fixes to whoosh-reloaded 2.7.5, applied once when ``paperdesk.index`` is imported.
+
+Each one is a bug or a cost measured in paperdesk's benchmarks (see
+docs/PERFORMANCE.md); each is idempotent and says what it replaces. Like
+``paperdesk.index``, this module may import ``whoosh``; nothing else does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from bisect import bisect_left
+
+# What _ViewFile.peek returns at most: a posting block's header pickle is ~60 bytes.
+PEEK_BYTES = 256
+
+
+def _workers_die_with_their_parent() -> None:
+    """Whoosh's parallel writer forks worker processes that outlive a killed parent.
+
+    An orphaned worker also keeps the index lock it inherited, so every later
+    index update would wait for it. On Linux each worker asks the kernel to kill
+    it when its parent dies (PR_SET_PDEATHSIG); tests/reliability kills
+    rebuilds and checks that no worker is left.
+    """
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return
+    from whoosh import multiproc
+
+    original = multiproc.SubWriterTask.run
+    if getattr(original, "_paperdesk", False):
+        return
+
+    def run(self) -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: carry on
+            pass
+        if os.getppid() != self._parent_pid:  # the parent died before prctl
+            os._exit(1)
+        original(self)
+
+    run._paperdesk = True  # type: ignore[attr-defined]
+    multiproc.SubWriterTask.run = run
+
+
+def _inline_postings_work() -> None:
+    """Let W3Codec(inlinelimit=N) run: its postings writer calls
+    ``terminfo.set_inline``, but whoosh-reloaded 2.7.5's W3TermInfo names the
+    method ``set_inlined`` (the reader side is complete). The writer also drops
+    empty values (a field with no positions), and a merge would then read the
+    inlined postings back with the text value "" where Whoosh wants bytes: an
+    empty bytes value per posting is kept instead."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    if hasattr(W3TermInfo, "set_inline"):
+        return
+
+    def set_inline(self, ids, weights, values) -> None:
+        if not values:
+            values = [b""] * len(ids)
+        self.set_inlined(ids, weights, values)
+
+    W3TermInfo.set_inline = set_inline  # type: ignore[attr-defined]
+
+
+def _missing_length_columns_are_remembered() -> None:
+    """A segment's per-document reader looks up a field's length column for every
+    posting it writes, and caches it only when the column exists: for fields
+    without lengths (IDs, keywords, numbers) every posting cost a ``stat`` of the
+    file (19,000 of them, 0.4 s, in a 100-paper update). The files of a segment
+    being read do not change, so the answer "no column" is cached too."""
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    original = W3PerDocReader._cached_reader
+    if getattr(original, "_paperdesk", False):
+        return
+
+    def _cached_reader(self, fieldname, column):
+        if fieldname in self._readers:
+            return self._readers[fieldname]
+        reader = original(self, fieldname, column)
+        self._readers[fieldname] = reader
+        return reader
+
+    _cached_reader._paperdesk = True  # type: ignore[attr-defined]
+    W3PerDocReader._cached_reader = _cached_reader
+
+
+class _ViewFile:
+    """A read-only file over a memoryview, without copying it."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._pos
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), start + size)
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def peek(self, size: int = 0) -> bytes:
+        """Bytes ahead, without moving: ``pickle.load`` then reads a small pickle
+        (a posting block's header) in one call instead of one per opcode."""
+        return bytes(self._view[self._pos : self._pos + min(max(size, 1), PEEK_BYTES)])
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = len(self._view) if size is None or size < 0 else self._pos + size
+        start = end = self._pos
+        while end < min(limit, len(self._view)):
+            chunk = bytes(self._view[end : min(end + 256, limit)])
+            found = chunk.find(b"\n")
+            if found >= 0:
+                end += found + 1
+                break
+            end += len(chunk)
+        self._pos = end
+        return bytes(self._view[start:end])
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._view = memoryview(b"")
+
+    def __iter__(self):
+        while line := self.readline():
+            yield line
+
+
+def _segment_files_are_not_copied() -> None:
+    """Opening a searcher copied every file of every compound segment into memory:
+    whoosh's BufferFile wraps its slice of the memory-mapped segment in
+    ``BytesIO(buf)``, which copies it. At 1M papers that was 5.6 GB and 4.8 s per
+    new searcher (the app's 100k footprint was 690 MB). The slice is read in
+    place instead; the pages stay in the OS's cache, shared and evictable."""
+    from whoosh.filedb import structfile
+
+    if getattr(structfile.BufferFile.__init__, "_paperdesk", False):
+        return
+
+    def __init__(self, buf, name=None, onclose=None):
+        self._buf = buf
+        self._name = name
+        self.file = _ViewFile(memoryview(buf))
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
+
+    __init__._paperdesk = True  # type: ignore[attr-defined]
+    structfile.BufferFile.__init__ = __init__
+
+
+def _posting_skips_bisect() -> None:
+    """A posting list's ``skip_to`` jumped to the right block, then walked it one
+    posting at a time (three Python calls per posting): an AND of a rare and a
+    common word walked most of the common word's list. Within a block the
+    target is found by bisection."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching import ReadTooFar
+
+    if getattr(W3LeafMatcher.skip_to, "_paperdesk", False):
+        return
+
+    def skip_to(self, targetid):
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            block_max_id = self.block_max_id
+            self._skip_to_block(lambda: targetid > block_max_id())
+            if not self.is_active():
+                return
+            if self._ids is None:
+                self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
+        if self._i == self._blocklength:
+            self._next_block()
+
+    skip_to._paperdesk = True  # type: ignore[attr-defined]
+    W3LeafMatcher.skip_to = skip_to
+
+
+def _and_not_checks_its_first_match() -> None:
+    """``a ANDNOT b`` let its first match through when ``b`` started on an earlier
+    document: it only looked when both stood on the same one. "is:read -model"
+    listed a read paper with "model" in its title (whoosh-reloaded 2.7.5)."""
+    from whoosh.matching.binary import AndNotMatcher
+
+    if getattr(AndNotMatcher._find_first, "_paperdesk", False):
+        return
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active() and self.b.id() <= self.a.id():
+            self._find_next()
+
+    _find_first._paperdesk = True  # type: ignore[attr-defined]
+    AndNotMatcher._find_first = _find_first
+
+
+def apply() -> None:
+    """Apply every fix (idempotent)."""
+    _workers_die_with_their_parent()
+    _inline_postings_work()
+    _missing_length_columns_are_remembered()
+    _segment_files_are_not_copied()
+    _posting_skips_bisect()
+    _and_not_checks_its_first_match()

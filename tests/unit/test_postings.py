@@ -1,0 +1,232 @@
+"""paperdesk.postings answers exactly what Whoosh's own search answers, faster.
+
+The library is built in several imports with state changes in between, so the
+index has several segments and deleted documents: the cases where offsets,
+deletions and statistics can go wrong.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from paperdesk import index as pi
+from paperdesk import query as q
+from paperdesk.desk import Desk
+from paperdesk.model import Entry
+from paperdesk.postings import Postings, _within_one, near_words, split_filters
+
+WORDS = (
+    "grokking lottery ticket sparse model models network neural gradient descent agent "
+    "reward policy vision protein graph kernel memory planning"
+).split()
+ORGS = ("Tencent", "DeepMind", None, None)
+
+
+def _entries(rng: random.Random, n: int, start: int) -> list[Entry]:
+    out = []
+    for number in range(start, start + n):
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7)))
+        abstract = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 40)))
+        year = rng.choice((2023, 2024, 2025))
+        out.append(
+            Entry(
+                f"{title.capitalize()} {number}",
+                abstract.capitalize() + ".",
+                authors=rng.randint(1, 9),
+                organization=rng.choice(ORGS),
+                published=date(year, rng.randint(1, 12), rng.randint(1, 28)),
+                published_raw=f"{year}",
+                upvotes=rng.choice((None, 1, 5, 12, 40)),
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    rng = random.Random(11)
+    with Desk(tmp_path_factory.mktemp("postings") / "data") as desk:
+        for batch in range(3):
+            desk.library.import_entries(_entries(rng, 60, batch * 60), f"batch{batch}.txt")
+            desk.index.search(desk.library, "model")  # sync: one segment per batch
+            ids = [p.id for p in desk.library.iter_all()]
+            desk.set_starred(rng.sample(ids, 15))
+            desk.set_read(rng.sample(ids, 30))
+            desk.add_tags(rng.choice(ids), ["rl-theory"])
+        yield desk
+
+
+@pytest.fixture(scope="module")
+def searcher(desk):
+    searcher = desk.index.searcher(desk.library)
+    assert len(searcher.leaf_searchers()) > 1, "the test wants several segments"
+    assert searcher.reader().has_deletions(), "the test wants deleted documents"
+    return searcher
+
+
+QUERIES = [
+    "model",
+    "models",
+    "grokking lottery",
+    "sparse OR kernel",
+    "model -neural",
+    "NOT gradient",
+    '"gradient descent"',
+    '"model network" OR grokking',
+    "title:agent",
+    "abstract:protein memory",
+    "org:tencent",
+    "mod*",
+    "grokkin~",
+    "neural is:starred",
+    "is:unread",
+    "is:read -model",
+    "tag:rl-theory",
+    "policy published:2024",
+    "published:2025-03",
+    "upvotes:>=12 network",
+    "authors:<=3",
+    "published:[2023-01-01 TO 2024-06-30] vision",
+    "(grokking OR ticket) (model OR network) -sparse",
+    "the",
+    "nothingmatchesthis",
+]
+
+
+def _whoosh_ranking(searcher, postings, wquery, limit):
+    """Whoosh's ranking of every match, cut to ``limit``.
+
+    Not ``search(limit=N)``: Whoosh's top-N collector loses matches of a phrase
+    OR-ed with a word ('"model network" OR grokking' misses phrase matches that
+    rank 7th of all), even with ``optimize=False``.
+    """
+    scored, allowed = split_filters(wquery, postings)
+    results = searcher.search(scored, limit=None, filter=allowed)
+    return [(score, docnum) for score, docnum in results.top_n][:limit]
+
+
+def _same_ranking(ours, theirs):
+    """Same scores in the same order; documents may swap only within a tie (sums
+    of the same floats in another order can differ in the last bit)."""
+    assert len(ours) == len(theirs)
+    for (a, doc_a), (b, doc_b) in zip(ours, theirs, strict=True):
+        assert a == pytest.approx(b, rel=1e-12)
+        if doc_a != doc_b:
+            tied = [d for s, d in theirs if s == pytest.approx(a, rel=1e-12)]
+            assert doc_a in tied or len(tied) >= 2, (doc_a, doc_b)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_matches_and_ranking_are_whooshs_own(searcher, text):
+    postings = Postings(searcher)
+    wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+    matches = postings.of(wquery)
+    assert set(matches) == set(searcher.docs_for_query(wquery))
+    if not matches:
+        return
+    ours = postings.ranked(wquery, matches, 20)
+    assert ours is not None  # small library: every query is ranked here
+    _same_ranking(ours, _whoosh_ranking(searcher, postings, wquery, 20))
+    everything = postings.ranked(wquery, matches, None)
+    assert len(everything) == len(matches)
+
+
+OPERANDS = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(WORDS).map(lambda w: f"title:{w}"),
+    st.sampled_from(WORDS).map(lambda w: w[:3] + "*"),
+    st.sampled_from(("is:starred", "is:unread", "published:2024", "upvotes:>=5")),
+    st.tuples(st.sampled_from(WORDS), st.sampled_from(WORDS)).map(lambda p: f'"{p[0]} {p[1]}"'),
+)
+QUERY_TEXT = st.lists(
+    st.tuples(st.sampled_from(("", "", "OR ", "-")), OPERANDS), min_size=1, max_size=4
+).map(lambda parts: " ".join(op + word for op, word in parts).removeprefix("OR "))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=QUERY_TEXT)
+def test_generated_queries_match_whoosh(searcher, text):
+    postings = Postings(searcher)
+    try:
+        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+    except q.QueryError:
+        return
+    matches = postings.of(wquery)
+    assert set(matches) == set(searcher.docs_for_query(wquery))
+    ours = postings.ranked(wquery, matches, 10) if matches else []
+    if ours is not None and matches:
+        _same_ranking(ours, _whoosh_ranking(searcher, postings, wquery, 10))
+
+
+def test_a_small_cache_evicts_and_still_answers(searcher):
+    postings = Postings(searcher, cache_postings=50)
+    wquery = pi.to_whoosh(q.parse("model network gradient"), searcher.reader())
+    first = postings.ranked(wquery, postings.of(wquery), 20)
+    assert postings._cached <= max(50, max(len(p.ids) for p in postings._cache.values()))
+    assert len(postings._cache) < 6  # title and abstract of three words: some went
+    again = postings.ranked(wquery, postings.of(wquery), 20)
+    assert again == first
+
+
+def test_search_results_use_the_same_ranking(desk, searcher):
+    """Through the public API: total, order and scores as Whoosh gives them."""
+    results = desk.index.search(desk.library, "model network", limit=5)
+    postings = Postings(searcher)
+    wquery = pi.to_whoosh(q.parse("model network"), searcher.reader())
+    theirs = _whoosh_ranking(searcher, postings, wquery, 5)
+    column = searcher.reader().column_reader("id")
+    assert [hit.paper.id for hit in results.hits] == [column[d] for _, d in theirs]
+    assert results.total == len(set(searcher.docs_for_query(wquery)))
+    ids = desk.index.search_ids(desk.library, "model network").ids
+    assert ids[:5] == [hit.paper.id for hit in results.hits]
+
+
+@pytest.mark.parametrize("word", ["grokkin", "modle", "networks", "sparsr", "x", "protien"])
+@pytest.mark.parametrize("distance", [1, 2])
+def test_near_words_are_whooshs_terms_within(searcher, word, distance):
+    reader = searcher.reader()
+    expected = {str(t) for t in reader.terms_within("spell", word, distance, prefix=1)}
+    assert set(near_words(reader, "spell", word, distance)) == expected
+
+
+@given(st.text("abc", max_size=6), st.text("abc", max_size=6))
+def test_within_one_edit_is_damerau_levenshtein(a, b):
+    assert _within_one(a, b) == (damerau_levenshtein(a, b, limit=1) <= 1)
+
+
+def test_posting_skips_land_where_whoosh_walks(tmp_path):
+    """The bisecting skip_to (whoosh_fixes) stops at the same postings as a walk,
+    within a block and across blocks (a posting list of several blocks)."""
+    from whoosh import index
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.fields import TEXT, Schema
+
+    assert getattr(W3LeafMatcher.skip_to, "_paperdesk", False)  # the fix is applied
+    ix = index.create_in(str(tmp_path), Schema(text=TEXT))
+    writer = ix.writer()
+    for number in range(1200):
+        writer.add_document(text="common" if number % 3 else "other")
+    writer.commit()
+    with ix.reader() as reader:
+        everything = list(reader.postings("text", "common").all_ids())
+        assert len(everything) > 3 * 128  # several blocks
+        for target in [*range(0, 1205, 7), 127, 128, 129, 1199]:
+            matcher = reader.postings("text", "common")
+            assert isinstance(matcher, W3LeafMatcher)
+            matcher.skip_to(target)
+            expected = [doc for doc in everything if doc >= target]
+            if expected:
+                assert matcher.is_active() and matcher.id() == expected[0]
+                matcher.next()
+                following = expected[1] if len(expected) > 1 else None
+                assert (matcher.id() if matcher.is_active() else None) == following
+            else:
+                assert not matcher.is_active()
