@@ -547,8 +547,7 @@ class SearchIndex:
                 scored, limit=limit, sortedby=sortedby, reverse=sortedby is not None, filter=allowed
             )
             ranked = [(score or 0.0, docnum) for score, docnum in results.top_n]
-        column = searcher.reader().column_reader("id")
-        return len(matches), [(_text(column[docnum]), score) for score, docnum in ranked]
+        return len(matches), [(postings.key_of(docnum), score) for score, docnum in ranked]
 
     def _search(self, library, text, tree, limit, sortedby, with_highlights, suggest):
         with self._lock:

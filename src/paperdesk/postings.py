@@ -85,6 +85,7 @@ class Postings:
         self._budget = cache_postings
         self._all: frozenset[int] | None = None
         self._lengths: dict[str, bytes] = {}
+        self._ids_column = None
 
     # --- matches ---------------------------------------------------------------------
 
@@ -293,6 +294,17 @@ class Postings:
                 parts.append(_leaf_lengths(leaf.reader(), field_name, leaf.doc_count_all()))
             lengths = self._lengths[field_name] = b"".join(parts)
         return lengths
+
+    def key_of(self, doc: int) -> str:
+        """A document's paper ID, from the ``id`` column.
+
+        The column reader is kept: opening it reads every document's offset
+        (10 ms at 100k papers, 100 ms at 1M), once per searcher, not per search.
+        """
+        if self._ids_column is None:
+            self._ids_column = self.searcher.reader().column_reader("id")
+        value = self._ids_column[doc]
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
     # --- the cache -------------------------------------------------------------------
 

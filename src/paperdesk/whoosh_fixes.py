@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from bisect import bisect_left
+from itertools import accumulate
 
 # What _ViewFile.peek returns at most: a posting block's header pickle is ~60 bytes.
 PEEK_BYTES = 256
@@ -208,6 +209,22 @@ def _and_not_checks_its_first_match() -> None:
     AndNotMatcher._find_first = _find_first
 
 
+def _ids_decode_in_c() -> None:
+    """A posting block's document numbers are stored as differences and summed
+    back by a Python generator, one resumption per posting; ``accumulate`` does
+    the same sum in C (reading a long posting list is most of a first search)."""
+    from whoosh.codec import whoosh3
+
+    if getattr(whoosh3.delta_decode, "_paperdesk", False):
+        return
+
+    def delta_decode(nums):
+        return accumulate(nums)
+
+    delta_decode._paperdesk = True  # type: ignore[attr-defined]
+    whoosh3.delta_decode = delta_decode
+
+
 def apply() -> None:
     """Apply every fix (idempotent)."""
     _workers_die_with_their_parent()
@@ -216,3 +233,4 @@ def apply() -> None:
     _segment_files_are_not_copied()
     _posting_skips_bisect()
     _and_not_checks_its_first_match()
+    _ids_decode_in_c()
