@@ -43,6 +43,7 @@ from paperdesk.postings import (
     near_words,
     ranked_part,
     split_filters,
+    text_of,
 )
 from paperdesk.store import Library, LibraryError
 
@@ -539,10 +540,11 @@ class SearchIndex:
         if not matches:
             return 0, []
         ranked = postings.ranked(wquery, matches, limit) if sortedby is None else None
-        if ranked is None:
-            scored, allowed = split_filters(wquery, postings)
+        if ranked is None:  # sorted, or many matches of a phrase or a range
             if len(matches) <= CANDIDATE_SCORING_LIMIT:
                 scored, allowed = postings.within(ranked_part(wquery), matches), None
+            else:
+                scored, allowed = split_filters(wquery, postings)
             results = searcher.search(
                 scored, limit=limit, sortedby=sortedby, reverse=sortedby is not None, filter=allowed
             )
@@ -650,7 +652,7 @@ def query_terms(wquery: wq.Query, reader) -> frozenset[tuple[str, str]]:
         for name, text in leaf.expanded_terms(reader, phrases=True):
             if name not in HIGHLIGHT_FIELDS:
                 continue
-            value = _text(text)
+            value = text_of(text)
             if (name, value) in reader:
                 found.add((name, value))
     return frozenset(found)
@@ -713,7 +715,7 @@ def _word_query(word: q.Word, reader) -> wq.Query:
             expanded: list[str] = []
             for stem in stems:
                 if stem:
-                    expanded.extend(_text(t) for t in reader.expand_prefix(name, stem))
+                    expanded.extend(text_of(t) for t in reader.expand_prefix(name, stem))
             parts.append(_expand(reader, name, sorted(set(expanded))))
             continue
         tokens = _analyse(name, word.text)
@@ -743,10 +745,6 @@ def _fuzzy_terms(reader, name: str, word: q.Word) -> list[str]:
     else:
         stems = set(near_words(reader, name, text, word.fuzzy))
     return sorted(stem for stem in stems if (name, stem) in reader)
-
-
-def _text(term: object) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
 
 
 def _tokens_query(name: str, tokens: list[str]) -> wq.Query:

@@ -51,6 +51,11 @@ _LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
 Ranked = list[tuple[float, int]]  # (score, document number), best first
 
 
+def text_of(term: object) -> str:
+    """An index term or stored value as text (Whoosh gives bytes or str)."""
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
 class TermPostings:
     """One term's postings over the whole index: sorted document numbers and weights."""
 
@@ -88,9 +93,6 @@ class Postings:
         self._ids_column = None
 
     # --- matches ---------------------------------------------------------------------
-
-    def count(self, query: wq.Query) -> int:
-        return len(self.of(query))
 
     def of(self, query: wq.Query) -> frozenset[int] | set[int]:
         """The documents ``query`` matches, exactly."""
@@ -138,14 +140,8 @@ class Postings:
         Each word's posting list is moved straight to the candidates and their
         positions compared as sets: Whoosh's span matchers cost 70 us a candidate.
         """
-        ordered = sorted(candidates)
         found: set[int] = set()
-        for leaf, offset in self.leaves:
-            start = bisect_left(ordered, offset)
-            end = bisect_left(ordered, offset + leaf.doc_count_all())
-            if start == end:
-                continue
-            local = [doc - offset for doc in ordered[start:end]]
+        for leaf, offset, local in self._by_leaf(candidates):
             reader = leaf.reader()
             decode = reader.schema[field_name].format.decoder("positions")
             values: list[dict[int, bytes]] = []
@@ -187,14 +183,17 @@ class Postings:
 
     def within(self, query: wq.Query, docs: Iterable[int]) -> wq.Query:
         """``query`` matched (and scored) only at ``docs``, which it must match."""
+        return _Within(query, {id(leaf): local for leaf, _offset, local in self._by_leaf(docs)})
+
+    def _by_leaf(self, docs: Iterable[int]) -> Iterator[tuple[object, int, list[int]]]:
+        """(segment searcher, its offset, its document numbers among ``docs``, sorted)
+        for each segment that has any."""
         ordered = sorted(docs)
-        by_leaf: dict[int, list[int]] = {}
         for leaf, offset in self.leaves:
             start = bisect_left(ordered, offset)
             end = bisect_left(ordered, offset + leaf.doc_count_all())
             if start < end:
-                by_leaf[id(leaf)] = [doc - offset for doc in ordered[start:end]]
-        return _Within(query, by_leaf)
+                yield leaf, offset, [doc - offset for doc in ordered[start:end]]
 
     def verified(self, query: wq.Query, candidates: Iterable[int]) -> set[int]:
         """The candidates ``query`` really matches."""
@@ -207,7 +206,9 @@ class Postings:
 
     # --- ranking ---------------------------------------------------------------------
 
-    def ranked(self, query: wq.Query, matches, limit: int | None) -> Ranked | None:
+    def ranked(
+        self, query: wq.Query, matches: set[int] | frozenset[int], limit: int | None
+    ) -> Ranked | None:
         """The best ``limit`` matches by BM25F score (ties: lower document first).
 
         ``matches`` must be what ``of(query)`` returned. Filter terms at the top
@@ -217,9 +218,8 @@ class Postings:
         """
         query = ranked_part(query)
         if _only_terms(query):
-            docs = matches if isinstance(matches, (set, frozenset)) else set(matches)
-            scores = dict.fromkeys(docs, 0.0)
-            self._add_scores(query, docs, scores)
+            scores = dict.fromkeys(matches, 0.0)
+            self._add_scores(query, matches, scores)
         elif len(matches) <= CANDIDATE_SCORING_LIMIT:
             scores = self._matcher_scores(query, matches)
         else:
@@ -303,8 +303,7 @@ class Postings:
         """
         if self._ids_column is None:
             self._ids_column = self.searcher.reader().column_reader("id")
-        value = self._ids_column[doc]
-        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return text_of(self._ids_column[doc])
 
     # --- the cache -------------------------------------------------------------------
 
@@ -382,12 +381,8 @@ def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:
     lengths = bytearray(doc_count)
     for docnum in range(doc_count):
         length = reader.doc_field_length(docnum, field_name, 0) or 0
-        lengths[docnum] = _byte_of_length(length)
+        lengths[docnum] = length_to_byte(length)
     return bytes(lengths)
-
-
-def _byte_of_length(length: int) -> int:
-    return length_to_byte(length)
 
 
 def _bm25_of(searcher, weighting, field_name: str, text: object, lengths: bytes):
@@ -517,7 +512,7 @@ def near_words(reader, field_name: str, text: str, maxdist: int, prefix: int = 1
     if by_length is None:
         by_length = {}
         for term in reader.expand_prefix(field_name, text[:prefix]):
-            word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+            word = text_of(term)
             by_length.setdefault(len(word), []).append(word)
         vocabulary[key] = by_length
     found: list[str] = []
