@@ -130,6 +130,7 @@ class PaperdeskApp(App[None]):
         self.undo_stack: list[UndoStep] = []
         self._first_rows = False  # the list shows only the first screenful so far
         self.total = 0
+        self._counted = False
         self.unread = 0
         self.starred = 0
         self.loaded = False
@@ -255,6 +256,7 @@ class PaperdeskApp(App[None]):
             return
         self._first_rows = True
         self.paper_list.set_ids(ids)
+        self._update_status()
 
     def _apply_ids(self, ids, terms, keep, problem, suggestion) -> None:
         self.query_problem = problem
@@ -296,6 +298,7 @@ class PaperdeskApp(App[None]):
 
     def _apply_side(self, counts, tags, seq) -> None:
         self.total, self.unread, self.starred = counts.total, counts.unread, counts.starred
+        self._counted = True
         self._known_seq = seq
         self.query_one("#tags", TagPanel).set_tags(tags, counts.total, self.tag)
         self._update_empty()
@@ -303,10 +306,14 @@ class PaperdeskApp(App[None]):
 
     def _update_status(self) -> None:
         shown = "…" if self._first_rows else f"{len(self.paper_list.ids):,}"
+
+        def count(n: int) -> str:
+            return f"{n:,}" if self._counted else "…"  # the counts are read in a worker
+
         parts = [
-            f"{shown} / {self.total:,} papers",
-            f"{self.unread:,} unread",
-            f"{self.starred:,} starred",
+            f"{shown} / {count(self.total)} papers",
+            f"{count(self.unread)} unread",
+            f"{count(self.starred)} starred",
         ]
         filters = [
             name
