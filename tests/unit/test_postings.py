@@ -94,6 +94,7 @@ QUERIES = [
     "authors:<=3",
     "published:[2023-01-01 TO 2024-06-30] vision",
     "(grokking OR ticket) (model OR network) -sparse",
+    "upvotes:>=5 OR grokking -ticket",  # Whoosh's AND NOT skip_to ran past its end
     "the",
     "nothingmatchesthis",
 ]
