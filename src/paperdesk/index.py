@@ -26,7 +26,6 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Existence
@@ -36,10 +35,12 @@ from whoosh.support.charset import accent_map
 
 from paperdesk import query as q
 from paperdesk import whoosh_fixes
+from paperdesk.codec import PaperdeskCodec
 from paperdesk.model import Paper, normalise_tag
 from paperdesk.postings import (
     CANDIDATE_SCORING_LIMIT,
     Postings,
+    best,
     near_words,
     ranked_part,
     split_filters,
@@ -52,7 +53,7 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 6
+INDEX_SCHEMA_VERSION = 7
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -376,10 +377,11 @@ class SearchIndex:
             fresh.mkdir(parents=True)
             ix = whoosh_index.create_in(str(fresh), make_schema())
             big = total >= PARALLEL_INDEX_THRESHOLD and (os.cpu_count() or 1) > 1
+            codec = PaperdeskCodec()
             writer = (
-                ix.writer(procs=2, multisegment=True, limitmb=256)
+                ix.writer(procs=2, multisegment=True, limitmb=256, codec=codec)
                 if big
-                else ix.writer(limitmb=256)
+                else ix.writer(limitmb=256, codec=codec)
             )
             done = 0
             seen_words: set[str] = set()
@@ -442,7 +444,7 @@ class SearchIndex:
                 else:
                     changed = library.changed_since(done_seq, upto)
                     try:
-                        codec = W3Codec(inlinelimit=INLINE_LIMIT)
+                        codec = PaperdeskCodec(inlinelimit=INLINE_LIMIT)
                         writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.05, codec=codec)
                     except LockError:
                         raise IndexBusy("the search index is locked by another process") from None
@@ -534,6 +536,11 @@ class SearchIndex:
     def _ranked(self, searcher, wquery, limit: int | None, sortedby: str | None):
         """(total, [(paper ID, score)] best first) for a query on a searcher."""
         postings = self._postings(searcher)
+        scores = postings.term_union(wquery) if sortedby is None else None
+        if scores is not None:  # a word: every match scored straight from its postings
+            return len(scores), [
+                (postings.key_of(docnum), score) for score, docnum in best(scores, limit)
+            ]
         # The exact matches first, with set operations on the posting lists (their
         # number is the total), then the ranking of those only; see paperdesk.postings.
         matches = postings.of(wquery)

@@ -8,11 +8,12 @@ papers, a single common word 70 ms. Here a query is answered in two steps:
    at a time and the sets are combined (AND, OR, NOT); phrases are checked
    only at the documents that have all their words. The number of matches is
    the search's total.
-2. **The ranking**: for queries made of terms (words, fields, expansions,
-   filters), the BM25F score of each match is summed from its terms' weights
-   and the field lengths, exactly as Whoosh's scorer computes it; other queries
-   (phrases, numeric ranges) are scored by Whoosh's own matchers, moved
-   straight to each match instead of walking the lists.
+2. **The ranking**: for queries made of terms and phrases (words, fields,
+   expansions, filters), the BM25F score of each match is summed from its
+   terms' weights and the field lengths, exactly as Whoosh's scorer computes
+   it (a phrase scores as the AND of its words); other queries (numeric
+   ranges) are scored by Whoosh's own matchers, moved straight to each match
+   instead of walking the lists.
 
 Posting lists are cached for the life of the searcher, up to a budget, most
 recently used kept (``is:unread`` and ``published:2024`` come back often).
@@ -25,7 +26,7 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -41,6 +42,8 @@ FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
 # Postings kept in the cache: 8 bytes each in arrays, ~60 more once a term's set is
 # taken (at 1M papers "model" alone has 440k). Least recently used go first.
 CACHE_POSTINGS = 3_000_000
+# Phrase matches kept (they are small: the documents where the words stand together).
+CACHE_PHRASES = 64
 # A query Whoosh has to score with its own matchers is moved straight to each of
 # its matches when there are at most this many; past it Whoosh's block-skipping
 # top-N collector is faster.
@@ -59,11 +62,13 @@ def text_of(term: object) -> str:
 class TermPostings:
     """One term's postings over the whole index: sorted document numbers and weights."""
 
-    __slots__ = ("ids", "weights", "_docs")
+    __slots__ = ("ids", "weights", "scores", "_docs")
 
     def __init__(self, ids: array, weights: array) -> None:
         self.ids = ids
         self.weights = weights
+        # The term's score at each posting, per query boost (see Postings._term_scores).
+        self.scores: dict[float, array] = {}
         self._docs: frozenset[int] | None = None
 
     @property
@@ -71,12 +76,6 @@ class TermPostings:
         if self._docs is None:
             self._docs = frozenset(self.ids)
         return self._docs
-
-    def weight_of(self, doc: int) -> float | None:
-        at = bisect_left(self.ids, doc)
-        if at < len(self.ids) and self.ids[at] == doc:
-            return self.weights[at]
-        return None
 
 
 class Postings:
@@ -89,6 +88,7 @@ class Postings:
         self._cached = 0
         self._budget = cache_postings
         self._all: frozenset[int] | None = None
+        self._phrases: OrderedDict[tuple, frozenset[int]] = OrderedDict()
         self._lengths: dict[str, bytes] = {}
         self._ids_column = None
 
@@ -124,15 +124,30 @@ class Postings:
             if not isinstance(simple, wq.NumericRange):
                 return self.of(simple)
         if isinstance(query, wq.Phrase) and query.words:
-            # The documents with every word, then the positions checked in those only.
-            sets = sorted((self.term(query.fieldname, word) for word in query.words), key=len)
-            candidates = set(sets[0])
-            for other in sets[1:]:
-                candidates &= other
-            if query.slop == 1 and query.boost == 1.0:
-                return self._phrase_docs(query.fieldname, list(query.words), candidates)
-            return self.verified(query, candidates)
+            return self._phrase(query)
         return set(self.searcher.docs_for_query(query))
+
+    def _phrase(self, query: wq.Phrase) -> frozenset[int]:
+        """The documents with every word, then the positions checked in those only.
+        Kept (a few, most recent): a phrase is asked for again to be ranked, and
+        again as the user types on."""
+        key = (query.fieldname, tuple(query.words), query.slop, query.boost)
+        found = self._phrases.get(key)
+        if found is not None:
+            self._phrases.move_to_end(key)
+            return found
+        sets = sorted((self.term(query.fieldname, word) for word in query.words), key=len)
+        candidates = set(sets[0])
+        for other in sets[1:]:
+            candidates &= other
+        if query.slop == 1 and query.boost == 1.0:
+            found = frozenset(self._phrase_docs(query.fieldname, list(query.words), candidates))
+        else:
+            found = frozenset(self.verified(query, candidates))
+        self._phrases[key] = found
+        if len(self._phrases) > CACHE_PHRASES:
+            self._phrases.popitem(last=False)
+        return found
 
     def _phrase_docs(self, field_name: str, words: list, candidates: set[int]) -> set[int]:
         """The candidates where the words stand next to each other, in order.
@@ -216,63 +231,120 @@ class Postings:
         when Whoosh's own top-N search is the faster way (a phrase or a range
         with many matches).
         """
-        query = ranked_part(query)
-        if _only_terms(query):
+        ranked = ranked_part(query)
+        if _only_terms(ranked):
             scores = dict.fromkeys(matches, 0.0)
-            self._add_scores(query, matches, scores)
+            # Without filters taken off, the matches are all of the ranked part's.
+            self._add_scores(ranked, matches, scores, covers=ranked is query)
         elif len(matches) <= CANDIDATE_SCORING_LIMIT:
-            scores = self._matcher_scores(query, matches)
+            scores = self._matcher_scores(ranked, matches)
         else:
             return None
-        if limit is None:
-            return sorted(((s, d) for d, s in scores.items()), key=lambda p: (-p[0], p[1]))
-        best = heapq.nsmallest(limit, scores.items(), key=lambda p: (-p[1], p[0]))
-        return [(s, d) for d, s in best]
+        return best(scores, limit)
 
-    def _add_scores(self, query: wq.Query, docs, scores: dict[int, float]) -> None:
+    def term_union(self, query: wq.Query) -> dict[int, float] | None:
+        """Every match of a word or an OR of terms with its score, or None for
+        another query.
+
+        The common single-word search (``models``: an OR of the word in title,
+        abstract and organisation) needs no match set: the scores are summed
+        over each term's postings and the matches are the documents scored.
+        """
+        terms = _or_terms(query)
+        if terms is None:
+            return None
+        scores: dict[int, float] = {}
+        for term in terms:
+            postings = self.postings(term.fieldname, term.text)
+            term_scores = self._term_scores(term, postings)
+            if not scores:
+                scores = dict(zip(postings.ids, term_scores, strict=True))
+                continue
+            get = scores.get
+            for doc, score in zip(postings.ids, term_scores, strict=True):
+                scores[doc] = get(doc, 0.0) + score
+        return scores
+
+    def _add_scores(self, query: wq.Query, docs, scores: dict[int, float], covers: bool) -> None:
         """Add ``query``'s score at each of ``docs`` (which all match it), as Whoosh
         sums them: every part of an AND, the parts of an OR that match the
-        document, the positive side of an AND NOT, a term's BM25F score."""
+        document, the positive side of an AND NOT, a term's BM25F score.
+        ``covers``: ``docs`` are all the query's matches, not some of them."""
         if isinstance(query, wq.Term):
-            self._add_term(query, docs, scores)
+            self._add_term(query, docs, scores, covers)
+        elif isinstance(query, wq.Phrase):
+            # Whoosh scores a phrase as the AND of its words (its span matcher
+            # wraps their intersection).
+            for word in query.words:
+                self._add_term(wq.Term(query.fieldname, word), docs, scores, covers=False)
         elif isinstance(query, wq.Every):
             for doc in docs:
                 scores[doc] += query.boost
         elif isinstance(query, wq.AndNot):
-            self._add_scores(query.a, docs, scores)
+            self._add_scores(query.a, docs, scores, covers=False)
         elif isinstance(query, wq.And):
             for sub in query.subqueries:
-                self._add_scores(sub, docs, scores)
+                self._add_scores(sub, docs, scores, covers=False)
         elif isinstance(query, wq.Or):
             for sub in query.subqueries:
                 if isinstance(sub, wq.Term):  # adds only where the term is
-                    self._add_term(sub, docs, scores)
+                    self._add_term(sub, docs, scores, covers)
                 else:
-                    self._add_scores(sub, docs & self.of(sub), scores)
+                    self._add_scores(sub, docs & self.of(sub), scores, covers=False)
 
-    def _add_term(self, term: wq.Term, docs, scores: dict[int, float]) -> None:
-        """Add a term's score at those of ``docs`` that have it."""
-        field_name, text, boost = term.fieldname, term.text, term.boost
-        postings = self.postings(field_name, text)
-        if not postings.ids or not docs:
+    def _add_term(self, term: wq.Term, docs, scores: dict[int, float], covers: bool) -> None:
+        """Add a term's score at those of ``docs`` that have it (at every posting
+        of it when ``docs`` covers them)."""
+        postings = self.postings(term.fieldname, term.text)
+        ids = postings.ids
+        if not ids or not docs:
             return
-        searcher = self.searcher
-        if len(docs) * 16 < len(postings.ids):
-            pairs: Iterator[tuple[int, float]] = (
-                (doc, w) for doc in docs if (w := postings.weight_of(doc)) is not None
-            )
+        if not covers and len(docs) * 16 < len(ids):
+            # A few documents in a long list: found by bisection, scored one by one.
+            score_at = self._pair_scorer(term)
+            lengths = self._field_lengths(term.fieldname)
+            weights, count = postings.weights, len(ids)
+            for doc in docs:
+                at = bisect_left(ids, doc)
+                if at < count and ids[at] == doc:
+                    scores[doc] += score_at(lengths[doc], weights[at])
+            return
+        term_scores = self._term_scores(term, postings)
+        if covers:
+            for doc, score in zip(ids, term_scores, strict=True):
+                scores[doc] += score
         else:
-            pairs = (
-                (d, w) for d, w in zip(postings.ids, postings.weights, strict=True) if d in docs
-            )
+            for doc, score in zip(ids, term_scores, strict=True):
+                if doc in docs:
+                    scores[doc] += score
+
+    def _term_scores(self, term: wq.Term, postings: TermPostings) -> array:
+        """The term's score at each of its postings, in their order (kept with them).
+
+        A BM25F score depends on the document only through the term's weight in
+        it and the field's length byte: each pair that occurs is scored once and
+        the scores looked up in C.
+        """
+        found = postings.scores.get(term.boost)
+        if found is not None:
+            return found
+        score_at = self._pair_scorer(term)
+        lengths = self._field_lengths(term.fieldname)
+        length_bytes = bytes(map(lengths.__getitem__, postings.ids))
+        pairs = list(zip(length_bytes, postings.weights, strict=True))
+        table = {pair: score_at(*pair) for pair in set(pairs)}
+        found = array("d", map(table.__getitem__, pairs))
+        postings.scores[term.boost] = found
+        return found
+
+    def _pair_scorer(self, term: wq.Term) -> Callable[[int, float], float]:
+        """The term's score (boost included) as a function of a document's length
+        byte for the field and the term's weight in it, as Whoosh computes it."""
+        searcher, field_name, boost = self.searcher, term.fieldname, term.boost
         if not searcher.schema[field_name].scorable:
-            for doc, weight in pairs:
-                scores[doc] += weight * boost
-            return
-        lengths = self._field_lengths(field_name)
-        score = _bm25_of(searcher, searcher.weighting, field_name, text, lengths)
-        for doc, weight in pairs:
-            scores[doc] += score(doc, weight) * boost
+            return lambda _length_byte, weight: weight * boost
+        score = _bm25_of(searcher, searcher.weighting, field_name, term.text)
+        return lambda length_byte, weight: score(length_byte, weight) * boost
 
     def _matcher_scores(self, query: wq.Query, matches) -> dict[int, float]:
         """Scores from Whoosh's own matchers, each moved straight to the matches."""
@@ -322,7 +394,7 @@ class Postings:
         return found
 
     def _read(self, field_name: str, text: object) -> TermPostings:
-        ids = array("i")
+        ids = array("I")
         weights = array("f")
         for leaf, offset in self.leaves:
             reader = leaf.reader()
@@ -337,13 +409,16 @@ class Postings:
                     kept = [i for i, doc in enumerate(block_ids) if doc not in deleted]
                     block_ids = [block_ids[i] for i in kept]
                     block_weights = [block_weights[i] for i in kept]
-                ids.extend([offset + doc for doc in block_ids] if offset else block_ids)
+                if offset or not isinstance(block_ids, array) or block_ids.typecode != "I":
+                    block_ids = map(offset.__add__, block_ids)
+                ids.extend(block_ids)
                 weights.extend(block_weights)
         return TermPostings(ids, weights)
 
 
-def _blocks(matcher) -> Iterator[tuple[list[int], list[float]]]:
-    """A posting list's document numbers and weights, a block at a time when possible."""
+def _blocks(matcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
+    """A posting list's document numbers and weights, a block at a time when possible
+    (as the arrays ``paperdesk.codec`` decodes)."""
     if not all(
         hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_i")
     ):
@@ -360,7 +435,10 @@ def _blocks(matcher) -> Iterator[tuple[list[int], list[float]]]:
         if matcher._weights is None:
             matcher._read_weights()
         start = matcher._i
-        yield list(matcher._ids[start:]), list(matcher._weights[start:])
+        if start:
+            yield matcher._ids[start:], matcher._weights[start:]
+        else:
+            yield matcher._ids, matcher._weights
         matcher._next_block()
 
 
@@ -385,26 +463,47 @@ def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:
     return bytes(lengths)
 
 
-def _bm25_of(searcher, weighting, field_name: str, text: object, lengths: bytes):
-    """Whoosh's BM25F score of one term in one document, as a function of (doc, weight)."""
+def _bm25_of(searcher, weighting, field_name: str, text: object):
+    """Whoosh's BM25F score of one term in one document, as a function of the
+    document's length byte for the field and the term's weight in it."""
     idf = searcher.idf(field_name, text)
     avgfl = searcher.avg_field_length(field_name) or 1
     b = weighting._field_B.get(field_name, weighting.B)
     k1 = weighting.K1
     length_of = _LENGTH_OF_BYTE
 
-    def score(doc: int, tf: float) -> float:
-        fl = length_of[lengths[doc]]
+    def score(length_byte: int, tf: float) -> float:
+        fl = length_of[length_byte]
         return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
     return score
 
 
+def best(scores: dict[int, float], limit: int | None) -> Ranked:
+    """The ``limit`` best (score, document), by score then lower document first.
+
+    The ``limit``-th best score is found first (``nlargest`` on bare floats runs
+    in C), so only the documents scoring at least that are decorated and sorted.
+    """
+    if limit is not None and len(scores) > 8 * limit:
+        if limit <= 0:
+            return []
+        floor = heapq.nlargest(limit, scores.values())[-1]
+        pool = [(score, doc) for doc, score in scores.items() if score >= floor]
+    else:
+        pool = [(score, doc) for doc, score in scores.items()]
+    pool.sort(key=lambda pair: (-pair[0], pair[1]))
+    return pool if limit is None else pool[:limit]
+
+
 def _only_terms(query: wq.Query) -> bool:
-    """Whether a query is made of terms joined by AND, OR and AND NOT (scored here);
-    anything else (phrases, ranges, NOT alone, boosted groups) is left to Whoosh."""
+    """Whether a query is made of terms and phrases joined by AND, OR and AND NOT
+    (scored here); anything else (ranges, NOT alone, boosted groups) is left to
+    Whoosh."""
     if isinstance(query, (wq.Term, wq.Every)):
         return type(query) in (wq.Term, wq.Every)
+    if type(query) is wq.Phrase:
+        return bool(query.words) and query.slop == 1 and query.boost == 1.0
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return True
     if type(query) is wq.AndNot:
@@ -412,6 +511,23 @@ def _only_terms(query: wq.Query) -> bool:
     if type(query) in (wq.And, wq.Or):
         return query.boost == 1.0 and all(_only_terms(sub) for sub in query.subqueries)
     return False
+
+
+def _or_terms(query: wq.Query) -> list[wq.Term] | None:
+    """The terms of a term or of (nested) ORs of terms, or None for another query."""
+    if type(query) is wq.Term:
+        return [query]
+    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        return []
+    if type(query) is not wq.Or or query.boost != 1.0:
+        return None
+    terms: list[wq.Term] = []
+    for sub in query.subqueries:
+        found = _or_terms(sub)
+        if found is None:
+            return None
+        terms.extend(found)
+    return terms
 
 
 def ranked_part(query: wq.Query) -> wq.Query:

@@ -16,6 +16,7 @@ DOMAIN = [
     "paperdesk.index",
     "paperdesk.postings",
     "paperdesk.whoosh_fixes",
+    "paperdesk.codec",
     "paperdesk.desk",
     "paperdesk.export",
     "paperdesk.state",
@@ -40,8 +41,8 @@ def test_domain_module_does_not_import_textual(module, tmp_path):
     assert not (tmp_path / "data").exists(), f"importing {module} created the data directory"
 
 
-# The search engine: the index, its posting-list reader and the fixes to whoosh.
-WHOOSH_MODULES = {"index.py", "postings.py", "whoosh_fixes.py"}
+# The search engine: the index, its posting-list reader and format, the fixes to whoosh.
+WHOOSH_MODULES = {"index.py", "postings.py", "codec.py", "whoosh_fixes.py"}
 
 
 def test_only_the_search_modules_import_whoosh():

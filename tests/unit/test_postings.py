@@ -19,7 +19,7 @@ from paperdesk import index as pi
 from paperdesk import query as q
 from paperdesk.desk import Desk
 from paperdesk.model import Entry
-from paperdesk.postings import Postings, _within_one, near_words, split_filters
+from paperdesk.postings import Postings, _within_one, best, near_words, split_filters
 
 WORDS = (
     "grokking lottery ticket sparse model models network neural gradient descent agent "
@@ -95,6 +95,7 @@ QUERIES = [
     "published:[2023-01-01 TO 2024-06-30] vision",
     "(grokking OR ticket) (model OR network) -sparse",
     "upvotes:>=5 OR grokking -ticket",  # Whoosh's AND NOT skip_to ran past its end
+    "model is:unread",
     "the",
     "nothingmatchesthis",
 ]
@@ -136,6 +137,29 @@ def test_matches_and_ranking_are_whooshs_own(searcher, text):
     _same_ranking(ours, _whoosh_ranking(searcher, postings, wquery, 20))
     everything = postings.ranked(wquery, matches, None)
     assert len(everything) == len(matches)
+    union = Postings(searcher).term_union(wquery)  # a word's fast path (fresh cache)
+    if union is not None:
+        assert union.keys() == set(matches)
+        _same_ranking(best(union, 20), ours)
+
+
+def test_words_take_the_union_fast_path(searcher):
+    fast = ("model", "models", "title:agent", "mod*", "grokkin~", "sparse OR kernel", "is:unread")
+    for text in fast:
+        assert Postings(searcher).term_union(pi.to_whoosh(q.parse(text), searcher.reader()))
+    for text in ("model network", '"gradient descent"', "model -neural", "model is:unread"):
+        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+        assert Postings(searcher).term_union(wquery) is None
+
+
+@given(
+    scores=st.dictionaries(st.integers(0, 500), st.sampled_from((0.5, 1.0, 1.25, 2.0, 3.0))),
+    limit=st.one_of(st.none(), st.integers(0, 30)),
+)
+def test_best_is_a_full_sort_cut_to_the_limit(scores, limit):
+    """Ties (many here) go to the lower document, also across the cut-off score."""
+    everything = sorted(((s, d) for d, s in scores.items()), key=lambda p: (-p[0], p[1]))
+    assert best(scores, limit) == (everything if limit is None else everything[:limit])
 
 
 OPERANDS = st.one_of(
