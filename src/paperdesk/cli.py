@@ -141,7 +141,7 @@ def _run_app(desk: Desk | None = None, banner: str | None = None, backup: bool =
     desk = desk or open_desk()
     try:
         desk.library.counts()  # a library that cannot be opened is reported before the app starts
-        make_app(desk, backup_on_start=backup, **kwargs).run()
+        make_app(desk, backup_on_start=backup, freeze_gc=True, **kwargs).run()
     except LibraryError as error:
         raise fail(str(error)) from None
 

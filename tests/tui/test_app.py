@@ -541,3 +541,33 @@ async def test_opening_shows_the_first_rows_then_keeps_the_cursor(desk: Desk, mo
         assert app.paper_list.current_id == current
         read = {p.id for p in desk.library.list() if p.read}
         assert read == set(app.paper_list.ids[:2])  # the two papers moved past
+
+
+async def test_the_console_app_freezes_what_it_opened_with_once(desk: Desk, monkeypatch):
+    """Python's full collections scanned everything the app had opened with and
+    paused a key for 50-100 ms; the console script's app freezes it once opened
+    (list and counts loaded), and only that app: tests share their process."""
+    import gc
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.loaded and not frozen
+    app = make_app(
+        desk,
+        Settings(),
+        poll_interval=None,
+        backup_on_start=False,
+        index_in_subprocess=False,
+        freeze_gc=True,
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert frozen == [True]
+        await pilot.press("slash", *"grokking", "enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert frozen == [True]

@@ -8,6 +8,7 @@ library, searching, updating the search index, bulk changes and export.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -111,6 +112,7 @@ class PaperdeskApp(App[None]):
         banner: str | None = None,
         backup_on_start: bool = True,
         index_in_subprocess: bool = True,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
         self.desk = desk
@@ -120,6 +122,8 @@ class PaperdeskApp(App[None]):
         self.banner = banner
         self.backup_on_start = backup_on_start
         self.index_in_subprocess = index_in_subprocess
+        # The process is the app's alone (the console script): see _settle_memory.
+        self.freeze_gc = freeze_gc
         self.query_text = ""
         self.only_unread = False
         self.only_starred = False
@@ -131,6 +135,7 @@ class PaperdeskApp(App[None]):
         self._first_rows = False  # the list shows only the first screenful so far
         self.total = 0
         self._counted = False
+        self._memory_settled = False
         self.unread = 0
         self.starred = 0
         self.loaded = False
@@ -272,6 +277,7 @@ class PaperdeskApp(App[None]):
         self.loaded = True
         self._update_empty()
         self._update_status()
+        self._settle_memory()
         for notice in self._take_notices():
             self.notify(notice, severity="warning")
 
@@ -303,6 +309,18 @@ class PaperdeskApp(App[None]):
         self.query_one("#tags", TagPanel).set_tags(tags, counts.total, self.tag)
         self._update_empty()
         self._update_status()
+        self._settle_memory()
+
+    def _settle_memory(self) -> None:
+        """Once the app has opened (list and counts loaded), move everything it
+        holds out of the garbage collector's view: Python's full collections
+        scanned every object the app had created (Textual's widgets and styles,
+        the library, the index) and paused a key's repaint for 50-100 ms every
+        twenty keys or so. Later collections scan only what comes after. Only
+        where the process is the app's alone: frozen objects are never freed."""
+        if self.freeze_gc and self.loaded and self._counted and not self._memory_settled:
+            self._memory_settled = True
+            gc.freeze()
 
     def _update_status(self) -> None:
         shown = "…" if self._first_rows else f"{len(self.paper_list.ids):,}"
