@@ -536,11 +536,14 @@ class SearchIndex:
     def _ranked(self, searcher, wquery, limit: int | None, sortedby: str | None):
         """(total, [(paper ID, score)] best first) for a query on a searcher."""
         postings = self._postings(searcher)
+        total, ranked = self._ranked_docs(searcher, postings, wquery, limit, sortedby)
+        return total, [(postings.key_of(docnum), score) for score, docnum in ranked]
+
+    def _ranked_docs(self, searcher, postings: Postings, wquery, limit, sortedby):
+        """(total, [(score, document number)] best first)."""
         scores = postings.term_union(wquery) if sortedby is None else None
         if scores is not None:  # a word: every match scored straight from its postings
-            return len(scores), [
-                (postings.key_of(docnum), score) for score, docnum in best(scores, limit)
-            ]
+            return len(scores), best(scores, limit)
         # The exact matches first, with set operations on the posting lists (their
         # number is the total), then the ranking of those only; see paperdesk.postings.
         matches = postings.of(wquery)
@@ -556,7 +559,7 @@ class SearchIndex:
                 scored, limit=limit, sortedby=sortedby, reverse=sortedby is not None, filter=allowed
             )
             ranked = [(score or 0.0, docnum) for score, docnum in results.top_n]
-        return len(matches), [(postings.key_of(docnum), score) for score, docnum in ranked]
+        return len(matches), ranked
 
     def _search(self, library, text, tree, limit, sortedby, with_highlights, suggest):
         with self._lock:
