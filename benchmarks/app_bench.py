@@ -31,6 +31,7 @@ from synth import dump  # noqa: E402
 from paperdesk.desk import Desk  # noqa: E402
 from paperdesk.settings import Settings  # noqa: E402
 from paperdesk.tui.app import make_app  # noqa: E402
+from paperdesk.tui.pilot import workers_done  # noqa: E402
 
 
 def library_for(n: int) -> Path:
@@ -76,7 +77,7 @@ async def measure(data: Path, presses: int) -> dict[str, float]:
             figures[f"{key} p50"] = statistics.median(times)
             figures[f"{key} p95"] = times[min(len(times) - 1, int(0.95 * len(times)))]
         app.flush_pending()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
     figures["peak memory MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
+from paperdesk.tui.pilot import settle
 
 OUT = Path(__file__).resolve().parents[1] / "screenshots"
 
@@ -43,13 +44,9 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
             index_in_subprocess=False,
         )
         async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
+            await settle(pilot)
             await pilot.press(*keys)
-            await pilot.pause()
-            app.flush_pending()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
         print(f"screenshots/{name}.svg")
 

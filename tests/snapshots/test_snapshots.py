@@ -12,6 +12,7 @@ import pytest
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
+from paperdesk.tui.pilot import settle
 
 
 @pytest.fixture
@@ -27,13 +28,6 @@ def sample_app(data_dir: Path):
         backup_on_start=False,
         index_in_subprocess=False,
     )
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    pilot.app.flush_pending()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def test_main_view(snap_compare, sample_app):

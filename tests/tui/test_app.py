@@ -11,6 +11,7 @@ from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.store import Filter
 from paperdesk.tui.app import PaperdeskApp, make_app
+from paperdesk.tui.pilot import settle
 from paperdesk.tui.screens.confirm import ConfirmScreen
 from paperdesk.tui.screens.export_dialog import ExportDialog
 from paperdesk.tui.screens.help import HelpScreen
@@ -34,13 +35,6 @@ def app_for(desk: Desk, **settings) -> PaperdeskApp:
         backup_on_start=False,
         index_in_subprocess=False,
     )
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    pilot.app.flush_pending()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def status(app: PaperdeskApp) -> str:
@@ -571,3 +565,28 @@ async def test_the_console_app_freezes_what_it_opened_with_once(desk: Desk, monk
         await pilot.press("s")
         await settle(pilot)
         assert frozen == [True]
+
+
+async def test_settle_waits_past_a_cancelled_exclusive_worker():
+    # The CI flake of session 6: a second refresh cancels the first, and waiting
+    # with WorkerManager.wait_for_complete raised WorkerCancelled.
+    import asyncio
+    from functools import partial
+
+    from textual.app import App
+
+    from paperdesk.tui.pilot import workers_done
+
+    done: list[int] = []
+
+    class Two(App):
+        async def work(self, n: int) -> None:
+            await asyncio.sleep(0.05)
+            done.append(n)
+
+    app = Two()
+    async with app.run_test():
+        app.run_worker(partial(app.work, 1), group="side", exclusive=True)
+        app.run_worker(partial(app.work, 2), group="side", exclusive=True)
+        await workers_done(app)
+        assert done == [2]
