@@ -30,6 +30,7 @@ import struct
 import sys
 import zlib
 from array import array
+from bisect import bisect_left
 from itertools import accumulate
 
 from whoosh.codec.whoosh3 import (
@@ -38,7 +39,7 @@ from whoosh.codec.whoosh3 import (
     W3LeafMatcher,
     W3PostingsWriter,
 )
-from whoosh.matching import ListMatcher
+from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _HEADER = struct.Struct("<iIIfBBB")
@@ -48,6 +49,13 @@ _SWAP = sys.byteorder != "little"  # arrays are stored little-endian
 
 # Weight kinds
 _ONES, _CONSTANT, _BYTES, _FLOATS = 0, 1, 2, 3
+
+# Postings per block (Whoosh 3 writes 128). Reading a whole list costs mostly per
+# block (a header, a few calls): "model" at 1M papers is 3,400 blocks of 128 but
+# 420 of 1,024. Whoosh's matchers skip within a block by bisection here (below),
+# so a bigger block does not slow ``skip_to``; only block-quality pruning gets
+# coarser, and paperdesk ranks words from whole posting lists instead.
+BLOCK_LIMIT = 1024
 
 
 def _little(a: array) -> bytes:
@@ -74,6 +82,9 @@ def _smallest_typecode(largest: int) -> str:
 
 class PaperdeskCodec(W3Codec):
     """Whoosh 3's codec with the block format described in the module."""
+
+    def __init__(self, blocklimit: int = BLOCK_LIMIT, compression: int = 3, inlinelimit: int = 1):
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # vectors: Whoosh's own blocks
@@ -159,6 +170,24 @@ class BlockWriter(W3PostingsWriter):
 
 class BlockMatcher(W3LeafMatcher):
     """Reads the blocks ``BlockWriter`` writes; numbers, weights and values apart."""
+
+    def skip_to(self, targetid: int) -> None:
+        """As Whoosh's, but within a block by bisection rather than one step at a time."""
+        if not self.is_active():
+            raise ReadTooFar
+        if self._ids is None:
+            self._read_ids()
+        if targetid <= self._ids[self._i]:
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+            if self._ids is None:
+                self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i)
+        if self._i == self._blocklength:  # pragma: no cover - maxid bounds the block
+            self._next_block()
 
     def _goto(self, position: int) -> None:
         self._data = None

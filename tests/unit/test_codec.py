@@ -16,7 +16,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.matching import FilterMatcher
 
 from paperdesk import index as pi
-from paperdesk.codec import BlockMatcher, PaperdeskCodec
+from paperdesk.codec import BLOCK_LIMIT, BlockMatcher, PaperdeskCodec
 
 WORDS = "model models grokking lottery ticket sparse network agent reward".split()
 
@@ -97,11 +97,19 @@ def _by_paper(postings: dict) -> dict:
     return out
 
 
-@pytest.mark.parametrize("procs, delete_every", [(1, 0), (1, 7), (2, 5)])
-def test_every_posting_reads_back_as_whoosh_writes_it(tmp_path, procs, delete_every):
-    docs = _documents(random.Random(3), 700)
-    theirs = _build(tmp_path / "w3", W3Codec(), docs, procs=procs, delete_every=delete_every)
-    ours = _build(tmp_path / "pd", PaperdeskCodec(), docs, procs=procs, delete_every=delete_every)
+@pytest.mark.parametrize(
+    "procs, delete_every, blocklimit",
+    [(1, 0, 128), (1, 7, 128), (2, 5, 128), (1, 7, BLOCK_LIMIT)],
+)
+def test_every_posting_reads_back_as_whoosh_writes_it(tmp_path, procs, delete_every, blocklimit):
+    # Blocks of 128 make 700 documents several blocks a list; the default too.
+    docs = _documents(random.Random(3), 700 if blocklimit == 128 else 4 * BLOCK_LIMIT)
+    theirs = _build(
+        tmp_path / "w3", W3Codec(blocklimit), docs, procs=procs, delete_every=delete_every
+    )
+    ours = _build(
+        tmp_path / "pd", PaperdeskCodec(blocklimit), docs, procs=procs, delete_every=delete_every
+    )
     expected, got = _postings(theirs), _postings(ours)
     if procs == 1:
         assert got.keys() == expected.keys()
@@ -126,10 +134,36 @@ def test_small_lists_are_inlined_in_their_term(tmp_path):
     assert _postings(ix) == _postings(theirs)
 
 
+def test_skip_to_lands_where_whoosh_3_does(tmp_path):
+    docs = _documents(random.Random(6), 3000)
+    ours = _build(tmp_path / "pd", PaperdeskCodec(blocklimit=256), docs)
+    theirs = _build(tmp_path / "w3", W3Codec(blocklimit=256), docs)
+    rng = random.Random(7)
+    with ours.searcher() as a, theirs.searcher() as b:
+        for word in ("model", "agent", "reward"):
+            mine = a.reader().postings("abstract", word)
+            whoosh = b.reader().postings("abstract", word)
+            target = 0
+            while whoosh.is_active():
+                assert mine.is_active()
+                mine.skip_to(target)
+                whoosh.skip_to(target)
+                if not whoosh.is_active():
+                    break
+                assert (mine.id(), mine.weight(), mine.value()) == (
+                    whoosh.id(),
+                    whoosh.weight(),
+                    whoosh.value(),
+                )
+                # Steps within a block, across one and across several.
+                target = mine.id() + rng.choice((1, 2, 30, 300, 900))
+            assert not mine.is_active()
+
+
 def test_searches_agree_with_whoosh_3(tmp_path):
     docs = _documents(random.Random(5), 400)
-    ours = _build(tmp_path / "pd", PaperdeskCodec(), docs, delete_every=9)
-    theirs = _build(tmp_path / "w3", W3Codec(), docs, delete_every=9)
+    ours = _build(tmp_path / "pd", PaperdeskCodec(blocklimit=64), docs, delete_every=9)
+    theirs = _build(tmp_path / "w3", W3Codec(blocklimit=64), docs, delete_every=9)
     from whoosh.qparser import QueryParser
 
     for text in ("model", '"lottery ticket"', "grokking AND NOT sparse", "agent OR reward"):
