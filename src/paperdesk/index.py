@@ -40,7 +40,6 @@ from paperdesk.model import Paper, normalise_tag
 from paperdesk.postings import (
     CANDIDATE_SCORING_LIMIT,
     Postings,
-    best,
     near_words,
     ranked_part,
     split_filters,
@@ -541,11 +540,11 @@ class SearchIndex:
 
     def _ranked_docs(self, searcher, postings: Postings, wquery, limit, sortedby):
         """(total, [(score, document number)] best first)."""
-        scores = postings.term_union(wquery) if sortedby is None else None
-        if scores is not None:  # a word: every match scored straight from its postings
-            return len(scores), best(scores, limit)
+        found = postings.dense(wquery, limit) if sortedby is None else None
+        if found is not None:  # words, fields, phrases, filters: see paperdesk.postings
+            return found
         # The exact matches first, with set operations on the posting lists (their
-        # number is the total), then the ranking of those only; see paperdesk.postings.
+        # number is the total), then the ranking of those only.
         matches = postings.of(wquery)
         if not matches:
             return 0, []

@@ -2,18 +2,20 @@
 
 Whoosh finds matches by walking its matchers a posting at a time, in Python:
 an AND of three common words with a hundred matches cost 100 ms at 100k
-papers, a single common word 70 ms. Here a query is answered in two steps:
+papers, a single common word 70 ms. Here a query is answered in two steps,
+each over one array slot per document (numpy), so the work is in C whatever
+the length of the lists:
 
-1. **The exact matches**, as a set: each term's posting list is read a block
-   at a time and the sets are combined (AND, OR, NOT); phrases are checked
-   only at the documents that have all their words. The number of matches is
-   the search's total.
+1. **The exact matches**, as a mask: each term's posting list is read a block
+   at a time and sets its slots; AND, OR and NOT combine the masks; phrases
+   are checked only at the documents that have all their words. The number of
+   matches is the search's total.
 2. **The ranking**: for queries made of terms and phrases (words, fields,
-   expansions, filters), the BM25F score of each match is summed from its
-   terms' weights and the field lengths, exactly as Whoosh's scorer computes
-   it (a phrase scores as the AND of its words); other queries (numeric
-   ranges) are scored by Whoosh's own matchers, moved straight to each match
-   instead of walking the lists.
+   expansions, filters), each term adds its BM25F score at its postings to one
+   float per document, computed with the same operations as Whoosh's scorer
+   (a phrase scores as the AND of its words), and the best of the matches are
+   sorted out. Other queries (numeric ranges) are scored by Whoosh's own
+   matchers, moved straight to each match instead of walking the lists.
 
 Posting lists are cached for the life of the searcher, up to a budget, most
 recently used kept (``is:unread`` and ``published:2024`` come back often).
@@ -26,8 +28,9 @@ import heapq
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher
@@ -39,8 +42,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 # Fields whose terms only select (state, tags, coarse dates): they narrow the
 # matches but add nothing to a paper's rank.
 FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
-# Postings kept in the cache: 8 bytes each in arrays, ~60 more once a term's set is
-# taken (at 1M papers "model" alone has 440k). Least recently used go first.
+# Postings kept in the cache: about 24 bytes each (number, weight, index, score),
+# ~60 more once a term's set is taken (for sorted results); at 1M papers "model"
+# alone has 440k. Least recently used go first.
 CACHE_POSTINGS = 3_000_000
 # Phrase matches kept (they are small: the documents where the words stand together).
 CACHE_PHRASES = 64
@@ -49,7 +53,7 @@ CACHE_PHRASES = 64
 # top-N collector is faster.
 CANDIDATE_SCORING_LIMIT = 2_000
 # Field lengths are kept as one byte per document; this decodes them.
-_LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
+_LENGTH_OF_BYTE_ARRAY = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 Ranked = list[tuple[float, int]]  # (score, document number), best first
 
@@ -62,20 +66,28 @@ def text_of(term: object) -> str:
 class TermPostings:
     """One term's postings over the whole index: sorted document numbers and weights."""
 
-    __slots__ = ("ids", "weights", "scores", "_docs")
+    __slots__ = ("ids", "weights", "scores", "_docs", "_at")
 
     def __init__(self, ids: array, weights: array) -> None:
         self.ids = ids
         self.weights = weights
         # The term's score at each posting, per query boost (see Postings._term_scores).
-        self.scores: dict[float, array] = {}
+        self.scores: dict[float, np.ndarray] = {}
         self._docs: frozenset[int] | None = None
+        self._at: np.ndarray | None = None
 
     @property
     def docs(self) -> frozenset[int]:
         if self._docs is None:
             self._docs = frozenset(self.ids)
         return self._docs
+
+    @property
+    def at(self) -> np.ndarray:
+        """The document numbers as an index array (one slot per document)."""
+        if self._at is None:
+            self._at = np.frombuffer(self.ids, dtype=np.uint32).astype(np.intp)
+        return self._at
 
 
 class Postings:
@@ -89,8 +101,10 @@ class Postings:
         self._budget = cache_postings
         self._all: frozenset[int] | None = None
         self._phrases: OrderedDict[tuple, frozenset[int]] = OrderedDict()
-        self._lengths: dict[str, bytes] = {}
+        self._lengths: dict[str, np.ndarray] = {}
         self._ids_column = None
+        self.doc_count = searcher.doc_count_all()
+        self._live: np.ndarray | None = None
 
     # --- matches ---------------------------------------------------------------------
 
@@ -136,10 +150,8 @@ class Postings:
         if found is not None:
             self._phrases.move_to_end(key)
             return found
-        sets = sorted((self.term(query.fieldname, word) for word in query.words), key=len)
-        candidates = set(sets[0])
-        for other in sets[1:]:
-            candidates &= other
+        together = self.mask(wq.And([wq.Term(query.fieldname, word) for word in query.words]))
+        candidates = np.flatnonzero(together).tolist()
         if query.slop == 1 and query.boost == 1.0:
             found = frozenset(self._phrase_docs(query.fieldname, list(query.words), candidates))
         else:
@@ -149,7 +161,7 @@ class Postings:
             self._phrases.popitem(last=False)
         return found
 
-    def _phrase_docs(self, field_name: str, words: list, candidates: set[int]) -> set[int]:
+    def _phrase_docs(self, field_name: str, words: list, candidates: list[int]) -> set[int]:
         """The candidates where the words stand next to each other, in order.
 
         Each word's posting list is moved straight to the candidates and their
@@ -221,130 +233,139 @@ class Postings:
 
     # --- ranking ---------------------------------------------------------------------
 
+    def dense(self, query: wq.Query, limit: int | None) -> tuple[int, Ranked] | None:
+        """(number of matches, the best ``limit`` of them) for a query of terms and
+        phrases joined by AND, OR and AND NOT; None for another query.
+
+        Both steps use one array slot per document: the matches as a mask (a term
+        sets the slots of its postings; AND, OR and NOT are the masks' own), the
+        scores as one float per document that each term adds its BM25F score to at
+        its postings, in C whatever the length of the lists. Filter terms at the
+        top of the query select without ranking, as in Whoosh with a filter.
+        """
+        ranked = ranked_part(query)
+        if not _only_terms(ranked):
+            return None
+        matches = self.mask(query)
+        total = int(np.count_nonzero(matches))
+        if not total:
+            return 0, []
+        scores = np.zeros(self.doc_count)
+        self._add_scores(ranked, scores, None)
+        return total, best_of(scores, matches, limit)
+
     def ranked(
         self, query: wq.Query, matches: set[int] | frozenset[int], limit: int | None
     ) -> Ranked | None:
-        """The best ``limit`` matches by BM25F score (ties: lower document first).
-
-        ``matches`` must be what ``of(query)`` returned. Filter terms at the top
-        of the query select without ranking, as in Whoosh with a filter. None
-        when Whoosh's own top-N search is the faster way (a phrase or a range
-        with many matches).
-        """
-        ranked = ranked_part(query)
-        if _only_terms(ranked):
-            scores = dict.fromkeys(matches, 0.0)
-            # Without filters taken off, the matches are all of the ranked part's.
-            self._add_scores(ranked, matches, scores, covers=ranked is query)
-        elif len(matches) <= CANDIDATE_SCORING_LIMIT:
-            scores = self._matcher_scores(ranked, matches)
-        else:
+        """The best ``limit`` of a few matches (``matches`` must be what
+        ``of(query)`` returned) of a query ``dense`` does not rank, scored by
+        Whoosh's own matchers moved straight to them; None when there are many
+        (Whoosh's top-N search with its block skipping is faster then)."""
+        if len(matches) > CANDIDATE_SCORING_LIMIT:
             return None
-        return best(scores, limit)
+        return best(self._matcher_scores(ranked_part(query), matches), limit)
 
-    def term_union(self, query: wq.Query) -> dict[int, float] | None:
-        """Every match of a word or an OR of terms with its score, or None for
-        another query.
-
-        The common single-word search (``models``: an OR of the word in title,
-        abstract and organisation) needs no match set: the scores are summed
-        over each term's postings and the matches are the documents scored.
-        """
-        terms = _or_terms(query)
-        if terms is None:
-            return None
-        scores: dict[int, float] = {}
-        for term in terms:
-            postings = self.postings(term.fieldname, term.text)
-            term_scores = self._term_scores(term, postings)
-            if not scores:
-                scores = dict(zip(postings.ids, term_scores, strict=True))
-                continue
-            get = scores.get
-            for doc, score in zip(postings.ids, term_scores, strict=True):
-                scores[doc] = get(doc, 0.0) + score
-        return scores
-
-    def _add_scores(self, query: wq.Query, docs, scores: dict[int, float], covers: bool) -> None:
-        """Add ``query``'s score at each of ``docs`` (which all match it), as Whoosh
-        sums them: every part of an AND, the parts of an OR that match the
-        document, the positive side of an AND NOT, a term's BM25F score.
-        ``covers``: ``docs`` are all the query's matches, not some of them."""
+    def mask(self, query: wq.Query) -> np.ndarray:
+        """The documents ``query`` matches, exactly, as one bool per document."""
         if isinstance(query, wq.Term):
-            self._add_term(query, docs, scores, covers)
+            found = np.zeros(self.doc_count, dtype=bool)
+            found[self.postings(query.fieldname, query.text).at] = True
+            return found
+        if isinstance(query, wq.Every):
+            return self.live().copy()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return np.zeros(self.doc_count, dtype=bool)
+        if isinstance(query, wq.AndNot):
+            found = self.mask(query.a)
+            found[self.mask(query.b)] = False
+            return found
+        if isinstance(query, wq.Not):
+            found = self.live().copy()
+            found[self.mask(query.query)] = False
+            return found
+        if isinstance(query, wq.And) and query.subqueries:
+            found = self.mask(query.subqueries[0])
+            for sub in query.subqueries[1:]:
+                found &= self.mask(sub)
+            return found
+        if isinstance(query, wq.Or):
+            found = np.zeros(self.doc_count, dtype=bool)
+            for sub in query.subqueries:
+                if type(sub) is wq.Term:  # (the common case: no mask of its own)
+                    found[self.postings(sub.fieldname, sub.text).at] = True
+                else:
+                    found |= self.mask(sub)
+            return found
+        docs = self.of(query)  # phrases (cached), ranges and the rest
+        found = np.zeros(self.doc_count, dtype=bool)
+        found[np.fromiter(docs, dtype=np.intp, count=len(docs))] = True
+        return found
+
+    def live(self) -> np.ndarray:
+        """Every document not deleted, as a mask."""
+        if self._live is None:
+            live = np.ones(self.doc_count, dtype=bool)
+            for leaf, offset in self.leaves:
+                reader = leaf.reader()
+                if reader.has_deletions():
+                    deleted = np.fromiter(reader.deleted_docs_set, dtype=np.intp)
+                    live[deleted + offset] = False
+            self._live = live
+        return self._live
+
+    def _add_scores(self, query: wq.Query, scores: np.ndarray, where: np.ndarray | None) -> None:
+        """Add ``query``'s score to ``scores`` as Whoosh sums them: every part of an
+        AND, the parts of an OR that match the document, the positive side of an
+        AND NOT, a term's BM25F score. Only the matches' slots are read afterwards,
+        so a term adds at all its postings; ``where`` narrows that to the documents
+        an enclosing part matches (a phrase, an AND inside an OR)."""
+        if isinstance(query, wq.Term):
+            postings = self.postings(query.fieldname, query.text)
+            if not postings.ids:
+                return
+            at, term_scores = postings.at, self._term_scores(query, postings)
+            if where is not None:
+                inside = where[at]
+                at, term_scores = at[inside], term_scores[inside]
+            scores[at] += term_scores
         elif isinstance(query, wq.Phrase):
-            # Whoosh scores a phrase as the AND of its words (its span matcher
-            # wraps their intersection).
+            # Whoosh scores a phrase as the AND of its words at the phrase's matches.
+            found = self.mask(query) if where is None else where & self.mask(query)
             for word in query.words:
-                self._add_term(wq.Term(query.fieldname, word), docs, scores, covers=False)
+                self._add_scores(wq.Term(query.fieldname, word), scores, found)
         elif isinstance(query, wq.Every):
-            for doc in docs:
-                scores[doc] += query.boost
+            scores[self.live() if where is None else where] += query.boost
         elif isinstance(query, wq.AndNot):
-            self._add_scores(query.a, docs, scores, covers=False)
+            self._add_scores(query.a, scores, where)
         elif isinstance(query, wq.And):
             for sub in query.subqueries:
-                self._add_scores(sub, docs, scores, covers=False)
+                self._add_scores(sub, scores, where)
         elif isinstance(query, wq.Or):
             for sub in query.subqueries:
                 if isinstance(sub, wq.Term):  # adds only where the term is
-                    self._add_term(sub, docs, scores, covers)
+                    self._add_scores(sub, scores, where)
                 else:
-                    self._add_scores(sub, docs & self.of(sub), scores, covers=False)
+                    found = self.mask(sub)
+                    self._add_scores(sub, scores, found if where is None else where & found)
 
-    def _add_term(self, term: wq.Term, docs, scores: dict[int, float], covers: bool) -> None:
-        """Add a term's score at those of ``docs`` that have it (at every posting
-        of it when ``docs`` covers them)."""
-        postings = self.postings(term.fieldname, term.text)
-        ids = postings.ids
-        if not ids or not docs:
-            return
-        if not covers and len(docs) * 16 < len(ids):
-            # A few documents in a long list: found by bisection, scored one by one.
-            score_at = self._pair_scorer(term)
-            lengths = self._field_lengths(term.fieldname)
-            weights, count = postings.weights, len(ids)
-            for doc in docs:
-                at = bisect_left(ids, doc)
-                if at < count and ids[at] == doc:
-                    scores[doc] += score_at(lengths[doc], weights[at])
-            return
-        term_scores = self._term_scores(term, postings)
-        if covers:
-            for doc, score in zip(ids, term_scores, strict=True):
-                scores[doc] += score
-        else:
-            for doc, score in zip(ids, term_scores, strict=True):
-                if doc in docs:
-                    scores[doc] += score
-
-    def _term_scores(self, term: wq.Term, postings: TermPostings) -> array:
-        """The term's score at each of its postings, in their order (kept with them).
-
-        A BM25F score depends on the document only through the term's weight in
-        it and the field's length byte: each pair that occurs is scored once and
-        the scores looked up in C.
-        """
+    def _term_scores(self, term: wq.Term, postings: TermPostings) -> np.ndarray:
+        """The term's score at each of its postings, in their order (kept with them),
+        computed as Whoosh's BM25F does for one document at a time: the same
+        operations on the same doubles, so the same results to the last bit."""
         found = postings.scores.get(term.boost)
         if found is not None:
             return found
-        score_at = self._pair_scorer(term)
-        lengths = self._field_lengths(term.fieldname)
-        length_bytes = bytes(map(lengths.__getitem__, postings.ids))
-        pairs = list(zip(length_bytes, postings.weights, strict=True))
-        table = {pair: score_at(*pair) for pair in set(pairs)}
-        found = array("d", map(table.__getitem__, pairs))
+        searcher, field_name = self.searcher, term.fieldname
+        weights = np.frombuffer(postings.weights, dtype=np.float32).astype(np.float64)
+        if not searcher.schema[field_name].scorable:
+            found = weights * term.boost
+        else:
+            idf, avgfl, b, k1 = _bm25_parameters(searcher, field_name, term.text)
+            lengths = _LENGTH_OF_BYTE_ARRAY[self._field_lengths(field_name)[postings.at]]
+            found = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
+            found = found * term.boost
         postings.scores[term.boost] = found
         return found
-
-    def _pair_scorer(self, term: wq.Term) -> Callable[[int, float], float]:
-        """The term's score (boost included) as a function of a document's length
-        byte for the field and the term's weight in it, as Whoosh computes it."""
-        searcher, field_name, boost = self.searcher, term.fieldname, term.boost
-        if not searcher.schema[field_name].scorable:
-            return lambda _length_byte, weight: weight * boost
-        score = _bm25_of(searcher, searcher.weighting, field_name, term.text)
-        return lambda length_byte, weight: score(length_byte, weight) * boost
 
     def _matcher_scores(self, query: wq.Query, matches) -> dict[int, float]:
         """Scores from Whoosh's own matchers, each moved straight to the matches."""
@@ -357,14 +378,14 @@ class Postings:
                 matcher.next()
         return scores
 
-    def _field_lengths(self, field_name: str) -> bytes:
+    def _field_lengths(self, field_name: str) -> np.ndarray:
         """Every document's length byte for a field, in document order."""
         lengths = self._lengths.get(field_name)
         if lengths is None:
             parts = []
             for leaf, _offset in self.leaves:
                 parts.append(_leaf_lengths(leaf.reader(), field_name, leaf.doc_count_all()))
-            lengths = self._lengths[field_name] = b"".join(parts)
+            lengths = self._lengths[field_name] = np.frombuffer(b"".join(parts), dtype=np.uint8)
         return lengths
 
     def key_of(self, doc: int) -> str:
@@ -452,6 +473,8 @@ def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:
     column = None
     if perdoc is not None and hasattr(perdoc, "_cached_reader"):
         column = perdoc._cached_reader(_lenfield(field_name), LENGTHS_COLUMN)
+        if column is None:  # no document of the segment has the field
+            return bytes(doc_count)
     if column is not None and getattr(column, "_fixedlen", None) == 1:
         count = min(column._count, doc_count)
         raw = column._dbfile.get(column._basepos, count)
@@ -463,20 +486,29 @@ def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:
     return bytes(lengths)
 
 
-def _bm25_of(searcher, weighting, field_name: str, text: object):
-    """Whoosh's BM25F score of one term in one document, as a function of the
-    document's length byte for the field and the term's weight in it."""
+def _bm25_parameters(searcher, field_name: str, text: object) -> tuple[float, float, float, float]:
+    """Whoosh's BM25F parameters for one term: idf, the field's average length, B, K1."""
+    weighting = searcher.weighting
     idf = searcher.idf(field_name, text)
     avgfl = searcher.avg_field_length(field_name) or 1
     b = weighting._field_B.get(field_name, weighting.B)
-    k1 = weighting.K1
-    length_of = _LENGTH_OF_BYTE
+    return idf, avgfl, b, weighting.K1
 
-    def score(length_byte: int, tf: float) -> float:
-        fl = length_of[length_byte]
-        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
-    return score
+def best_of(scores: np.ndarray, matches: np.ndarray, limit: int | None) -> Ranked:
+    """The ``limit`` best (score, document) of the matches, by score then lower
+    document first. Only the scores at least the ``limit``-th best are sorted."""
+    docs = np.flatnonzero(matches)
+    found = scores[docs]
+    if limit is not None:
+        if limit <= 0:
+            return []
+        if len(found) > limit:
+            floor = np.partition(found, len(found) - limit)[len(found) - limit]
+            keep = found >= floor
+            docs, found = docs[keep], found[keep]
+    order = np.lexsort((docs, -found))[:limit]
+    return list(zip(found[order].tolist(), docs[order].tolist(), strict=True))
 
 
 def best(scores: dict[int, float], limit: int | None) -> Ranked:
@@ -511,23 +543,6 @@ def _only_terms(query: wq.Query) -> bool:
     if type(query) in (wq.And, wq.Or):
         return query.boost == 1.0 and all(_only_terms(sub) for sub in query.subqueries)
     return False
-
-
-def _or_terms(query: wq.Query) -> list[wq.Term] | None:
-    """The terms of a term or of (nested) ORs of terms, or None for another query."""
-    if type(query) is wq.Term:
-        return [query]
-    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
-        return []
-    if type(query) is not wq.Or or query.boost != 1.0:
-        return None
-    terms: list[wq.Term] = []
-    for sub in query.subqueries:
-        found = _or_terms(sub)
-        if found is None:
-            return None
-        terms.extend(found)
-    return terms
 
 
 def ranked_part(query: wq.Query) -> wq.Query:

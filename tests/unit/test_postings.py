@@ -10,16 +10,25 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from paperdesk import index as pi
 from paperdesk import query as q
 from paperdesk.desk import Desk
 from paperdesk.model import Entry
-from paperdesk.postings import Postings, _within_one, best, near_words, split_filters
+from paperdesk.postings import (
+    Postings,
+    _within_one,
+    best,
+    best_of,
+    near_words,
+    split_filters,
+)
 
 WORDS = (
     "grokking lottery ticket sparse model models network neural gradient descent agent "
@@ -124,32 +133,72 @@ def _same_ranking(ours, theirs):
             assert doc_a in tied or len(tied) >= 2, (doc_a, doc_b)
 
 
+def _ours(postings: Postings, wquery, limit: int | None):
+    """(total, ranking) as the search takes them: the dense path, else the matchers."""
+    found = postings.dense(wquery, limit)
+    if found is not None:
+        return found
+    matches = postings.of(wquery)
+    return len(matches), (postings.ranked(wquery, matches, limit) if matches else [])
+
+
 @pytest.mark.parametrize("text", QUERIES)
 def test_matches_and_ranking_are_whooshs_own(searcher, text):
     postings = Postings(searcher)
     wquery = pi.to_whoosh(q.parse(text), searcher.reader())
-    matches = postings.of(wquery)
-    assert set(matches) == set(searcher.docs_for_query(wquery))
-    if not matches:
+    expected = set(searcher.docs_for_query(wquery))
+    assert set(postings.of(wquery)) == expected
+    assert set(np.flatnonzero(postings.mask(wquery)).tolist()) == expected
+    total, ours = _ours(postings, wquery, 20)
+    assert total == len(expected)
+    if not expected:
         return
-    ours = postings.ranked(wquery, matches, 20)
     assert ours is not None  # small library: every query is ranked here
     _same_ranking(ours, _whoosh_ranking(searcher, postings, wquery, 20))
-    everything = postings.ranked(wquery, matches, None)
-    assert len(everything) == len(matches)
-    union = Postings(searcher).term_union(wquery)  # a word's fast path (fresh cache)
-    if union is not None:
-        assert union.keys() == set(matches)
-        _same_ranking(best(union, 20), ours)
+    total, everything = _ours(Postings(searcher), wquery, None)  # (a fresh cache)
+    assert len(everything) == total == len(expected)
+    assert everything[:20] == ours
 
 
-def test_words_take_the_union_fast_path(searcher):
-    fast = ("model", "models", "title:agent", "mod*", "grokkin~", "sparse OR kernel", "is:unread")
-    for text in fast:
-        assert Postings(searcher).term_union(pi.to_whoosh(q.parse(text), searcher.reader()))
-    for text in ("model network", '"gradient descent"', "model -neural", "model is:unread"):
+def test_words_fields_phrases_and_filters_take_the_dense_path(searcher):
+    dense = (
+        "model",
+        "models",
+        "title:agent",
+        "mod*",
+        "grokkin~",
+        "sparse OR kernel",
+        "is:unread",
+        "model network",
+        '"gradient descent"',
+        "model -neural",
+        "model is:unread",
+        "policy published:2024",
+    )
+    for text in dense:
         wquery = pi.to_whoosh(q.parse(text), searcher.reader())
-        assert Postings(searcher).term_union(wquery) is None
+        assert Postings(searcher).dense(wquery, 20) is not None, text
+    # Ranges and NOT alone are ranked by Whoosh's matchers.
+    for text in ("upvotes:>=12 network", "authors:<=3", "NOT gradient"):
+        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+        assert Postings(searcher).dense(wquery, 20) is None, text
+
+
+def test_dense_scores_are_whooshs_to_the_last_bit(searcher):
+    """Each term's score at each posting is the float Whoosh's scorer gives there."""
+    postings = Postings(searcher)
+    for field_name, word in (("title", "model"), ("abstract", "grokk"), ("org", "tencent")):
+        term = wq.Term(field_name, word, boost=1.5)
+        mine = postings._term_scores(term, postings.postings(field_name, word))
+        theirs = {}
+        for leaf, offset in postings.leaves:
+            matcher = term.matcher(leaf, leaf.context(needs_current=True))
+            while matcher.is_active():
+                theirs[offset + matcher.id()] = matcher.score()
+                matcher.next()
+        ids = postings.postings(field_name, word).ids
+        assert len(ids) == len(theirs) > 0
+        assert [theirs[doc] for doc in ids] == mine.tolist()
 
 
 @given(
@@ -160,6 +209,11 @@ def test_best_is_a_full_sort_cut_to_the_limit(scores, limit):
     """Ties (many here) go to the lower document, also across the cut-off score."""
     everything = sorted(((s, d) for d, s in scores.items()), key=lambda p: (-p[0], p[1]))
     assert best(scores, limit) == (everything if limit is None else everything[:limit])
+    dense, matches = np.zeros(501), np.zeros(501, dtype=bool)
+    for doc, score in scores.items():
+        dense[doc], matches[doc] = score, True
+    dense[~matches] = 9.0  # outside the matches: never shown
+    assert best_of(dense, matches, limit) == best(scores, limit)
 
 
 OPERANDS = st.one_of(
@@ -186,7 +240,8 @@ def test_generated_queries_match_whoosh(searcher, text):
         return
     matches = postings.of(wquery)
     assert set(matches) == set(searcher.docs_for_query(wquery))
-    ours = postings.ranked(wquery, matches, 10) if matches else []
+    total, ours = _ours(postings, wquery, 10)
+    assert total == len(matches)
     if ours is not None and matches:
         _same_ranking(ours, _whoosh_ranking(searcher, postings, wquery, 10))
 
@@ -194,11 +249,11 @@ def test_generated_queries_match_whoosh(searcher, text):
 def test_a_small_cache_evicts_and_still_answers(searcher):
     postings = Postings(searcher, cache_postings=50)
     wquery = pi.to_whoosh(q.parse("model network gradient"), searcher.reader())
-    first = postings.ranked(wquery, postings.of(wquery), 20)
+    first = postings.dense(wquery, 20)
     assert postings._cached <= max(50, max(len(p.ids) for p in postings._cache.values()))
     assert len(postings._cache) < 6  # title and abstract of three words: some went
-    again = postings.ranked(wquery, postings.of(wquery), 20)
-    assert again == first
+    again = postings.dense(wquery, 20)
+    assert again == first == Postings(searcher).dense(wquery, 20)
 
 
 def test_search_results_use_the_same_ranking(desk, searcher):
