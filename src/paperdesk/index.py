@@ -536,7 +536,8 @@ class SearchIndex:
         """(total, [(paper ID, score)] best first) for a query on a searcher."""
         postings = self._postings(searcher)
         total, ranked = self._ranked_docs(searcher, postings, wquery, limit, sortedby)
-        return total, [(postings.key_of(docnum), score) for score, docnum in ranked]
+        keys = postings.keys_of([docnum for _score, docnum in ranked])
+        return total, list(zip(keys, (score for score, _docnum in ranked), strict=True))
 
     def _ranked_docs(self, searcher, postings: Postings, wquery, limit, sortedby):
         """(total, [(score, document number)] best first)."""

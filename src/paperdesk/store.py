@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from paperdesk.model import (
@@ -199,21 +200,28 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
      starred, first_seen, tags, sources) = row  # fmt: skip
     return Paper(
-        id=pid,
-        title=title,
-        abstract=abstract,
-        authors=authors,
-        organization=org,
-        published=date.fromisoformat(published) if published else None,
-        published_raw=published_raw,
-        upvotes=upvotes,
-        links=tuple(json.loads(links)),
-        read=bool(read),
-        starred=bool(starred),
-        tags=tuple(tags.split("\x1f")) if tags else (),
-        first_seen=first_seen,
-        sources=tuple(Source(f, d or None) for f, d in json.loads(sources or "[]")),
+        pid,
+        title,
+        abstract,
+        authors,
+        org,
+        date.fromisoformat(published) if published else None,
+        published_raw,
+        upvotes,
+        () if links == "[]" else tuple(json.loads(links)),
+        bool(read),
+        bool(starred),
+        tuple(tags.split("\x1f")) if tags else (),
+        first_seen,
+        _sources_of(sources or "[]"),
     )
+
+
+@lru_cache(maxsize=4096)
+def _sources_of(text: str) -> tuple[Source, ...]:
+    """A paper's sources from their JSON. Papers of one page share it, so each
+    distinct text is parsed once (a search reads 20 papers, a list many more)."""
+    return tuple(Source(file, page_date or None) for file, page_date in json.loads(text))
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:

@@ -310,3 +310,26 @@ def test_posting_skips_land_where_whoosh_walks(tmp_path):
                 assert (matcher.id() if matcher.is_active() else None) == following
             else:
                 assert not matcher.is_active()
+
+
+def test_many_keys_come_from_the_whole_column(searcher, monkeypatch, tmp_path):
+    import paperdesk.postings as pp
+
+    postings = Postings(searcher)
+    docs = list(range(postings.doc_count))[::-1]
+    one_by_one = [postings.key_of(doc) for doc in docs]
+    monkeypatch.setattr(pp, "KEYS_AT_ONCE", 1)
+    assert postings.keys_of(docs) == one_by_one
+    assert isinstance(postings._keys, np.ndarray)  # the fast path was taken
+    # IDs of different lengths (not paperdesk's, but possible in Whoosh): one by one.
+    from whoosh import index as whoosh_index
+
+    (tmp_path / "odd").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "odd"), pi.make_schema())
+    with ix.writer() as writer:
+        for key in ("a", "bbb", "cc"):
+            writer.add_document(id=key, title=key)
+    with ix.searcher() as odd:
+        other = Postings(odd)
+        assert other.keys_of([2, 0, 1]) == ["cc", "a", "bbb"]
+        assert other._keys is False
