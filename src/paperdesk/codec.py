@@ -33,12 +33,14 @@ from array import array
 from bisect import bisect_left
 from itertools import accumulate
 
+import numpy as np
 from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3LeafMatcher,
     W3PostingsWriter,
 )
+from whoosh.formats import Positions
 from whoosh.matching import ListMatcher, ReadTooFar
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -78,6 +80,68 @@ def _smallest_typecode(largest: int) -> str:
         if largest < 1 << (8 * array(typecode).itemsize):
             return typecode
     return "Q"
+
+
+class PositionArray(Positions):
+    """Whoosh's ``Positions`` format with each posting's positions as a
+    little-endian array of 32-bit numbers (Whoosh pickles a list of differences).
+
+    Encoding is three times cheaper than a pickle, and a block's positions are
+    one array: a phrase is checked over all its candidates at once (see
+    ``positions_of``) instead of unpickling a value per candidate.
+    """
+
+    def encode(self, poslist) -> bytes:
+        return _little(array("I", poslist))
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return _from_little("I", valuestring).tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
+
+
+def positions_of(matcher, offset: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every posting's positions in a raw (unfiltered) matcher of a ``PositionArray``
+    field: (document number of each position plus ``offset``, the position),
+    ordered by document then position. None for another format or matcher."""
+    docs: list[np.ndarray] = []
+    positions: list[np.ndarray] = []
+    if isinstance(matcher, BlockMatcher):
+        if not isinstance(matcher.format, PositionArray):
+            return None
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._values is None:
+                matcher._read_values()
+            values = matcher._values
+            if not isinstance(values, _Values):
+                return None
+            ends = np.frombuffer(values._ends, dtype=np.uint32)
+            start, end = int(ends[0]), int(ends[-1])
+            positions.append(
+                np.frombuffer(values._raw, dtype="<u4", count=(end - start) // 4, offset=start)
+            )
+            counts = np.diff(ends) // 4
+            ids = np.frombuffer(matcher._ids, dtype=np.uint32).astype(np.int64) + offset
+            docs.append(np.repeat(ids, counts))
+            matcher._next_block()
+    elif isinstance(matcher, ListMatcher):  # a short list, inlined in its term
+        if not isinstance(matcher._format, PositionArray):
+            return None
+        for doc, value in zip(matcher._ids, matcher._values, strict=True):
+            found = np.frombuffer(value, dtype="<u4")
+            positions.append(found)
+            docs.append(np.full(len(found), doc + offset, dtype=np.int64))
+    else:
+        return None
+    if not docs:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+    return np.concatenate(docs), np.concatenate(positions)
 
 
 class PaperdeskCodec(W3Codec):

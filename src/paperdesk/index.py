@@ -35,7 +35,7 @@ from whoosh.support.charset import accent_map
 
 from paperdesk import query as q
 from paperdesk import whoosh_fixes
-from paperdesk.codec import PaperdeskCodec
+from paperdesk.codec import PaperdeskCodec, PositionArray
 from paperdesk.model import Paper, normalise_tag
 from paperdesk.postings import (
     CANDIDATE_SCORING_LIMIT,
@@ -52,7 +52,7 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 7
+INDEX_SCHEMA_VERSION = 8
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -95,11 +95,19 @@ STOP_WORDS = frozenset(
 whoosh_fixes.apply()
 
 
+def _positional_text(field_boost: float = 1.0) -> TEXT:
+    """A text field whose positions are kept as arrays (``codec.PositionArray``),
+    so phrases are checked a block of postings at a time."""
+    field = TEXT(analyzer=TEXT_ANALYZER, field_boost=field_boost, phrase=True)
+    field.format = PositionArray(field_boost=field_boost)
+    return field
+
+
 def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=TEXT_ANALYZER, field_boost=2.5, phrase=True),
-        abstract=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
+        title=_positional_text(field_boost=2.5),
+        abstract=_positional_text(),
         # Only the *vocabulary* of this field is ever read (terms_within), never
         # its postings. Whoosh's own spelling=True field posts every word of
         # every paper, which was 40% of a rebuild; see paper_document.

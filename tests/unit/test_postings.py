@@ -333,3 +333,26 @@ def test_many_keys_come_from_the_whole_column(searcher, monkeypatch, tmp_path):
         other = Postings(odd)
         assert other.keys_of([2, 0, 1]) == ["cc", "a", "bbb"]
         assert other._keys is False
+
+
+@pytest.mark.parametrize(
+    "field_name, words",
+    [
+        ("abstract", ["gradient", "descent"]),
+        ("abstract", ["model", "network"]),
+        ("abstract", ["model", "model"]),
+        ("title", ["neural", "network", "model"]),
+        ("abstract", ["grokk", "nothingmatchesthis"]),
+    ],
+)
+def test_phrases_are_checked_at_once_as_one_candidate_at_a_time(searcher, field_name, words):
+    """The array check of every candidate's positions finds what the check of
+    each candidate's unpickled positions finds (and Whoosh's, tested above)."""
+    postings = Postings(searcher)
+    together = postings.mask(wq.And([wq.Term(field_name, word) for word in words]))
+    at_once = postings._phrase_at_once(field_name, words, together)
+    assert at_once is not None  # the index keeps positions as arrays
+    one_by_one = postings._phrase_docs(field_name, words, np.flatnonzero(together).tolist())
+    assert set(at_once.tolist()) == one_by_one
+    if words == ["gradient", "descent"]:
+        assert one_by_one  # the test has phrases that match
