@@ -49,6 +49,9 @@ _PARTS = struct.Struct("<cIBI")
 _VALUES = struct.Struct("<cI")
 _SWAP = sys.byteorder != "little"  # arrays are stored little-endian
 
+# The numbers' array typecodes as little-endian numpy types.
+_NUMBERS = {code: np.dtype(f"<u{array(code).itemsize}") for code in ("B", "H", "I", "Q")}
+
 # Weight kinds
 _ONES, _CONSTANT, _BYTES, _FLOATS = 0, 1, 2, 3
 
@@ -102,6 +105,39 @@ class PositionArray(Positions):
 
     def decode_weight(self, valuestring: bytes) -> float:
         return self.decode_frequency(valuestring) * self.field_boost
+
+
+def postings_arrays(matcher) -> tuple[np.ndarray, np.ndarray] | None:
+    """A raw matcher's document numbers and weights from the start of its current
+    block to its end, decoded a block at a time in numpy (a few microseconds a
+    block, where ``accumulate`` and a float array from a list took 0.1 us a
+    posting); None for a matcher that is not ours (an inlined list).
+
+    The matcher is meant to be fresh. One taken out of a ``FilterMatcher`` may
+    have moved past deleted documents already: those come back too, and the
+    caller takes deleted documents out."""
+    if not isinstance(matcher, BlockMatcher):
+        return None
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        typecode, raw_ids, kind, raw_weights, _values = matcher._data
+        count = matcher._blocklength
+        ids.append(np.frombuffer(raw_ids, dtype=_NUMBERS[typecode]).cumsum(dtype=np.int64))
+        if kind == _ONES:
+            weights.append(np.ones(count, dtype=np.float32))
+        elif kind == _CONSTANT:
+            weights.append(np.full(count, struct.unpack("<f", raw_weights)[0], dtype=np.float32))
+        elif kind == _BYTES:
+            weights.append(np.frombuffer(raw_weights, dtype=np.uint8).astype(np.float32))
+        else:
+            weights.append(np.frombuffer(raw_weights, dtype="<f4"))
+        matcher._next_block()
+    if not ids:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    return np.concatenate(ids), np.concatenate(weights)
 
 
 def positions_of(matcher, offset: int = 0) -> tuple[np.ndarray, np.ndarray] | None:

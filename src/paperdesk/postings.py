@@ -40,7 +40,7 @@ from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import damerau_levenshtein
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from paperdesk.codec import positions_of
+from paperdesk.codec import positions_of, postings_arrays
 
 # Fields whose terms only select (state, tags, coarse dates): they narrow the
 # matches but add nothing to a paper's rank.
@@ -111,6 +111,7 @@ class Postings:
         self.doc_count = searcher.doc_count_all()
         self._live: np.ndarray | None = None
         self._keys: np.ndarray | bool | None = None  # see keys_of
+        self._deleted_docs: dict[int, np.ndarray] = {}
 
     # --- matches ---------------------------------------------------------------------
 
@@ -480,8 +481,8 @@ class Postings:
         return found
 
     def _read(self, field_name: str, text: object) -> TermPostings:
-        ids = array("I")
-        weights = array("f")
+        id_parts: list[np.ndarray] = []
+        weight_parts: list[np.ndarray] = []
         for leaf, offset in self.leaves:
             reader = leaf.reader()
             try:  # (one term lookup: asking ``in`` first made it two)
@@ -490,17 +491,40 @@ class Postings:
                 continue
             while isinstance(matcher, FilterMatcher):
                 matcher = matcher.child  # deletions are taken out below
-            deleted = reader.deleted_docs_set if reader.has_deletions() else None
-            for block_ids, block_weights in _blocks(matcher):
-                if deleted and not deleted.isdisjoint(block_ids):
-                    kept = [i for i, doc in enumerate(block_ids) if doc not in deleted]
-                    block_ids = [block_ids[i] for i in kept]
-                    block_weights = [block_weights[i] for i in kept]
-                if offset or not isinstance(block_ids, array) or block_ids.typecode != "I":
-                    block_ids = map(offset.__add__, block_ids)
-                ids.extend(block_ids)
-                weights.extend(block_weights)
-        return TermPostings(ids, weights)
+            found = postings_arrays(matcher)
+            if found is None:  # an inlined list, or another codec's blocks
+                block_ids, block_weights = array("I"), array("f")
+                for some_ids, some_weights in _blocks(matcher):
+                    block_ids.extend(some_ids)
+                    block_weights.extend(some_weights)
+                found = (
+                    np.frombuffer(block_ids, dtype=np.uint32).astype(np.int64),
+                    np.frombuffer(block_weights, dtype=np.float32),
+                )
+            leaf_ids, leaf_weights = found
+            if reader.has_deletions():
+                kept = ~np.isin(leaf_ids, self._deleted(reader))
+                leaf_ids, leaf_weights = leaf_ids[kept], leaf_weights[kept]
+            id_parts.append(leaf_ids + offset if offset else leaf_ids)
+            weight_parts.append(leaf_weights)
+        ids, weights = array("I"), array("f")
+        if id_parts:
+            all_ids = np.concatenate(id_parts)
+            ids.frombytes(all_ids.astype(np.uint32).tobytes())
+            weights.frombytes(np.concatenate(weight_parts).astype(np.float32).tobytes())
+        found = TermPostings(ids, weights)
+        if id_parts:
+            found._at = all_ids.astype(np.intp, copy=False)
+        return found
+
+    def _deleted(self, reader) -> np.ndarray:
+        """A segment's deleted document numbers, as an array (kept)."""
+        key = id(reader)
+        deleted = self._deleted_docs.get(key)
+        if deleted is None:
+            deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+            self._deleted_docs[key] = deleted
+        return deleted
 
 
 def _blocks(matcher) -> Iterator[tuple[Sequence[int], Sequence[float]]]:

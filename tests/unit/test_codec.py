@@ -16,7 +16,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.matching import FilterMatcher
 
 from paperdesk import index as pi
-from paperdesk.codec import BLOCK_LIMIT, BlockMatcher, PaperdeskCodec
+from paperdesk.codec import BLOCK_LIMIT, BlockMatcher, PaperdeskCodec, postings_arrays
 
 WORDS = "model models grokking lottery ticket sparse network agent reward".split()
 
@@ -172,3 +172,38 @@ def test_searches_agree_with_whoosh_3(tmp_path):
             hits_a = [(h["id"], round(h.score, 5)) for h in a.search(query, limit=None)]
             hits_b = [(h["id"], round(h.score, 5)) for h in b.search(query, limit=None)]
         assert hits_a == hits_b and hits_a, text
+
+
+def test_whole_lists_decode_as_the_matcher_steps_through_them(tmp_path):
+    """postings_arrays (numpy, a block at a time) gives every posting the matcher
+    gives, with every weight kind (ones, constant, small whole numbers, floats)."""
+    docs = _documents(random.Random(8), 1500)
+    ix = _build(tmp_path / "pd", PaperdeskCodec(blocklimit=128), docs, delete_every=11)
+    checked = 0
+    with ix.searcher() as searcher:
+        for leaf, _offset in searcher.leaf_searchers():
+            reader = leaf.reader()
+            for field_name, text in reader.all_terms():
+                stepped = reader.postings(field_name, text)
+                while isinstance(stepped, FilterMatcher):
+                    stepped = stepped.child
+                whole = reader.postings(field_name, text)
+                while isinstance(whole, FilterMatcher):
+                    whole = whole.child
+                found = postings_arrays(whole)
+                if found is None:
+                    assert not isinstance(whole, BlockMatcher)
+                    continue
+                expected = []
+                while stepped.is_active():
+                    expected.append((stepped.id(), stepped.weight()))
+                    stepped.next()
+                # (The filter may have moved both past deleted documents.)
+                got = [
+                    (doc, weight)
+                    for doc, weight in zip(found[0].tolist(), found[1].tolist(), strict=True)
+                    if not reader.is_deleted(doc)
+                ]
+                assert got == [(doc, w) for doc, w in expected if not reader.is_deleted(doc)]
+                checked += len(expected) > 128
+    assert checked >= 3  # lists of several blocks were among them
