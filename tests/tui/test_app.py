@@ -402,6 +402,21 @@ async def test_empty_library_says_how_to_import(data_dir: Path):
         assert app.is_running
 
 
+async def test_the_cursor_stays_in_view_when_the_terminal_shrinks(desk: Desk):
+    # Found in tmux: at the end of a long list, shrinking to 40x12 kept the old
+    # scroll offset and the selected paper was out of sight.
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("G", "k")
+        await settle(pilot)
+        for size in ((40, 12), (60, 20), (120, 36), (40, 12)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            top = int(app.paper_list.scroll_offset.y)
+            assert top <= app.paper_list.cursor < top + app.paper_list.size.height, size
+
+
 @pytest.mark.parametrize(
     "size", [(60, 20), (40, 12), (20, 5), (200, 60), (1, 1), (2, 40), (300, 3), (500, 150)]
 )

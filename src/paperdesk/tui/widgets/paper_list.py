@@ -182,6 +182,14 @@ class PaperList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.ids))
+        # A smaller list keeps its scroll offset: bring the cursor back into view.
+        self.call_after_refresh(self._show_cursor)
+
+    def _show_cursor(self) -> None:
+        if self.ids:
+            self.scroll_to_region(
+                Region(0, self.cursor, 1, 1), animate=False, force=True, immediate=True
+            )
 
     def render_line(self, y: int) -> Strip:
         index = y + int(self.scroll_offset.y)
