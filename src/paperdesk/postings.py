@@ -396,11 +396,12 @@ class Postings:
                 self._add_scores(sub, scores, where)
         elif isinstance(query, wq.Or):
             for sub in query.subqueries:
-                if isinstance(sub, wq.Term):  # adds only where the term is
-                    self._add_scores(sub, scores, where)
-                else:
+                if isinstance(sub, (wq.And, wq.AndNot)):
+                    # Its terms may be where it does not match: only where it does.
                     found = self.mask(sub)
                     self._add_scores(sub, scores, found if where is None else where & found)
+                else:  # a term, an OR, a phrase: each adds only where it matches
+                    self._add_scores(sub, scores, where)
 
     def _term_scores(self, term: wq.Term, postings: TermPostings) -> np.ndarray:
         """The term's score at each of its postings, in their order (kept with them),

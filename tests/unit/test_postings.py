@@ -103,6 +103,8 @@ QUERIES = [
     "authors:<=3",
     "published:[2023-01-01 TO 2024-06-30] vision",
     "(grokking OR ticket) (model OR network) -sparse",
+    "(model network) OR grokking",  # an AND's words count only where it matches
+    "(model -network) OR (ticket OR kernel*)",
     "upvotes:>=5 OR grokking -ticket",  # Whoosh's AND NOT skip_to ran past its end
     "model is:unread",
     "the",
