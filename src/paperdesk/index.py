@@ -549,7 +549,9 @@ class SearchIndex:
 
     def _ranked_docs(self, searcher, postings: Postings, wquery, limit, sortedby):
         """(total, [(score, document number)] best first)."""
-        found = postings.dense(wquery, limit) if sortedby is None else None
+        if sortedby is not None:  # by date or upvotes: the exact matches, in that order
+            return postings.dense_sorted(wquery, sortedby, limit)
+        found = postings.dense(wquery, limit)
         if found is not None:  # words, fields, phrases, filters: see paperdesk.postings
             return found
         # The exact matches first, with set operations on the posting lists (their
@@ -557,15 +559,13 @@ class SearchIndex:
         matches = postings.of(wquery)
         if not matches:
             return 0, []
-        ranked = postings.ranked(wquery, matches, limit) if sortedby is None else None
-        if ranked is None:  # sorted, or many matches of a phrase or a range
+        ranked = postings.ranked(wquery, matches, limit)
+        if ranked is None:  # many matches of a range: Whoosh's top-N search
             if len(matches) <= CANDIDATE_SCORING_LIMIT:
                 scored, allowed = postings.within(ranked_part(wquery), matches), None
             else:
                 scored, allowed = split_filters(wquery, postings)
-            results = searcher.search(
-                scored, limit=limit, sortedby=sortedby, reverse=sortedby is not None, filter=allowed
-            )
+            results = searcher.search(scored, limit=limit, filter=allowed)
             ranked = [(score or 0.0, docnum) for score, docnum in results.top_n]
         return len(matches), ranked
 

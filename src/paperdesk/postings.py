@@ -112,6 +112,7 @@ class Postings:
         self._live: np.ndarray | None = None
         self._keys: np.ndarray | bool | None = None  # see keys_of
         self._deleted_docs: dict[int, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
 
     # --- matches ---------------------------------------------------------------------
 
@@ -307,6 +308,32 @@ class Postings:
         scores = np.zeros(self.doc_count)
         self._add_scores(ranked, scores, None)
         return total, best_of(scores, matches, limit)
+
+    def dense_sorted(self, query: wq.Query, column: str, limit: int | None) -> tuple[int, Ranked]:
+        """(number of matches, the first ``limit`` of them by a numeric column,
+        highest first) as Whoosh's sorting collector orders them: by the column's
+        value, then the higher document first, with the value in place of the
+        score. Whoosh reads the value of every match one at a time (1M papers
+        with "model": 430k matches, seconds); here the column is read whole."""
+        docs = np.flatnonzero(self.mask(query))
+        if not len(docs):
+            return 0, []
+        keys = self._column(column)[docs]
+        order = np.lexsort((docs, keys))[::-1][:limit]
+        pairs = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
+        return len(docs), [(key or 0.0, doc) for key, doc in pairs]
+
+    def _column(self, name: str) -> np.ndarray:
+        """Every document's value in a numeric column, in document order (kept)."""
+        found = self._columns.get(name)
+        if found is None:
+            parts = [
+                _leaf_column(leaf.reader(), name, leaf.doc_count_all()) for leaf, _ in self.leaves
+            ]
+            found = self._columns[name] = (
+                np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            )
+        return found
 
     def ranked(
         self, query: wq.Query, matches: set[int] | frozenset[int], limit: int | None
@@ -581,6 +608,21 @@ def _fixed_width_keys(leaves) -> np.ndarray | bool:
     if width is None:
         return False
     return np.concatenate(parts)
+
+
+def _leaf_column(reader, name: str, doc_count: int) -> np.ndarray:
+    """One segment's values of a numeric column, as 64-bit integers. Whoosh's
+    numeric column is a big-endian array (documents past its end have the
+    default): it is read whole. Another reader is asked document by document."""
+    column = reader.column_reader(name, translate=False)
+    typecode = getattr(column, "_typecode", None)
+    if typecode in tuple("bBhHiIlLqQ") and hasattr(column, "_dbfile"):
+        count = min(column._count, doc_count)
+        raw = column._dbfile.get(column._basepos, count * column._fixedlen)
+        values = np.full(doc_count, column._default, dtype=np.int64)
+        values[:count] = np.frombuffer(raw, dtype=np.dtype(typecode).newbyteorder(">"))
+        return values
+    return np.fromiter((column[doc] for doc in range(doc_count)), dtype=np.int64, count=doc_count)
 
 
 def _leaf_lengths(reader, field_name: str, doc_count: int) -> bytes:

@@ -358,3 +358,21 @@ def test_phrases_are_checked_at_once_as_one_candidate_at_a_time(searcher, field_
     assert set(at_once.tolist()) == one_by_one
     if words == ["gradient", "descent"]:
         assert one_by_one  # the test has phrases that match
+
+
+@pytest.mark.parametrize("column", ["published_sort", "upvotes_sort"])
+@pytest.mark.parametrize(
+    "text", ["model", "grokking lottery", "is:unread", "model -neural", "upvotes:>=5", "the"]
+)
+def test_sorted_results_are_whooshs_sorting_collectors(searcher, column, text):
+    """By date or upvotes: Whoosh's order (value, then the higher document first)
+    and its 'score' (the value), from the column read whole."""
+    postings = Postings(searcher)
+    wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+    scored, allowed = split_filters(wquery, postings)
+    theirs = searcher.search(scored, limit=None, sortedby=column, reverse=True, filter=allowed)
+    expected = [(key or 0.0, doc) for key, doc in theirs.top_n]
+    total, ours = postings.dense_sorted(wquery, column, None)
+    assert total == len(expected)
+    assert ours == expected
+    assert postings.dense_sorted(wquery, column, 7) == (total, expected[:7])
