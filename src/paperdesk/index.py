@@ -638,11 +638,17 @@ class SearchIndex:
             docnum = searcher.document_number(id=paper.id)
             if docnum is None:
                 return []
-            results = searcher.more_like(
-                docnum, "abstract", text=f"{paper.title} {paper.abstract}", top=limit, numterms=12
+            # Whoosh's more_like (its key terms, OR-ed with their weights as boosts),
+            # ranked from the posting lists like any search: Whoosh walked them.
+            key_terms = searcher.key_terms_from_text(
+                "abstract", f"{paper.title} {paper.abstract}", numterms=12, normalize=False
             )
-            ids = [hit["id"] for hit in results]
-            scores = [hit.score or 0.0 for hit in results]
+            like = wq.Or([wq.Term("abstract", word, boost=weight) for word, weight in key_terms])
+            postings = self._postings(searcher)
+            _total, ranked = postings.dense(like, limit + 1) or (0, [])
+            ranked = [(score, doc) for score, doc in ranked if doc != docnum][:limit]
+            ids = postings.keys_of([doc for _score, doc in ranked])
+            scores = [score for score, _doc in ranked]
         papers = {p.id: p for p in library.get_many(ids)}
         return [
             Hit(papers[pid], score) for pid, score in zip(ids, scores, strict=True) if pid in papers

@@ -376,3 +376,17 @@ def test_sorted_results_are_whooshs_sorting_collectors(searcher, column, text):
     assert total == len(expected)
     assert ours == expected
     assert postings.dense_sorted(wquery, column, 7) == (total, expected[:7])
+
+
+def test_similar_papers_are_whooshs_more_like(desk, searcher):
+    """The same papers and scores as Whoosh's more_like, ranked from the postings."""
+    column = searcher.reader().column_reader("id")
+    for paper in desk.library.list(limit=12):
+        docnum = searcher.document_number(id=paper.id)
+        text = f"{paper.title} {paper.abstract}"
+        theirs = searcher.more_like(docnum, "abstract", text=text, top=5, numterms=12)
+        ours = desk.index.similar(desk.library, paper, limit=5)
+        _same_ranking(
+            [(hit.score, hit.paper.id) for hit in ours],
+            [(hit.score, column[hit.docnum]) for hit in theirs],
+        )
