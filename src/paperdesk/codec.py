@@ -149,22 +149,23 @@ def positions_of(matcher, offset: int = 0) -> tuple[np.ndarray, np.ndarray] | No
     if isinstance(matcher, BlockMatcher):
         if not isinstance(matcher.format, PositionArray):
             return None
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._values is None:
-                matcher._read_values()
-            values = matcher._values
-            if not isinstance(values, _Values):
+        while matcher.is_active():  # each block's parts straight from its bytes
+            if matcher._data is None:
+                matcher._read_data()
+            typecode, raw_ids, _kind, _weights, raw = matcher._data
+            if matcher._compression and raw:
+                raw = zlib.decompress(raw)
+            if raw[:1] != b"V":
                 return None
-            ends = np.frombuffer(values._ends, dtype=np.uint32)
-            start, end = int(ends[0]), int(ends[-1])
-            positions.append(
-                np.frombuffer(values._raw, dtype="<u4", count=(end - start) // 4, offset=start)
+            size_code, size_bytes = _VALUES.unpack_from(raw, 1)
+            start = 1 + _VALUES.size
+            size_type = _NUMBERS[size_code.decode("ascii")]
+            sizes = np.frombuffer(
+                raw, dtype=size_type, count=size_bytes // size_type.itemsize, offset=start
             )
-            counts = np.diff(ends) // 4
-            ids = np.frombuffer(matcher._ids, dtype=np.uint32).astype(np.int64) + offset
-            docs.append(np.repeat(ids, counts))
+            positions.append(np.frombuffer(raw, dtype="<u4", offset=start + size_bytes))
+            ids = np.frombuffer(raw_ids, dtype=_NUMBERS[typecode]).cumsum(dtype=np.int64)
+            docs.append(np.repeat(ids + offset, sizes // 4))
             matcher._next_block()
     elif isinstance(matcher, ListMatcher):  # a short list, inlined in its term
         if not isinstance(matcher._format, PositionArray):

@@ -13,10 +13,16 @@ import random
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.matching import FilterMatcher
+from whoosh.matching import FilterMatcher, ListMatcher
 
 from paperdesk import index as pi
-from paperdesk.codec import BLOCK_LIMIT, BlockMatcher, PaperdeskCodec, postings_arrays
+from paperdesk.codec import (
+    BLOCK_LIMIT,
+    BlockMatcher,
+    PaperdeskCodec,
+    positions_of,
+    postings_arrays,
+)
 
 WORDS = "model models grokking lottery ticket sparse network agent reward".split()
 
@@ -207,3 +213,35 @@ def test_whole_lists_decode_as_the_matcher_steps_through_them(tmp_path):
                 assert got == [(doc, w) for doc, w in expected if not reader.is_deleted(doc)]
                 checked += len(expected) > 128
     assert checked >= 3  # lists of several blocks were among them
+
+
+def test_positions_of_a_whole_list_are_each_postings_positions(tmp_path):
+    """positions_of (a block's positions as one array) gives, for each posting,
+    the positions Whoosh's matcher decodes for it, across many blocks."""
+    docs = _documents(random.Random(9), 1200)
+    # Lists of many blocks, and short ones inlined in their terms.
+    codec = PaperdeskCodec(blocklimit=128, inlinelimit=16)
+    ix = _build(tmp_path / "pd", codec, docs, delete_every=13)
+    long_lists = inlined = 0
+    with ix.searcher() as searcher:
+        for leaf, offset in searcher.leaf_searchers():
+            reader = leaf.reader()
+            for field_name in ("title", "abstract"):
+                for text in reader.lexicon(field_name):
+                    stepped = reader._terms.matcher(
+                        field_name, text, reader.schema[field_name].format
+                    )
+                    found = positions_of(
+                        reader._terms.matcher(field_name, text, reader.schema[field_name].format),
+                        offset,
+                    )
+                    assert found is not None
+                    expected = []
+                    while stepped.is_active():
+                        doc = stepped.id() + offset
+                        expected += [(doc, p) for p in stepped.value_as("positions")]
+                        stepped.next()
+                    assert list(zip(found[0].tolist(), found[1].tolist(), strict=True)) == expected
+                    long_lists += len(expected) > 1000
+                    inlined += isinstance(stepped, ListMatcher)
+    assert long_lists >= 3 and inlined >= 3
