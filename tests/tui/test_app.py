@@ -402,6 +402,24 @@ async def test_empty_library_says_how_to_import(data_dir: Path):
         assert app.is_running
 
 
+async def test_the_counts_wait_for_the_first_rows(desk: Desk, monkeypatch):
+    # On a cold disk, counting a million papers took the library for 2 s while
+    # the first screenful waited: the side work now starts after the first rows.
+    app = app_for(desk)
+    listed_when_counted: list[int] = []
+    counts = desk.library.counts
+
+    def counting():
+        listed_when_counted.append(len(app.paper_list.ids))
+        return counts()
+
+    monkeypatch.setattr(desk.library, "counts", counting)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert listed_when_counted and listed_when_counted[0] > 0
+        assert "29 / 29 papers" in status(app)
+
+
 async def test_the_cursor_stays_in_view_when_the_terminal_shrinks(desk: Desk):
     # Found in tmux: at the end of a long list, shrinking to 40x12 kept the old
     # scroll offset and the selected paper was out of sight.
