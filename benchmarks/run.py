@@ -1,6 +1,6 @@
 """One benchmark command: import, index, search and the app, at several sizes.
 
-    python benchmarks/run.py [--sizes 10k,100k,1m] [--queries 40] [--presses 20]
+    python benchmarks/run.py [--sizes 10k,100k,1m] [--queries 40] [--presses 40]
                              [--write-doc] [--guard] [--fresh]
 
 For each size it generates a synthetic Daily Papers dump (benchmarks/synth.py),
@@ -544,7 +544,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k")
     parser.add_argument("--queries", type=int, default=40)
-    parser.add_argument("--presses", type=int, default=20)
+    parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--write-doc", action="store_true")
     parser.add_argument("--guard", action="store_true")
     parser.add_argument("--fresh", action="store_true")
