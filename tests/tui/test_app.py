@@ -11,7 +11,7 @@ from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.store import Filter
 from paperdesk.tui.app import PaperdeskApp, make_app
-from paperdesk.tui.pilot import settle
+from paperdesk.tui.pilot import settle, workers_done
 from paperdesk.tui.screens.confirm import ConfirmScreen
 from paperdesk.tui.screens.export_dialog import ExportDialog
 from paperdesk.tui.screens.help import HelpScreen
@@ -362,6 +362,31 @@ async def test_tags_pane_filters_and_toggles(desk: Desk):
         assert not tags.display or not tags.region.width
 
 
+async def test_the_poll_does_not_take_our_own_write_for_another_process(desk: Desk, monkeypatch):
+    # One key in thirteen took 115-140 ms in a terminal: a poll landing between a
+    # star and its count refresh saw the change counter move and reloaded every
+    # visible row in the middle of the repaint.
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        external: list[int] = []
+        monkeypatch.setattr(app, "_external_change", lambda seq, total: external.append(seq))
+        await pilot.press("s")
+        app._poll_tick()  # within SIDE_DELAY_S of the write
+        await pilot.pause()
+        await workers_done(app)  # (not settle: it would run the count refresh now)
+        assert external == []
+        app.flush_pending()  # the count refresh takes the counter
+        await settle(pilot)
+        app._poll_tick()
+        await settle(pilot)
+        assert external == []
+        Desk(desk.data_dir).set_starred([desk.library.ids()[3]])  # another process
+        app._poll_tick()
+        await settle(pilot)
+        assert len(external) == 1
+
+
 async def test_external_changes_show_up_and_are_not_overwritten(desk: Desk):
     app = app_for(desk)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -607,8 +632,6 @@ async def test_settle_waits_past_a_cancelled_exclusive_worker():
     from functools import partial
 
     from textual.app import App
-
-    from paperdesk.tui.pilot import workers_done
 
     done: list[int] = []
 
