@@ -382,6 +382,11 @@ async def test_the_poll_does_not_take_our_own_write_for_another_process(desk: De
         await settle(pilot)
         assert external == []
         Desk(desk.data_dir).set_starred([desk.library.ids()[3]])  # another process
+        app._counted = False  # as when opening, before the first counts
+        app._poll_tick()
+        await workers_done(app)
+        assert external == []
+        app._counted = True
         app._poll_tick()
         await settle(pilot)
         assert len(external) == 1

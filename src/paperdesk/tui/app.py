@@ -412,8 +412,9 @@ class PaperdeskApp(App[None]):
         """Look for other processes' changes, unless our own write's count refresh
         is still to come: the library's change counter has moved for our own
         write, and taking it for another process's reloaded every visible row in
-        the middle of the key's repaint (one key in thirteen took 115-140 ms)."""
-        if "side" not in self._pending:
+        the middle of the key's repaint (one key in thirteen took 115-140 ms).
+        Nor before the first counts: they set the counter to compare with."""
+        if self._counted and "side" not in self._pending:
             self.poll_external()
 
     @work(thread=True, exclusive=True, group="poll")
