@@ -389,8 +389,7 @@ class Postings:
             for leaf, offset in self.leaves:
                 reader = leaf.reader()
                 if reader.has_deletions():
-                    deleted = np.fromiter(reader.deleted_docs_set, dtype=np.intp)
-                    live[deleted + offset] = False
+                    live[self._deleted(reader) + offset] = False
             self._live = live
         return self._live
 
