@@ -173,6 +173,31 @@ async def test_search_narrows_as_you_type_enter_keeps_escape_clears(desk: Desk):
         assert len(app.paper_list.ids) == 29 and app.query_one("#search").value == ""
 
 
+async def test_escape_in_the_list_clears_the_kept_search_then_the_tag(desk: Desk):
+    desk.add_tags(desk.library.ids(sort="published")[0], ["agents"])
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.tag = "agents"
+        app.reload()
+        await settle(pilot)
+        assert len(app.paper_list.ids) == 1
+        await pilot.press("escape")  # no search kept: the tag filter goes
+        await settle(pilot)
+        assert app.tag is None and len(app.paper_list.ids) == 29
+        await pilot.press("slash", *"grokking", "enter")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.focused is app.paper_list and len(app.paper_list.ids) == 4
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.query_one("#search").value == "" and app.query_text == ""
+        assert len(app.paper_list.ids) == 29 and app.focused is app.paper_list
+        await pilot.press("t", "escape")  # Escape in the tag editor only closes it
+        await settle(pilot)
+        assert app.screen is app.screen_stack[0] and len(app.paper_list.ids) == 29
+
+
 async def test_keys_typed_in_one_burst_after_slash_go_to_the_search(desk: Desk):
     app = app_for(desk)
     async with app.run_test(size=(120, 36)) as pilot:

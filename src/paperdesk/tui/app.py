@@ -657,13 +657,29 @@ class PaperdeskApp(App[None]):
         self._focus_now(self.paper_list)
 
     def on_key(self, event) -> None:
+        if event.key != "escape" or self.screen is not self.screen_stack[0]:
+            return
         search = self.query_one("#search", Input)
-        if event.key == "escape" and self.focused is search:
+        if self.focused is search:
             event.stop()
-            search.value = ""
-            self.query_text = ""
-            self.reload()
-            self._focus_now(self.paper_list)
+            self._clear_search(search)
+        elif not isinstance(self.focused, Input):
+            # In the list, the preview or the tags pane, Escape backs out one
+            # step: the kept search first, then the tag filter.
+            if search.value or self.query_text:
+                event.stop()
+                self._clear_search(search)
+            elif self.tag:
+                event.stop()
+                self.tag = None
+                self.refresh_side()
+                self.reload()
+
+    def _clear_search(self, search: Input) -> None:
+        search.value = ""
+        self.query_text = ""
+        self.reload()
+        self._focus_now(self.paper_list)
 
     def action_toggle_unread_only(self) -> None:
         self.only_unread = not self.only_unread
@@ -768,6 +784,10 @@ class PaperdeskApp(App[None]):
                     Binding("enter", "", "Keep the results and go to the list"),
                     Binding("escape", "", "Clear the search"),
                 ],
+            ),
+            (
+                "Paper list, preview and tags pane",
+                [Binding("escape", "", "Clear the kept search, then the tag filter")],
             ),
             ("Everywhere", [Binding("ctrl+p", "", "Command palette: every action by name")]),
         ]
