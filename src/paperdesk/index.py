@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter
@@ -543,17 +544,37 @@ class SearchIndex:
     def _ranked(self, searcher, wquery, limit: int | None, sortedby: str | None):
         """(total, [(paper ID, score)] best first) for a query on a searcher."""
         postings = self._postings(searcher)
-        total, ranked = self._ranked_docs(searcher, postings, wquery, limit, sortedby)
-        keys = postings.keys_of([docnum for _score, docnum in ranked])
-        return total, list(zip(keys, (score for score, _docnum in ranked), strict=True))
+        total, scores, docs = self._ranked_docs(searcher, postings, wquery, limit, sortedby)
+        if sortedby is not None:  # the column's value in place of the score
+            scores = [value or 0.0 for value in scores.tolist()]
+        else:
+            scores = scores.tolist()
+        return total, list(zip(postings.keys_of(docs), scores, strict=True))
+
+    def _ranked_ids(self, searcher, wquery, sortedby: str | None) -> tuple[int, list[str]]:
+        """(total, every match's paper ID best first): the app's list of a search.
+        The ranking stays in numpy arrays up to the IDs (a million matches)."""
+        postings = self._postings(searcher)
+        total, _scores, docs = self._ranked_docs(searcher, postings, wquery, None, sortedby)
+        return total, postings.keys_of(docs)
 
     def _ranked_docs(self, searcher, postings: Postings, wquery, limit, sortedby):
-        """(total, [(score, document number)] best first)."""
+        """(total, scores, document numbers), best first, as arrays."""
         if sortedby is not None:  # by date or upvotes: the exact matches, in that order
-            return postings.dense_sorted(wquery, sortedby, limit)
-        found = postings.dense(wquery, limit)
+            return postings.sorted_arrays(wquery, sortedby, limit)
+        found = postings.dense_arrays(wquery, limit)
         if found is not None:  # words, fields, phrases, filters: see paperdesk.postings
             return found
+        total, ranked = self._ranked_by_sets(searcher, postings, wquery, limit)
+        return (
+            total,
+            np.array([score for score, _ in ranked]),
+            np.array([doc for _, doc in ranked], dtype=np.intp),
+        )
+
+    def _ranked_by_sets(self, searcher, postings: Postings, wquery, limit):
+        """(total, [(score, document number)] best first) for the queries the
+        arrays do not rank (numeric ranges in the ranked part, NOT alone)."""
         # The exact matches first, with set operations on the posting lists (their
         # number is the total), then the ranking of those only.
         matches = postings.of(wquery)
@@ -597,8 +618,7 @@ class SearchIndex:
             with self._lock:
                 searcher = self.searcher(library)
                 wquery = to_whoosh(tree, searcher.reader())
-                total, ranked = self._ranked(searcher, wquery, None, sortedby)
-                ids = [pid for pid, _score in ranked]
+                total, ids = self._ranked_ids(searcher, wquery, sortedby)
                 terms = query_terms(wquery, searcher.reader())
                 suggestion = self._suggest(searcher, text, tree, total)
             return SearchResults(text, total, [], suggestion, terms, ids)

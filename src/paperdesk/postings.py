@@ -55,6 +55,8 @@ CACHE_PHRASES = 64
 # its matches when there are at most this many; past it Whoosh's block-skipping
 # top-N collector is faster.
 CANDIDATE_SCORING_LIMIT = 2_000
+_NO_SCORES = np.empty(0)
+_NO_DOCS = np.empty(0, dtype=np.intp)
 # Past this many documents, keys_of reads the whole ID column at once.
 KEYS_AT_ONCE = 2_000
 # Field lengths are kept as one byte per document; this decodes them.
@@ -113,6 +115,7 @@ class Postings:
         self._keys: np.ndarray | bool | None = None  # see keys_of
         self._deleted_docs: dict[int, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._ranges: dict[wq.NumericRange, list[bytes]] = {}  # see _range_terms
 
     # --- matches ---------------------------------------------------------------------
 
@@ -298,16 +301,27 @@ class Postings:
         its postings, in C whatever the length of the lists. Filter terms at the
         top of the query select without ranking, as in Whoosh with a filter.
         """
+        found = self.dense_arrays(query, limit)
+        if found is None:
+            return None
+        total, scores, docs = found
+        return total, list(zip(scores.tolist(), docs.tolist(), strict=True))
+
+    def dense_arrays(
+        self, query: wq.Query, limit: int | None
+    ) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """``dense`` as (number of matches, scores, documents) arrays, best first:
+        a long ranking (every match, for the app's list) stays in numpy."""
         ranked = ranked_part(query)
         if not _only_terms(ranked):
             return None
         matches = self.mask(query)
         total = int(np.count_nonzero(matches))
         if not total:
-            return 0, []
+            return 0, _NO_SCORES, _NO_DOCS
         scores = np.zeros(self.doc_count)
         self._add_scores(ranked, scores, None)
-        return total, best_of(scores, matches, limit)
+        return (total, *best_arrays(scores, matches, limit))
 
     def dense_sorted(self, query: wq.Query, column: str, limit: int | None) -> tuple[int, Ranked]:
         """(number of matches, the first ``limit`` of them by a numeric column,
@@ -315,13 +329,22 @@ class Postings:
         value, then the higher document first, with the value in place of the
         score. Whoosh reads the value of every match one at a time (1M papers
         with "model": 430k matches, seconds); here the column is read whole."""
+        total, keys, docs = self.sorted_arrays(query, column, limit)
+        pairs = zip(keys.tolist(), docs.tolist(), strict=True)
+        return total, [(key or 0.0, doc) for key, doc in pairs]
+
+    def sorted_arrays(
+        self, query: wq.Query, column: str, limit: int | None
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """``dense_sorted`` as (number of matches, values, documents) arrays."""
         docs = np.flatnonzero(self.mask(query))
         if not len(docs):
-            return 0, []
+            return 0, _NO_SCORES, _NO_DOCS
         keys = self._column(column)[docs]
-        order = np.lexsort((docs, keys))[::-1][:limit]
-        pairs = zip(keys[order].tolist(), docs[order].tolist(), strict=True)
-        return len(docs), [(key or 0.0, doc) for key, doc in pairs]
+        # The documents are in ascending order, so a stable sort by value, read
+        # backwards, puts the higher document first among equal values.
+        order = np.argsort(keys, kind="stable")[::-1][:limit]
+        return len(docs), keys[order], docs[order]
 
     def _column(self, name: str) -> np.ndarray:
         """Every document's value in a numeric column, in document order (kept)."""
@@ -377,9 +400,38 @@ class Postings:
                 else:
                     found |= self.mask(sub)
             return found
-        docs = self.of(query)  # phrases (cached), ranges and the rest
+        if type(query) is wq.NumericRange:
+            found = np.zeros(self.doc_count, dtype=bool)
+            for text in self._range_terms(query):
+                found[self.postings(query.fieldname, text).at] = True
+            return found
+        docs = self.of(query)  # phrases (cached), NOT alone and the rest
         found = np.zeros(self.doc_count, dtype=bool)
         found[np.fromiter(docs, dtype=np.intp, count=len(docs))] = True
+        return found
+
+    def _range_terms(self, query: wq.NumericRange) -> list[bytes]:
+        """The index terms a numeric range covers: Whoosh's trie terms for it (a
+        few per precision level), each level's span read from the vocabulary."""
+        found = self._ranges.get(query)
+        if found is not None:
+            return found
+        reader = self.searcher.reader()
+        found = []
+        pending = [query._compile_query(reader)]
+        while pending:
+            part = pending.pop()
+            if isinstance(part, wq.ConstantScoreQuery):
+                pending.append(part.child)
+            elif isinstance(part, wq.Or):
+                pending.extend(part.subqueries)
+            elif isinstance(part, wq.Term):
+                found.append(part.text)
+            elif isinstance(part, wq.TermRange):
+                found.extend(part._btexts(reader))
+            elif not (part is wq.NullQuery or isinstance(part, type(wq.NullQuery))):
+                raise TypeError(f"unexpected part of a numeric range: {part!r}")
+        self._ranges[query] = found
         return found
 
     def live(self) -> np.ndarray:
@@ -415,6 +467,9 @@ class Postings:
                 self._add_scores(wq.Term(query.fieldname, word), scores, found)
         elif isinstance(query, wq.Every):
             scores[self.live() if where is None else where] += query.boost
+        elif type(query) is wq.NumericRange:  # a constant score, as Whoosh gives it
+            found = self.mask(query)
+            scores[found if where is None else where & found] += query.boost
         elif isinstance(query, wq.AndNot):
             self._add_scores(query.a, scores, where)
         elif isinstance(query, wq.And):
@@ -479,16 +534,16 @@ class Postings:
             self._ids_column = self.searcher.reader().column_reader("id")
         return text_of(self._ids_column[doc])
 
-    def keys_of(self, docs: Sequence[int]) -> list[str]:
+    def keys_of(self, docs: Sequence[int] | np.ndarray) -> list[str]:
         """Many documents' paper IDs, in order. A long list (every match of a
         common word, for the app's list) is looked up in the whole column read at
         once, when every ID in it has one length: 440k IDs took 1.3 s one by one."""
-        if len(docs) < KEYS_AT_ONCE:
-            return [self.key_of(doc) for doc in docs]
+        if len(docs) < KEYS_AT_ONCE or self._keys is False:
+            return [self.key_of(doc) for doc in _ints(docs)]
         if self._keys is None:
             self._keys = _fixed_width_keys(self.leaves)
-        if self._keys is False:
-            return [self.key_of(doc) for doc in docs]
+            if self._keys is False:
+                return [self.key_of(doc) for doc in _ints(docs)]
         return self._keys[np.asarray(docs, dtype=np.intp)].astype(str).tolist()
 
     # --- the cache -------------------------------------------------------------------
@@ -656,20 +711,35 @@ def _bm25_parameters(searcher, field_name: str, text: object) -> tuple[float, fl
     return idf, avgfl, b, weighting.K1
 
 
+def _ints(docs: Sequence[int] | np.ndarray) -> Sequence[int]:
+    return docs.tolist() if isinstance(docs, np.ndarray) else docs
+
+
 def best_of(scores: np.ndarray, matches: np.ndarray, limit: int | None) -> Ranked:
     """The ``limit`` best (score, document) of the matches, by score then lower
-    document first. Only the scores at least the ``limit``-th best are sorted."""
+    document first."""
+    found, docs = best_arrays(scores, matches, limit)
+    return list(zip(found.tolist(), docs.tolist(), strict=True))
+
+
+def best_arrays(
+    scores: np.ndarray, matches: np.ndarray, limit: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``best_of`` as (scores, documents) arrays. Only the scores at least the
+    ``limit``-th best are sorted."""
     docs = np.flatnonzero(matches)
     found = scores[docs]
     if limit is not None:
         if limit <= 0:
-            return []
+            return _NO_SCORES, _NO_DOCS
         if len(found) > limit:
             floor = np.partition(found, len(found) - limit)[len(found) - limit]
             keep = found >= floor
             docs, found = docs[keep], found[keep]
-    order = np.lexsort((docs, -found))[:limit]
-    return list(zip(found[order].tolist(), docs[order].tolist(), strict=True))
+    # The documents are in ascending order, so a stable sort keeps the lower
+    # document first among equal scores.
+    order = np.argsort(-found, kind="stable")[:limit]
+    return found[order], docs[order]
 
 
 def best(scores: dict[int, float], limit: int | None) -> Ranked:
@@ -690,11 +760,13 @@ def best(scores: dict[int, float], limit: int | None) -> Ranked:
 
 
 def _only_terms(query: wq.Query) -> bool:
-    """Whether a query is made of terms and phrases joined by AND, OR and AND NOT
-    (scored here); anything else (ranges, NOT alone, boosted groups) is left to
-    Whoosh."""
+    """Whether a query is made of terms, phrases and numeric ranges joined by AND,
+    OR and AND NOT (scored here); anything else (NOT alone, boosted groups) is
+    left to Whoosh."""
     if isinstance(query, (wq.Term, wq.Every)):
         return type(query) in (wq.Term, wq.Every)
+    if type(query) is wq.NumericRange:
+        return query.constantscore
     if type(query) is wq.Phrase:
         return bool(query.words) and query.slop == 1 and query.boost == 1.0
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):

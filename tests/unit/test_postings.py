@@ -176,12 +176,16 @@ def test_words_fields_phrases_and_filters_take_the_dense_path(searcher):
         "model -neural",
         "model is:unread",
         "policy published:2024",
+        "upvotes:>=12 network",
+        "authors:<=3",
+        "published:[2023-01-01 TO 2024-06-30] vision",
+        "upvotes:>=5 OR grokking -ticket",
     )
     for text in dense:
         wquery = pi.to_whoosh(q.parse(text), searcher.reader())
         assert Postings(searcher).dense(wquery, 20) is not None, text
-    # Ranges and NOT alone are ranked by Whoosh's matchers.
-    for text in ("upvotes:>=12 network", "authors:<=3", "NOT gradient"):
+    # NOT alone is ranked by Whoosh's matchers.
+    for text in ("NOT gradient",):
         wquery = pi.to_whoosh(q.parse(text), searcher.reader())
         assert Postings(searcher).dense(wquery, 20) is None, text
 
@@ -269,6 +273,34 @@ def test_search_results_use_the_same_ranking(desk, searcher):
     assert results.total == len(set(searcher.docs_for_query(wquery)))
     ids = desk.index.search_ids(desk.library, "model network").ids
     assert ids[:5] == [hit.paper.id for hit in results.hits]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "published", "upvotes"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model network",
+        "model OR network",
+        "model -network",
+        '"neural network"',
+        "is:unread",
+        "NOT model",
+        "model upvotes:>=3",
+        "upvotes:>=3",
+        "zzzz",
+    ],
+)
+def test_every_id_of_a_search_in_the_order_of_its_hits(desk, monkeypatch, text, sort):
+    """The app's list of a search (IDs from the ranking arrays, the column read
+    whole) is every hit of the same search, in the same order, on every path:
+    ranked arrays, sorted arrays, and the set-based fallback."""
+    import paperdesk.postings as pp
+
+    monkeypatch.setattr(pp, "KEYS_AT_ONCE", 1)
+    hits = desk.index.search(desk.library, text, limit=None, sort=sort).hits
+    found = desk.index.search_ids(desk.library, text, sort=sort)
+    assert found.ids == [hit.paper.id for hit in hits], text
+    assert found.total == len(hits)
 
 
 @pytest.mark.parametrize("word", ["grokkin", "modle", "networks", "sparsr", "x", "protien"])
