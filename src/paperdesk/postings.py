@@ -470,6 +470,9 @@ class Postings:
         elif type(query) is wq.NumericRange:  # a constant score, as Whoosh gives it
             found = self.mask(query)
             scores[found if where is None else where & found] += query.boost
+        elif type(query) is wq.Not:  # Whoosh's InverseMatcher: 1.0, whatever the boost
+            found = self.mask(query)
+            scores[found if where is None else where & found] += 1.0
         elif isinstance(query, wq.AndNot):
             self._add_scores(query.a, scores, where)
         elif isinstance(query, wq.And):
@@ -760,13 +763,15 @@ def best(scores: dict[int, float], limit: int | None) -> Ranked:
 
 
 def _only_terms(query: wq.Query) -> bool:
-    """Whether a query is made of terms, phrases and numeric ranges joined by AND,
-    OR and AND NOT (scored here); anything else (NOT alone, boosted groups) is
-    left to Whoosh."""
+    """Whether a query is made of terms, phrases, numeric ranges and NOTs joined by
+    AND, OR and AND NOT (scored here); anything else (boosted groups, other
+    query types) is left to Whoosh."""
     if isinstance(query, (wq.Term, wq.Every)):
         return type(query) in (wq.Term, wq.Every)
     if type(query) is wq.NumericRange:
         return query.constantscore
+    if type(query) is wq.Not:  # a mask of whatever it negates, and a constant score
+        return True
     if type(query) is wq.Phrase:
         return bool(query.words) and query.slop == 1 and query.boost == 1.0
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):

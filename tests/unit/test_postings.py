@@ -86,6 +86,12 @@ QUERIES = [
     "sparse OR kernel",
     "model -neural",
     "NOT gradient",
+    "NOT upvotes:>=5 is:unread",
+    "-is:unread",
+    "(NOT model) OR grokking",
+    "network (NOT model OR ticket)",
+    "mo* n*",
+    "a*",
     '"gradient descent"',
     '"model network" OR grokking',
     "title:agent",
@@ -180,14 +186,15 @@ def test_words_fields_phrases_and_filters_take_the_dense_path(searcher):
         "authors:<=3",
         "published:[2023-01-01 TO 2024-06-30] vision",
         "upvotes:>=5 OR grokking -ticket",
+        "NOT gradient",
+        "NOT upvotes:>=5 is:unread",
     )
     for text in dense:
         wquery = pi.to_whoosh(q.parse(text), searcher.reader())
         assert Postings(searcher).dense(wquery, 20) is not None, text
-    # NOT alone is ranked by Whoosh's matchers.
-    for text in ("NOT gradient",):
-        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
-        assert Postings(searcher).dense(wquery, 20) is None, text
+    # A boosted group is ranked by Whoosh's matchers.
+    wquery = wq.Or([wq.Term("title", "model"), wq.Term("abstract", "model")], boost=2.0)
+    assert Postings(searcher).dense(wquery, 20) is None
 
 
 def test_dense_scores_are_whooshs_to_the_last_bit(searcher):
