@@ -56,11 +56,21 @@ def query_sets(rng: random.Random, n: int) -> dict[str, list[tuple[str, str]]]:
     sets["field"] = [(f"title:{w}", f"title:{w}") for (w,) in (pick(1) for _ in range(n))]
     sets["prefix"] = [(f"{w[:4]}*", f"{w[:4]}*") for (w,) in (pick(1) for _ in range(n))]
     sets["fuzzy"] = [(f"{w[:-1]}~", f"{w[:-1]}~") for (w,) in (pick(1) for _ in range(n))]
-    years = [rng.randint(2015, 2024) for _ in range(n)]
-    sets["range"] = [
-        (f"{w} published:{y}", f"{w} published:[{y}0101 to {y}1231]")
-        for (w,), y in zip((pick(1) for _ in range(n)), years, strict=True)
-    ]
+    # Ranges in three forms, in turn: a whole year (one term for paperdesk), a
+    # number from a bound (a numeric range) and a date from a bound.
+    sets["range"] = []
+    for number in range(n):
+        (w,) = pick(1)
+        y = rng.randint(2015, 2024)
+        if number % 3 == 0:
+            pair = (f"{w} published:{y}", f"{w} published:[{y}0101 to {y}1231]")
+        elif number % 3 == 1:
+            votes = rng.randint(1, 20)
+            pair = (f"{w} upvotes:>={votes}", f"{w} upvotes:[{votes} to]")
+        else:
+            day = f"{y}-{rng.randint(1, 12):02d}-01"
+            pair = (f"{w} published:>={day}", f"{w} published:[{day} to]")
+        sets["range"].append(pair)
     sets["state"] = [
         (f"{w} is:unread", f"{w} state:unread") for (w,) in (pick(1) for _ in range(n))
     ]
