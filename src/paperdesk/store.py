@@ -37,9 +37,9 @@ from paperdesk.model import (
 )
 from paperdesk.state import Flag, PaperState, merge, now_stamp, paper_from_json
 
-SCHEMA_VERSION = 3
-# Versions whose files a read-only handle can read (3 only added indexes).
-READABLE_VERSIONS = (2, 3)
+SCHEMA_VERSION = 4
+# Versions whose files a read-only handle can read (3 and 4 only changed indexes).
+READABLE_VERSIONS = (2, 3, 4)
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500
 JOURNAL_NAME = "decisions.jsonl"
@@ -66,8 +66,6 @@ CREATE TABLE IF NOT EXISTS papers (
 CREATE INDEX IF NOT EXISTS papers_seq ON papers(seq);
 CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
 CREATE INDEX IF NOT EXISTS papers_upvotes ON papers(upvotes);
-CREATE INDEX IF NOT EXISTS papers_first_seen ON papers(first_seen);
-CREATE INDEX IF NOT EXISTS papers_title ON papers(norm_title);
 CREATE INDEX IF NOT EXISTS papers_unread ON papers(read) WHERE read = 0;
 CREATE INDEX IF NOT EXISTS papers_starred ON papers(starred) WHERE starred = 1;
 -- Covering indexes in the list's sort orders: the app's list of a million IDs
@@ -77,6 +75,10 @@ CREATE INDEX IF NOT EXISTS papers_by_published
     ON papers(published IS NULL, published DESC, norm_title, id, read, starred);
 CREATE INDEX IF NOT EXISTS papers_by_upvotes
     ON papers(upvotes IS NULL, upvotes DESC, published DESC, norm_title, id, read, starred);
+-- (Version 4: the title and added orders too. 1M papers by title took 3.6 s warm
+-- and 44 s from a cold disk, reading the table for each ID.)
+CREATE INDEX IF NOT EXISTS papers_by_title ON papers(norm_title, id, read, starred);
+CREATE INDEX IF NOT EXISTS papers_by_added ON papers(first_seen, id, read, starred);
 CREATE TABLE IF NOT EXISTS tags (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     tag TEXT NOT NULL,
@@ -315,6 +317,9 @@ class Library:
                     "WHERE papers.id = tags.paper_id)",
                 ):
                     conn.execute(statement)
+            if version < 4:  # replaced by covering indexes (papers_by_title, _added)
+                conn.execute("DROP INDEX IF EXISTS papers_title")
+                conn.execute("DROP INDEX IF EXISTS papers_first_seen")
             # executescript() would commit on its own; run the statements one by one.
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
