@@ -234,15 +234,16 @@ OPERANDS = st.one_of(
     st.sampled_from(WORDS).map(lambda w: f"title:{w}"),
     st.sampled_from(WORDS).map(lambda w: w[:3] + "*"),
     st.sampled_from(("is:starred", "is:unread", "published:2024", "upvotes:>=5")),
+    st.sampled_from(("authors:<=3", "upvotes:[2 TO 9]", "published:>=2024-06-01")),
     st.tuples(st.sampled_from(WORDS), st.sampled_from(WORDS)).map(lambda p: f'"{p[0]} {p[1]}"'),
 )
 QUERY_TEXT = st.lists(
-    st.tuples(st.sampled_from(("", "", "OR ", "-")), OPERANDS), min_size=1, max_size=4
+    st.tuples(st.sampled_from(("", "", "OR ", "-", "NOT ")), OPERANDS), min_size=1, max_size=4
 ).map(lambda parts: " ".join(op + word for op, word in parts).removeprefix("OR "))
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=QUERY_TEXT)
 def test_generated_queries_match_whoosh(searcher, text):
@@ -253,6 +254,7 @@ def test_generated_queries_match_whoosh(searcher, text):
         return
     matches = postings.of(wquery)
     assert set(matches) == set(searcher.docs_for_query(wquery))
+    assert set(np.flatnonzero(postings.mask(wquery)).tolist()) == set(matches)
     total, ours = _ours(postings, wquery, 10)
     assert total == len(matches)
     if ours is not None and matches:
