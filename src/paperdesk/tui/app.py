@@ -419,14 +419,20 @@ class PaperdeskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_external(self) -> None:
-        """Notice changes made by another process (the CLI, another app)."""
+        """Notice changes made by another process (the CLI, another app).
+
+        Every write (an import, a state change, a state import) stamps the rows
+        it changes with a new change counter, and nothing deletes papers, so the
+        counter alone tells: one index lookup, where counting a million papers
+        took 5 ms warm and 0.3 s cold every 2 s, holding the library."""
         try:
             seq = self.desk.library.max_seq()
+            if seq == self._known_seq:
+                return
             total = self.desk.library.count()
         except LibraryError:
             return
-        if seq != self._known_seq or total != self.total:
-            self.call_from_thread(self._external_change, seq, total)
+        self.call_from_thread(self._external_change, seq, total)
 
     def _external_change(self, seq: int, total: int) -> None:
         self._known_seq = seq
