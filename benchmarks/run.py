@@ -1,7 +1,7 @@
 """One benchmark command: import, index, search and the app, at several sizes.
 
     python benchmarks/run.py [--sizes 10k,100k,1m] [--queries 40] [--presses 40]
-                             [--write-doc] [--guard] [--fresh]
+                             [--query-runs 1] [--write-doc] [--guard] [--fresh]
 
 For each size it generates a synthetic Daily Papers dump (benchmarks/synth.py),
 then runs each step in a fresh process (so each step's peak memory is its own):
@@ -380,10 +380,13 @@ def run_size(n: int, args: argparse.Namespace) -> dict:
             dump.unlink()
             build = json.loads((work / "build.json").read_text())
             (work / "build.json").write_text(json.dumps({**build, "plain": figures["plain"]}))
-    say(f"[{n:,}] queries")
-    figures["queries"] = in_fresh_process(
-        "queries", data=data, plain=plain, queries=args.queries, seed=n
-    )
+    runs = []
+    for run in range(args.query_runs):
+        say(f"[{n:,}] queries (run {run + 1} of {args.query_runs})")
+        runs.append(
+            in_fresh_process("queries", data=data, plain=plain, queries=args.queries, seed=n)
+        )
+    figures["queries"] = median_figures(runs)
     if not args.guard:
         say(f"[{n:,}] every query form and list order")
         figures["forms"] = in_fresh_process("forms", data=data)
@@ -394,6 +397,25 @@ def run_size(n: int, args: argparse.Namespace) -> dict:
     say(f"[{n:,}] daily import of 100")
     figures["daily"] = in_fresh_process("daily", data=data, work=work)
     return figures
+
+
+def median_figures(runs: list[dict]) -> dict:
+    """Each figure's median over runs of the same step, and how many runs."""
+    if len(runs) == 1:
+        return runs[0]
+    return {**_medians(runs), "runs": len(runs)}
+
+
+def _medians(runs: list[dict]) -> dict:
+    merged: dict = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            merged[key] = _medians([run[key] for run in runs])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(run[key] for run in runs)
+        else:  # (None: not measured in this run)
+            merged[key] = value
+    return merged
 
 
 # --- the table ---------------------------------------------------------------------
@@ -504,7 +526,12 @@ def table(f: dict) -> str:
     lines = [
         f"### {f['import']['papers']:,} papers",
         "",
-        f"Measured {f['date']} ({f['machine']}); dump {f.get('dump_mb', 0):,.0f} MB.",
+        f"Measured {f['date']} ({f['machine']}); dump {f.get('dump_mb', 0):,.0f} MB."
+        + (
+            f" Query figures: the median of {f['queries']['runs']} runs, each in a fresh process."
+            if f["queries"].get("runs")
+            else ""
+        ),
         "",
         "| measure | paperdesk | plain Whoosh | ours / plain |",
         "| --- | --- | --- | --- |",
@@ -639,6 +666,13 @@ def main() -> int:
     parser.add_argument("--sizes", default="10k")
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument(
+        "--query-runs",
+        type=int,
+        default=1,
+        help="run the query step this many times, each in a fresh process, and keep"
+        " each figure's median (sub-millisecond medians move 2x between runs)",
+    )
     parser.add_argument("--write-doc", action="store_true")
     parser.add_argument("--guard", action="store_true")
     parser.add_argument("--fresh", action="store_true")
