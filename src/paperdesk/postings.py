@@ -405,7 +405,7 @@ class Postings:
             for text in self._range_terms(query):
                 found[self.postings(query.fieldname, text).at] = True
             return found
-        docs = self.of(query)  # phrases (cached), NOT alone and the rest
+        docs = self.of(query)  # phrases (cached) and the rest
         found = np.zeros(self.doc_count, dtype=bool)
         found[np.fromiter(docs, dtype=np.intp, count=len(docs))] = True
         return found
