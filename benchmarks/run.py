@@ -354,7 +354,8 @@ def run_size(n: int, args: argparse.Namespace) -> dict:
             print(text, file=sys.stderr, flush=True)
 
     # The guard always builds afresh: cached build figures would hide a slower build.
-    if args.fresh or args.guard or not (data / "index" / "paperdesk-index.json").exists():
+    fresh = args.fresh or args.guard or not (data / "index" / "paperdesk-index.json").exists()
+    if fresh:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         say(f"[{n:,}] writing the dump")
@@ -362,24 +363,21 @@ def run_size(n: int, args: argparse.Namespace) -> dict:
         figures["dump_mb"] = dump.stat().st_size / 1e6
         say(f"[{n:,}] import (store and index)")
         figures["import"] = in_fresh_process("import", dump=dump, data=data)
-        if args.guard or n <= size_of(args.plain_upto):
-            say(f"[{n:,}] plain Whoosh import")
-            figures["plain"] = in_fresh_process("plain", dump=dump, plain=plain)
-        dump.unlink()
-        (work / "build.json").write_text(json.dumps(figures))
     else:
         figures.update(json.loads((work / "build.json").read_text()))
         say(f"[{n:,}] reusing {work} (built {figures['date']})")
-        if "plain" not in figures and n <= size_of(args.plain_upto):
+    add_plain = "plain" not in figures and (args.guard or n <= size_of(args.plain_upto))
+    if add_plain:
+        if not dump.exists():
             # A cached build without its baseline (--plain-upto was lower then): the
             # dump is generated again from the same seed, so the papers are the same.
             say(f"[{n:,}] writing the dump again for the plain Whoosh baseline")
             write_dump(dump, n)
-            say(f"[{n:,}] plain Whoosh import")
-            figures["plain"] = in_fresh_process("plain", dump=dump, plain=plain)
-            dump.unlink()
-            build = json.loads((work / "build.json").read_text())
-            (work / "build.json").write_text(json.dumps({**build, "plain": figures["plain"]}))
+        say(f"[{n:,}] plain Whoosh import")
+        figures["plain"] = in_fresh_process("plain", dump=dump, plain=plain)
+    dump.unlink(missing_ok=True)
+    if fresh or add_plain:
+        (work / "build.json").write_text(json.dumps(figures))
     runs = []
     for run in range(args.query_runs):
         say(f"[{n:,}] queries (run {run + 1} of {args.query_runs})")

@@ -43,6 +43,7 @@ from paperdesk.postings import (
     Postings,
     near_words,
     ranked_part,
+    sort_scores,
     split_filters,
     text_of,
 )
@@ -546,7 +547,7 @@ class SearchIndex:
         postings = self._postings(searcher)
         total, scores, docs = self._ranked_docs(searcher, postings, wquery, limit, sortedby)
         if sortedby is not None:  # the column's value in place of the score
-            scores = [value or 0.0 for value in scores.tolist()]
+            scores = sort_scores(scores)
         else:
             scores = scores.tolist()
         return total, list(zip(postings.keys_of(docs), scores, strict=True))
@@ -574,7 +575,7 @@ class SearchIndex:
 
     def _ranked_by_sets(self, searcher, postings: Postings, wquery, limit):
         """(total, [(score, document number)] best first) for the queries the
-        arrays do not rank (numeric ranges in the ranked part, NOT alone)."""
+        arrays do not rank (boosted groups, ID prefixes)."""
         # The exact matches first, with set operations on the posting lists (their
         # number is the total), then the ranking of those only.
         matches = postings.of(wquery)
@@ -732,13 +733,10 @@ def _analyse(field_name: str, text: str) -> list[str]:
 
 
 def _expand(reader, field_name: str, terms: list[str]) -> wq.Query:
-    """Real index terms as an OR, the most frequent first, at most MAX_EXPANSIONS."""
-    if len(terms) > MAX_EXPANSIONS:
-        terms = sorted(terms, key=lambda t: reader.doc_frequency(field_name, t), reverse=True)
-        terms = terms[:MAX_EXPANSIONS]
-    if not terms:
-        return wq.NullQuery
-    return wq.Or([wq.Term(field_name, term) for term in terms])
+    """Real index terms as an OR, at most MAX_EXPANSIONS (the most frequent)."""
+    if len(terms) <= MAX_EXPANSIONS:  # all of them: no frequency to ask
+        return _most_frequent(field_name, dict.fromkeys(terms, 0))
+    return _most_frequent(field_name, {t: reader.doc_frequency(field_name, t) for t in terms})
 
 
 def _prefix_frequencies(reader, name: str, prefixes) -> dict[str, int]:

@@ -330,8 +330,7 @@ class Postings:
         score. Whoosh reads the value of every match one at a time (1M papers
         with "model": 430k matches, seconds); here the column is read whole."""
         total, keys, docs = self.sorted_arrays(query, column, limit)
-        pairs = zip(keys.tolist(), docs.tolist(), strict=True)
-        return total, [(key or 0.0, doc) for key, doc in pairs]
+        return total, list(zip(sort_scores(keys), docs.tolist(), strict=True))
 
     def sorted_arrays(
         self, query: wq.Query, column: str, limit: int | None
@@ -712,6 +711,12 @@ def _bm25_parameters(searcher, field_name: str, text: object) -> tuple[float, fl
     avgfl = searcher.avg_field_length(field_name) or 1
     b = weighting._field_B.get(field_name, weighting.B)
     return idf, avgfl, b, weighting.K1
+
+
+def sort_scores(values: np.ndarray) -> list[float]:
+    """A sorted search's scores: the sort column's values, 0.0 for a paper
+    without one (Whoosh's sorting collector gives the value as the score)."""
+    return [value or 0.0 for value in values.tolist()]
 
 
 def _ints(docs: Sequence[int] | np.ndarray) -> Sequence[int]:
