@@ -33,6 +33,10 @@ from array import array
 from bisect import bisect_left
 from itertools import accumulate
 
+import paperdesk.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+
+# isort: split
+
 import numpy as np
 from whoosh.codec.whoosh3 import (
     WHOOSH3_HEADER_MAGIC,

@@ -30,6 +30,10 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 
+import paperdesk.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+
+# isort: split
+
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield

@@ -3,16 +3,79 @@
 Each one is a bug or a cost measured in paperdesk's benchmarks (see
 docs/PERFORMANCE.md); each is idempotent and says what it replaces. Like
 ``paperdesk.index``, this module may import ``whoosh``; nothing else does.
+
+The fixes reach into private names of that one version, so paperdesk pins it
+exactly (pyproject.toml) and importing this module checks it: another version
+is one clear line, not a traceback deep inside a patch. ``tests/unit/
+test_whoosh_canaries.py`` shows each bug on the unpatched library and says
+when an upgrade has made a fix unneeded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 from bisect import bisect_left
+from collections.abc import Iterator
 from itertools import accumulate
+
+from paperdesk.store import LibraryError
+
+TESTED_WHOOSH = "2.7.5"
+
+
+class WhooshMismatch(LibraryError):
+    """The installed whoosh-reloaded is not the version these fixes were made for."""
+
+
+def check_whoosh() -> None:
+    """Refuse, in one line, any whoosh-reloaded but the tested one."""
+    try:
+        import whoosh
+
+        found = ".".join(str(part) for part in whoosh.__version__)
+    except Exception:  # noqa: BLE001 - a broken install is a mismatch too
+        found = "none (or a broken install)"
+    if found != TESTED_WHOOSH:
+        raise WhooshMismatch(
+            f"the search engine needs whoosh-reloaded {TESTED_WHOOSH} exactly (paperdesk "
+            f"patches that version), but found {found}: "
+            f"pip install 'whoosh-reloaded=={TESTED_WHOOSH}'"
+        )
+
+
+# (fix, owner, attribute, the original value or _ABSENT): what unpatched() puts back.
+_ABSENT = object()
+_ORIGINALS: list[tuple[str, object, str, object]] = []
+
+
+def _replace(fix: str, owner: object, name: str, value: object) -> None:
+    original = owner.__dict__.get(name, _ABSENT) if hasattr(owner, "__dict__") else _ABSENT
+    _ORIGINALS.append((fix, owner, name, original))
+    setattr(owner, name, value)
+
+
+@contextlib.contextmanager
+def unpatched(*keep: str) -> Iterator[None]:
+    """whoosh as it ships, but for the fixes named in ``keep``: for tests that
+    compare paperdesk's answers with the library's own."""
+    undone = [entry for entry in _ORIGINALS if entry[0] not in keep]
+    current = [(owner, name, owner.__dict__.get(name, _ABSENT)) for _, owner, name, _ in undone]
+    try:
+        for _, owner, name, original in undone:
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        yield
+    finally:
+        for owner, name, value in current:
+            if value is not _ABSENT:
+                setattr(owner, name, value)
+
 
 # What _ViewFile.peek returns at most: a posting block's header pickle is ~60 bytes.
 PEEK_BYTES = 256
@@ -45,7 +108,7 @@ def _workers_die_with_their_parent() -> None:
         original(self)
 
     run._paperdesk = True  # type: ignore[attr-defined]
-    multiproc.SubWriterTask.run = run
+    _replace("workers_die_with_their_parent", multiproc.SubWriterTask, "run", run)
 
 
 def _inline_postings_work() -> None:
@@ -65,7 +128,7 @@ def _inline_postings_work() -> None:
             values = [b""] * len(ids)
         self.set_inlined(ids, weights, values)
 
-    W3TermInfo.set_inline = set_inline  # type: ignore[attr-defined]
+    _replace("inline_postings_work", W3TermInfo, "set_inline", set_inline)
 
 
 def _missing_length_columns_are_remembered() -> None:
@@ -88,7 +151,8 @@ def _missing_length_columns_are_remembered() -> None:
         return reader
 
     _cached_reader._paperdesk = True  # type: ignore[attr-defined]
-    W3PerDocReader._cached_reader = _cached_reader
+    fix = "missing_length_columns_are_remembered"
+    _replace(fix, W3PerDocReader, "_cached_reader", _cached_reader)
 
 
 class _ViewFile:
@@ -158,7 +222,7 @@ def _segment_files_are_not_copied() -> None:
         self.is_closed = False
 
     __init__._paperdesk = True  # type: ignore[attr-defined]
-    structfile.BufferFile.__init__ = __init__
+    _replace("segment_files_are_not_copied", structfile.BufferFile, "__init__", __init__)
 
 
 def _posting_skips_bisect() -> None:
@@ -189,7 +253,7 @@ def _posting_skips_bisect() -> None:
             self._next_block()
 
     skip_to._paperdesk = True  # type: ignore[attr-defined]
-    W3LeafMatcher.skip_to = skip_to
+    _replace("posting_skips_bisect", W3LeafMatcher, "skip_to", skip_to)
 
 
 def _and_not_checks_its_first_match() -> None:
@@ -221,8 +285,8 @@ def _and_not_checks_its_first_match() -> None:
             self._find_next()
 
     _find_first._paperdesk = True  # type: ignore[attr-defined]
-    AndNotMatcher._find_first = _find_first
-    AndNotMatcher.skip_to = skip_to
+    _replace("and_not_checks_its_first_match", AndNotMatcher, "_find_first", _find_first)
+    _replace("and_not_checks_its_first_match", AndNotMatcher, "skip_to", skip_to)
 
 
 def _ids_decode_in_c() -> None:
@@ -238,11 +302,12 @@ def _ids_decode_in_c() -> None:
         return accumulate(nums)
 
     delta_decode._paperdesk = True  # type: ignore[attr-defined]
-    whoosh3.delta_decode = delta_decode
+    _replace("ids_decode_in_c", whoosh3, "delta_decode", delta_decode)
 
 
 def apply() -> None:
     """Apply every fix (idempotent)."""
+    check_whoosh()
     _workers_die_with_their_parent()
     _inline_postings_work()
     _missing_length_columns_are_remembered()
@@ -250,3 +315,6 @@ def apply() -> None:
     _posting_skips_bisect()
     _and_not_checks_its_first_match()
     _ids_decode_in_c()
+
+
+check_whoosh()  # on import: before paperdesk's search modules read anything of whoosh
