@@ -128,6 +128,45 @@ def summarise(path: Path) -> Summary:
     return Summary(papers, read, starred, tagged)
 
 
+@dataclass(frozen=True)
+class Lacking:
+    """What a backup lacks that the library has now."""
+
+    papers: int  # papers in the library that the backup does not have
+    decisions: int  # decisions (read, star, each tag) about those papers
+    sources: list[str]  # the files those papers came from, to import again
+
+
+def compare(library_path: Path, backup_path: Path) -> Lacking | None:
+    """What restoring this backup would leave out; None when the library cannot
+    be read (missing or damaged: then there is nothing to compare with)."""
+    if not library_path.exists() or check(library_path) is not None:
+        return None
+    conn = _connect(library_path)
+    try:
+        conn.execute("ATTACH DATABASE ? AS backup", (backup_path.resolve().as_uri() + "?mode=ro",))
+        missing = "SELECT id FROM main.papers WHERE id NOT IN (SELECT id FROM backup.papers)"
+        papers, decisions = conn.execute(
+            f"SELECT count(*), coalesce(sum(read) + sum(starred), 0) FROM main.papers "
+            f"WHERE id IN ({missing})"
+        ).fetchone()
+        decisions += conn.execute(
+            f"SELECT count(*) FROM main.tags WHERE paper_id IN ({missing})"
+        ).fetchone()[0]
+        sources = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT file FROM main.sources WHERE paper_id IN ({missing}) "
+                "ORDER BY file"
+            )
+        ]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return Lacking(papers, decisions, sources)
+
+
 def take(library_path: Path, reason: str, directory: Path, keep: int = KEEP) -> Backup | None:
     """Back the library up unless the newest backup already holds exactly this state.
 

@@ -1,36 +1,46 @@
 """The ``paperdesk`` command line: a thin typer layer over ``Desk``.
 
 Without a command it opens the triage app. Every command that prints papers
-takes ``--json`` for scripts; errors go to stderr as one line, exit status 1.
+takes ``--json`` for scripts, and prints one tab-separated line per paper when
+its output is not a terminal (or with ``--plain``). Errors go to stderr as one
+line. Exit status: 0 done, 1 a problem with a file or the library, 2 a usage
+error (an unknown option or value, a bad query), 130 interrupted.
+
+Nothing from a paper or a state file is read as markup: titles, abstracts,
+tags and queries print literally, control characters made visible.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 
 from paperdesk import __version__, backups, paths
 from paperdesk.atomic import write_atomic
-from paperdesk.desk import Desk
-from paperdesk.model import Paper
-from paperdesk.store import SORTS, Filter, LibraryError
+from paperdesk.desk import MAX_STDIN_BYTES, Desk
+from paperdesk.export import FORMATS as EXPORT_FORMATS
+from paperdesk.export import GROUPS as EXPORT_GROUPS
+from paperdesk.model import Paper, visible
+from paperdesk.store import SORTS, BadInput, Filter, LibraryError
 
 app = typer.Typer(
     name="paperdesk",
     help="A keyboard-driven terminal reader for research papers.",
     invoke_without_command=True,
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -41,15 +51,27 @@ state_app = typer.Typer(
 )
 app.add_typer(state_app, name="state")
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# No markup and no emoji codes: a title with "[/]" or ":fire:" prints as it is.
+out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
+USAGE = 2  # the exit status of a usage error, as click gives for its own
 
 
-def fail(message: str) -> typer.Exit:
-    err.print(f"paperdesk: {escape(message)}", style="red", soft_wrap=True)
-    return typer.Exit(1)
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"paperdesk: {visible(message)}", style="red", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def usage(message: str) -> typer.Exit:
+    """A usage error: one line, exit status 2."""
+    return fail(message, USAGE)
+
+
+def say(message: str, style: str | None = None) -> None:
+    """A line for the person on stderr (notices, what was written where)."""
+    err.print(visible(message), style=style, soft_wrap=True)
 
 
 def handles_errors(func: F) -> F:
@@ -59,10 +81,53 @@ def handles_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BadInput as error:
+            raise usage(str(error)) from None
         except LibraryError as error:
             raise fail(str(error)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class OnceCommand(TyperCommand):
+    """A command that refuses an option given twice when it takes one value.
+
+    Click keeps the last of ``--sort a --sort b`` without a word; a script that
+    builds its command line by appending would then do what it did not say.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        single: dict[str, Any] = {}
+        for param in self.params:
+            if getattr(param, "param_type_name", "") == "option" and not (
+                param.multiple or getattr(param, "is_flag", False) or getattr(param, "count", 0)
+            ):
+                for name in (*param.opts, *param.secondary_opts):
+                    single[name] = param
+        seen: dict[str, str] = {}
+        skip_next = False
+        for arg in args:
+            if skip_next:
+                skip_next = False
+                continue
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
+            param = single.get(name)
+            if param is None or not arg.startswith("-"):
+                continue
+            if param.name in seen:
+                raise typer.BadParameter(
+                    f"{seen[param.name]} was given more than once; give it once", ctx=ctx
+                )
+            seen[param.name or name] = name
+            skip_next = arg == name  # the value is the next argument
+        return super().parse_args(ctx, args)
+
+
+def command(typer_app: typer.Typer = app, *args: Any, **kwargs: Any):
+    """``typer_app.command`` with the checks every paperdesk command makes."""
+    return typer_app.command(*args, cls=OnceCommand, **kwargs)
 
 
 def open_desk() -> Desk:
@@ -109,7 +174,73 @@ def print_json(data: Any) -> None:
 
 def _notices(desk: Desk) -> None:
     for notice in desk.notices:
-        err.print(f"paperdesk: {escape(notice)}", style="yellow", soft_wrap=True)
+        say(f"paperdesk: {notice}", style="yellow")
+
+
+def _plain(plain: bool) -> bool:
+    """One line per paper: asked for, or stdout is not a terminal (a pipe, a file)."""
+    return plain or not out.is_terminal
+
+
+def _one_line(text: str) -> str:
+    return visible(" ".join(text.split()))
+
+
+def print_plain(papers: list[Paper]) -> None:
+    """Tab-separated, one paper a line: id, published, upvotes, marks, tags, title.
+
+    Marks are two characters: ``*`` starred, ``N`` unread, ``-`` neither.
+    """
+    lines = []
+    for paper in papers:
+        marks = ("*" if paper.starred else "-") + ("-" if paper.read else "N")
+        lines.append(
+            "\t".join(
+                (
+                    paper.id,
+                    paper.published.isoformat() if paper.published else "",
+                    "" if paper.upvotes is None else str(paper.upvotes),
+                    marks,
+                    _one_line(",".join(paper.tags)),
+                    _one_line(paper.title),
+                )
+            )
+        )
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+
+
+# --- completion: read the library directly, quickly, and never fail ---------------------
+
+
+def _completion_library():
+    from paperdesk.store import Library
+
+    return Library(paths.library_path(), create=False, read_only=True)
+
+
+def complete_ids(incomplete: str) -> list[str]:
+    """Paper IDs starting with what was typed (with their titles, for zsh and fish)."""
+    wanted = incomplete.strip().lower()
+    try:
+        with _completion_library() as library:
+            rows = library._query(
+                "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT 50",
+                (wanted, wanted + "g"),
+            )
+    except Exception:  # noqa: BLE001 - a completion must never print a traceback
+        return []
+    return [(pid, _one_line(title)[:60]) for pid, title in rows]  # type: ignore[misc]
+
+
+def complete_tags(incomplete: str) -> list[str]:
+    try:
+        with _completion_library() as library:
+            tags = [tag for tag, _ in library.tag_counts()]
+    except Exception:  # noqa: BLE001
+        return []
+    wanted = incomplete.casefold()
+    return [tag for tag in tags if tag.startswith(wanted)]
 
 
 # --- the app -------------------------------------------------------------------------
@@ -133,7 +264,16 @@ def root(
         _run_app()
 
 
+def _needs_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise usage(
+            "the app needs a terminal (stdin and stdout are not one); "
+            "for scripts use the commands: paperdesk --help"
+        )
+
+
 def _run_app(desk: Desk | None = None, banner: str | None = None, backup: bool = True) -> None:
+    _needs_terminal()
     # Textual is imported only here: scripted commands start without it.
     from paperdesk.tui.app import make_app
 
@@ -146,11 +286,12 @@ def _run_app(desk: Desk | None = None, banner: str | None = None, backup: bool =
         raise fail(str(error)) from None
 
 
-@app.command()
+@command()
 def demo() -> None:
     """Open the app on a sample library in a temporary directory (yours is not touched)."""
     import tempfile
 
+    _needs_terminal()
     with tempfile.TemporaryDirectory(prefix="paperdesk-demo-") as tmp:
         desk = Desk(Path(tmp))
         report = desk.import_sample()
@@ -167,11 +308,27 @@ def demo() -> None:
 # --- import ----------------------------------------------------------------------------
 
 
-@app.command("import")
+def _import_targets(files: list[Path]) -> list[Path]:
+    """The files to import: a directory stands for the dumps (``*.txt``) inside it."""
+    targets: list[Path] = []
+    for path in files:
+        if str(path) != "-" and path.is_dir():
+            inside = sorted(p for p in path.glob("*.txt") if p.is_file())
+            targets.extend(inside or [path])  # an empty one is reported as rejected
+        else:
+            targets.append(path)
+    return targets
+
+
+@command(app, "import")
 @handles_errors
 def import_(
     files: Annotated[
-        list[Path], typer.Argument(help="Daily Papers text dumps.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Daily Papers text dumps; a directory for the *.txt dumps in it; - for stdin.",
+            show_default=False,
+        ),
     ],
     year: Annotated[
         int | None,
@@ -180,57 +337,59 @@ def import_(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list warnings.")] = False,
 ) -> None:
     """Import saved Daily Papers pages into the library."""
+    from rich.markup import escape
+
     rejected = False
+    targets = _import_targets(files)
+    if [str(p) for p in targets].count("-") > 1:
+        raise usage("standard input (-) can be imported once per command")
     with open_desk() as desk, _progress() as progress:
         task = progress.add_task("checking and backing up the library", total=None)
         try:
             desk.backup("import")
-            for path in files:
+            for path in targets:
 
                 def show(stage: str, done: int, total: int, name: str = path.name) -> None:
                     progress.update(
-                        task, description=f"{stage} {name}", completed=done, total=total
+                        task, description=f"{stage} {escape(name)}", completed=done, total=total
                     )
 
-                report = desk.import_file(path, year=year, progress=show)
+                if str(path) == "-":
+                    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+                    report = desk.import_text(data, year=year, progress=show)
+                elif path.is_dir():
+                    rejected = True
+                    say(f"paperdesk: {path}: no dump files (*.txt) in this directory", "red")
+                    continue
+                else:
+                    report = desk.import_file(path, year=year, progress=show)
                 if report.rejected:
                     rejected = True
-                    err.print(
-                        f"paperdesk: {escape(str(path))}: {escape(report.rejected)}",
-                        style="red",
-                        soft_wrap=True,
-                    )
+                    say(f"paperdesk: {path}: {report.rejected}", "red")
                     continue
                 progress.stop()  # the bar steps aside while the summary is printed
-                out.print(escape(report.summary), soft_wrap=True)
+                out.print(visible(report.summary), soft_wrap=True)
                 progress.start()
                 if report.stats and report.stats.state_applied:
                     n = report.stats.state_applied
-                    err.print(
-                        f"{escape(str(path))}: applied saved decisions to {n} new paper(s)",
-                        soft_wrap=True,
-                    )
+                    say(f"{path}: applied saved decisions to {n} new paper(s)")
                 if not quiet:
                     for warning in report.warnings:
-                        err.print(
-                            f"{escape(str(path))}: warning: {escape(warning)}",
-                            style="yellow",
-                            soft_wrap=True,
-                        )
+                        say(f"{path}: warning: {warning}", "yellow")
         except KeyboardInterrupt:
-            raise fail("interrupted: the files reported above are in the library") from None
+            raise fail("interrupted: the files reported above are in the library", 130) from None
         progress.remove_task(task)
         task = progress.add_task("updating the search index", total=None)
         try:
             desk.sync_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
         except KeyboardInterrupt:
-            err.print(
+            say(
                 "paperdesk: search index update interrupted; the library is complete and "
                 "the index catches up on the next search",
-                style="yellow",
+                "yellow",
             )
         except Exception as error:  # noqa: BLE001 - the library is safe; the index catches up
-            err.print(f"paperdesk: search index not updated ({escape(str(error))})")
+            say(f"paperdesk: search index not updated ({error})")
         _notices(desk)
     if rejected:
         raise typer.Exit(1)
@@ -238,15 +397,30 @@ def import_(
 
 # --- list and show -----------------------------------------------------------------------
 
+
+def _choices(name: str, values: Any) -> Any:
+    """A fixed set of values as an Enum: typer then takes them in any case
+    (``--sort Upvotes``) and refuses others with exit status 2."""
+    return Enum(name, {value: value for value in values}, type=str)
+
+
+ListSort = _choices("ListSort", SORTS)
+SearchSort = _choices("SearchSort", ("relevance", "published", "upvotes"))
+ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
+ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
+
 SortOption = Annotated[
-    str, typer.Option("--sort", help=f"Order: {', '.join(SORTS)}.", show_default=True)
+    ListSort,
+    typer.Option(
+        "--sort", case_sensitive=False, help=f"Order: {', '.join(SORTS)}.", show_default=True
+    ),
 ]
-
-
-def _check_sort(sort: str, allowed: Any = SORTS) -> str:
-    if sort not in allowed:
-        raise fail(f"unknown sort {sort!r}; choose one of: {', '.join(allowed)}")
-    return sort
+PlainOption = Annotated[
+    bool,
+    typer.Option(
+        "--plain", help="One tab-separated line per paper (the default when not a terminal)."
+    ),
+]
 
 
 def marks(paper: Paper) -> str:
@@ -262,7 +436,7 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
     table.add_column("Title", ratio=1, overflow="fold")
     table.add_column("Tags", style="cyan")
     for number, paper in enumerate(papers):
-        title = title_cells[number] if title_cells else Text(paper.title)
+        title = title_cells[number] if title_cells else Text(_one_line(paper.title))
         if not paper.read:
             title.stylize("bold")
         table.add_row(
@@ -271,73 +445,95 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
             paper.published.isoformat() if paper.published else "",
             "" if paper.upvotes is None else str(paper.upvotes),
             title,
-            " ".join(paper.tags),
+            Text(visible(" ".join(paper.tags))),
         )
     return table
 
 
-@app.command("list")
+@command(app, "list")
 @handles_errors
 def list_(
     starred: Annotated[bool, typer.Option("--starred", help="Only starred papers.")] = False,
     unread: Annotated[bool, typer.Option("--unread", help="Only unread papers.")] = False,
     read: Annotated[bool, typer.Option("--read", help="Only read papers.")] = False,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only papers with this tag.")] = None,
-    sort: SortOption = "published",
-    limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most N papers.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="Only papers with this tag (repeat: with every one).",
+            autocompletion=complete_tags,
+        ),
+    ] = None,
+    sort: SortOption = ListSort.published,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N papers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    plain: PlainOption = False,
 ) -> None:
     """List the papers in the library."""
-    _check_sort(sort)
     if read and unread:
-        raise fail("--read and --unread exclude each other")
+        raise usage("--read and --unread exclude each other")
     flt = Filter(
         starred=True if starred else None,
         read=True if read else (False if unread else None),
-        tag=tag,
+        tags=tuple(tag or ()),
     )
     with open_desk() as desk:
-        papers = desk.library.list(flt, sort=sort, limit=limit)
+        papers = desk.library.list(flt, sort=sort.value, limit=limit)
         if as_json:
             print_json([p.to_json() for p in papers])
             return
         total = desk.library.count()
-        if not total:
-            out.print("The library is empty. Import a dump: paperdesk import FILE...")
-            return
-        if not papers:
-            out.print("No papers match.")
-            return
-        out.print(paper_table(papers))
-        out.print(f"[dim]{len(papers)} of {total} papers[/dim]")
+    if not total:
+        say("The library is empty. Import a dump: paperdesk import FILE...")
+        return
+    if not papers:
+        say("No papers match.")
+        return
+    if _plain(plain):
+        print_plain(papers)
+        return
+    out.print(paper_table(papers))
+    out.print(Text(f"{len(papers)} of {total} papers", style="dim"))
 
 
 def show_paper(paper: Paper) -> None:
-    out.print(Text(paper.title, style="bold"))
+    out.print(Text(_one_line(paper.title), style="bold"))
     facts = [
         f"ID {paper.id}",
         f"published {paper.published.isoformat()}" if paper.published else "no date",
         f"{paper.authors} authors" if paper.authors is not None else None,
         paper.organization,
-        f"{paper.upvotes} upvotes" if paper.upvotes is not None else None,
+        f"{plural(paper.upvotes, 'upvote')}" if paper.upvotes is not None else None,
         "starred" if paper.starred else None,
         "read" if paper.read else "unread",
     ]
-    out.print(Text(" · ".join(f for f in facts if f), style="dim"))
+    out.print(Text(visible(" · ".join(f for f in facts if f)), style="dim"))
     if paper.tags:
-        out.print(Text("tags: " + ", ".join(paper.tags), style="cyan"))
+        out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
     for link in paper.links:
-        out.print(Text(link, style=f"link {link}"))
+        shown = visible(link)
+        out.print(Text(shown, style=f"link {shown}" if shown == link else ""))
     sources = ", ".join(f"{s.file} ({s.page_date or 'no date'})" for s in paper.sources)
-    out.print(Text(f"seen in: {sources}", style="dim"))
+    out.print(Text(visible(f"seen in: {sources}"), style="dim"))
     out.print()
-    out.print(paper.abstract or Text("(no abstract)", style="dim"), soft_wrap=False)
+    out.print(
+        Text(visible(paper.abstract)) if paper.abstract else Text("(no abstract)", style="dim"),
+        soft_wrap=False,
+    )
 
 
-@app.command()
+IdArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID", help="A paper ID or a unique prefix.", autocompletion=complete_ids
+    ),
+]
+
+
+@command()
 @handles_errors
 def show(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or a unique prefix.")],
+    paper_id: IdArgument,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """Show one paper in full."""
@@ -351,7 +547,10 @@ def show(
 
 # --- the user's state --------------------------------------------------------------------
 
-IdsArgument = Annotated[list[str], typer.Argument(metavar="ID...", help="Paper IDs or prefixes.")]
+IdsArgument = Annotated[
+    list[str],
+    typer.Argument(metavar="ID...", help="Paper IDs or prefixes.", autocompletion=complete_ids),
+]
 
 
 def _set_flag(ids: list[str], action: str) -> None:
@@ -376,102 +575,126 @@ def _set_flag(ids: list[str], action: str) -> None:
     out.print(f"{past} {len(changed)} paper{'s' if len(changed) != 1 else ''}{note}")
 
 
-@app.command()
+@command()
 @handles_errors
 def star(ids: IdsArgument) -> None:
     """Star papers."""
     _set_flag(ids, "star")
 
 
-@app.command()
+@command()
 @handles_errors
 def unstar(ids: IdsArgument) -> None:
     """Remove the star from papers."""
     _set_flag(ids, "unstar")
 
 
-@app.command("read")
+@command(app, "read")
 @handles_errors
 def read_(ids: IdsArgument) -> None:
     """Mark papers read."""
     _set_flag(ids, "read")
 
 
-@app.command()
+@command()
 @handles_errors
 def unread(ids: IdsArgument) -> None:
     """Mark papers unread."""
     _set_flag(ids, "unread")
 
 
-TagsArgument = Annotated[list[str], typer.Argument(metavar="TAG...", help="Tags.")]
+TagsArgument = Annotated[
+    list[str], typer.Argument(metavar="TAG...", help="Tags.", autocompletion=complete_tags)
+]
 
 
-@app.command()
+def _print_tags(tags: tuple[str, ...]) -> None:
+    out.print(Text(visible(f"tags: {', '.join(tags) or '(none)'}")))
+
+
+@command()
 @handles_errors
-def tag(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
-    tags: TagsArgument,
-) -> None:
+def tag(paper_id: IdArgument, tags: TagsArgument) -> None:
     """Add tags to a paper."""
     with open_desk() as desk:
         result = desk.add_tags(desk.library.resolve_id(paper_id), tags)
         _notices(desk)
-    out.print(f"tags: {', '.join(result) or '(none)'}")
+    _print_tags(result)
 
 
-@app.command()
+@command()
 @handles_errors
-def untag(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
-    tags: TagsArgument,
-) -> None:
+def untag(paper_id: IdArgument, tags: TagsArgument) -> None:
     """Remove tags from a paper."""
+    from paperdesk.model import normalise_tag
+
     with open_desk() as desk:
-        result = desk.remove_tags(desk.library.resolve_id(paper_id), tags)
+        full = desk.library.resolve_id(paper_id)
+        before = set(desk.library.get(full).tags)
+        result = desk.remove_tags(full, tags)
         _notices(desk)
-    out.print(f"tags: {', '.join(result) or '(none)'}")
+    for name in dict.fromkeys(normalise_tag(t) for t in tags):
+        if name and name not in before:
+            say(f"paperdesk: {full} had no tag {name!r}", "yellow")
+    _print_tags(result)
 
 
 # --- search -------------------------------------------------------------------------------
-
-SEARCH_SORTS = ("relevance", "published", "upvotes")
 
 
 def _rich_highlight(marked: str) -> Text:
     """A ``**marked**`` highlight string as rich text with the matches styled."""
     text = Text()
-    for number, piece in enumerate(marked.split("**")):
+    for number, piece in enumerate(visible(" ".join(marked.split())).split("**")):
         text.append(piece, style="bold reverse" if number % 2 else "")
     return text
 
 
-@app.command(context_settings={"ignore_unknown_options": True})
+def _query_hints(query: str) -> list[str]:
+    from paperdesk.query import hints
+
+    found = hints(query)
+    for hint in found:
+        say(f"paperdesk: {hint}", "yellow")
+    return found
+
+
+@command(app, context_settings={"ignore_unknown_options": True})
 @handles_errors
 def search(
     query: Annotated[str, typer.Argument(help="A query; see the README for the syntax.")],
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most N results.")] = 20,
     sort: Annotated[
-        str, typer.Option("--sort", help=f"Order: {', '.join(SEARCH_SORTS)}.")
-    ] = "relevance",
+        SearchSort,
+        typer.Option("--sort", case_sensitive=False, help="Order: relevance, published, upvotes."),
+    ] = SearchSort.relevance,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+    plain: PlainOption = False,
 ) -> None:
-    """Search the library: ranked results with the matches highlighted."""
+    """Search the library: ranked results with the matches highlighted.
+
+    With --sort published or upvotes the results come in that order; each
+    result's score (in --json) is still its relevance.
+    """
     from paperdesk.query import QueryError
 
-    _check_sort(sort, SEARCH_SORTS)
+    if not query.strip():
+        raise usage("cannot read the query '': nothing to search for")
     with open_desk() as desk:
         try:
-            results = desk.index.search(desk.library, query, limit=limit, sort=sort)
+            results = desk.index.search(desk.library, query, limit=limit, sort=sort.value)
         except QueryError as error:
-            raise fail(f"cannot read the query {query!r}: {error}") from None
+            raise usage(f"cannot read the query {query!r}: {error}") from None
         _notices(desk)
+    notes = _query_hints(query)
     if as_json:
         print_json(
             {
                 "query": results.query,
+                "sort": sort.value,
                 "total": results.total,
                 "suggestion": results.suggestion,
+                "hints": notes,
                 "results": [
                     {
                         **hit.paper.to_json(),
@@ -484,22 +707,26 @@ def search(
         )
         return
     if results.suggestion:
-        out.print(f"Did you mean: [bold]{escape(results.suggestion)}[/bold]")
+        say(f"Did you mean: {results.suggestion}", "bold")
     if not results.hits:
-        out.print("No papers match.")
+        say("No papers match.")
+        return
+    if _plain(plain):
+        print_plain([hit.paper for hit in results.hits])
         return
     titles = [_rich_highlight(hit.highlights["title"]) for hit in results.hits]
     out.print(paper_table([hit.paper for hit in results.hits], titles))
     shown = len(results.hits)
-    out.print(f"[dim]{shown} of {results.total} matches[/dim]")
+    out.print(Text(f"{shown} of {results.total} matches", style="dim"))
 
 
-@app.command()
+@command()
 @handles_errors
 def similar(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper ID or prefix.")],
+    paper_id: IdArgument,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most N papers.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    plain: PlainOption = False,
 ) -> None:
     """Papers most like one paper."""
     with open_desk() as desk:
@@ -509,14 +736,17 @@ def similar(
     if as_json:
         print_json([{**hit.paper.to_json(), "score": round(hit.score, 4)} for hit in hits])
         return
-    out.print(Text(f"Papers like: {paper.title}", style="bold"))
     if not hits:
-        out.print("No similar papers.")
+        say("No similar papers.")
         return
+    if _plain(plain):
+        print_plain([hit.paper for hit in hits])
+        return
+    out.print(Text(f"Papers like: {_one_line(paper.title)}", style="bold"))
     out.print(paper_table([hit.paper for hit in hits]))
 
 
-@index_app.command("update")
+@command(index_app, "update")
 @handles_errors
 def index_update() -> None:
     """Bring the search index up to date with the library (the app runs this)."""
@@ -529,7 +759,7 @@ def index_update() -> None:
     out.print(f"search index up to date ({plural(done, 'paper')} updated)")
 
 
-@index_app.command("rebuild")
+@command(index_app, "rebuild")
 @handles_errors
 def index_rebuild() -> None:
     """Rebuild the search index from the library."""
@@ -544,7 +774,7 @@ def index_rebuild() -> None:
 # --- state ---------------------------------------------------------------------------------
 
 
-@state_app.command("export")
+@command(state_app, "export")
 @handles_errors
 def state_export(
     output: Annotated[
@@ -556,22 +786,36 @@ def state_export(
         document = desk.export_state()
     if _emit(json.dumps(document, ensure_ascii=False, indent=2) + "\n", output):
         n = len(document["papers"])
-        err.print(f"wrote decisions about {plural(n, 'paper')} to {escape(str(output))}")
+        say(f"wrote decisions about {plural(n, 'paper')} to {output}")
 
 
-@state_app.command("import")
+@command(state_app, "import")
 @handles_errors
 def state_import(
     file: Annotated[Path, typer.Argument(help="A file written by `paperdesk state export`.")],
 ) -> None:
-    """Merge a state file into the library: the later decision wins, nothing is dropped."""
+    """Merge a state file into the library: the later decision wins, nothing is dropped.
+
+    A backup of the library is taken first. Decisions stamped more than a day
+    in the future (a wrong clock) count as made now.
+    """
     with open_desk() as desk:
-        desk.backup("state-import")
+        taken = desk.backup("state-import")
         result = desk.import_state(file)
         _notices(desk)
+    if taken is not None:
+        say(f"backed the library up first: {taken.name}")
+    if result.clamped:
+        say(
+            f"paperdesk: {file}: {plural(result.clamped, 'decision')} stamped more than a day "
+            "in the future (a wrong clock?) counted as made now",
+            "yellow",
+        )
     out.print(
-        f"{escape(str(file))}: {result.papers} papers: {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.pending} kept until they are imported",
+        visible(
+            f"{file}: {result.papers} papers: {result.updated} updated, "
+            f"{result.unchanged} unchanged, {result.pending} kept until they are imported"
+        ),
         soft_wrap=True,
     )
 
@@ -579,7 +823,7 @@ def state_import(
 # --- backups ---------------------------------------------------------------------------------
 
 
-@app.command()
+@command()
 @handles_errors
 def restore(
     backup: Annotated[
@@ -593,12 +837,16 @@ def restore(
             "--exact", help="Do not merge newer decisions from the library being replaced."
         ),
     ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
+    ] = False,
 ) -> None:
     """Bring back the newest backup of your library (or the one you name).
 
     The library it replaces is moved into the backups directory, never deleted,
     and every read, star and tag decision that can still be read from it is
     merged into the restored copy (the later decision wins). Quit the app first.
+    At a terminal it asks first; a script passes --yes.
     """
     directory = paths.backups_dir()
     found = backups.list_backups(directory)
@@ -609,25 +857,44 @@ def restore(
         raise fail(f"there are no backups in {directory}")
     chosen = _choose_backup(found, backup)
     library_path = paths.library_path()
+    lacking = backups.compare(library_path, chosen.path)
+    if lacking is not None and lacking.papers:
+        say(
+            f"{chosen.name} lacks {plural(lacking.papers, 'paper')} that the library has "
+            f"now (imported since it was taken) and {plural(lacking.decisions, 'decision')} "
+            "about them."
+            + (
+                " Those decisions are kept and come back when the papers do: "
+                if not exact
+                else " With --exact those decisions are not kept. "
+            )
+            + "import again "
+            + (", ".join(lacking.sources[:5]) + (" and more" if len(lacking.sources) > 5 else "")
+               if lacking.sources else "the files they came from")
+            + "; the replaced library is kept in the backups directory.",
+            "yellow",
+        )  # fmt: skip
+    if not yes:
+        if not _at_terminal():
+            raise usage("restore replaces your library: confirm at a terminal, or pass --yes")
+        if not typer.confirm(f"Replace the library with {chosen.name}?", default=False, err=True):
+            raise fail("not restored; the library is as it was")
     result = backups.restore(library_path, chosen, directory, merge_newer=not exact)
     summary = backups.summarise(library_path)
     out.print(
-        f"restored {escape(chosen.name)}: {summary.papers} papers, {summary.starred} starred, "
+        f"restored {chosen.name}: {summary.papers} papers, {summary.starred} starred, "
         f"{summary.tagged} tagged, {summary.read} read",
         soft_wrap=True,
     )
     if result.replaced:
-        out.print(
-            f"the library it replaced was kept as {escape(str(result.replaced))}", soft_wrap=True
-        )
+        out.print(f"the library it replaced was kept as {result.replaced}", soft_wrap=True)
     if result.merged:
         out.print(f"merged newer decisions about {plural(result.merged, 'paper')} from it")
     elif result.merge_problem:
-        err.print(
+        say(
             f"paperdesk: no decisions could be read from the replaced library "
-            f"({escape(result.merge_problem)}); the decision journal is used instead",
-            style="yellow",
-            soft_wrap=True,
+            f"({result.merge_problem}); the decision journal is used instead",
+            "yellow",
         )
     if result.replayed:
         out.print(
@@ -635,10 +902,13 @@ def restore(
             "from the decision journal"
         )
     if result.journal_skipped:
-        err.print(
-            f"paperdesk: skipped {plural(result.journal_skipped, 'damaged journal line')}",
-            style="yellow",
-        )
+        say(f"paperdesk: skipped {plural(result.journal_skipped, 'damaged journal line')}",
+            "yellow")  # fmt: skip
+
+
+def _at_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def _choose_backup(found, wanted: str | None):
@@ -650,19 +920,19 @@ def _choose_backup(found, wanted: str | None):
     if wanted.isdigit():
         number = int(wanted)
         if not 1 <= number <= len(found):
-            raise fail(
+            raise usage(
                 f"there is no backup {number}; `paperdesk restore --list` shows 1 to {len(found)}"
             )
         return found[number - 1]
     for candidate in found:
         if wanted in (candidate.name, str(candidate.path)) or Path(wanted).name == candidate.name:
             return candidate
-    raise fail(f"no backup named {wanted!r}; `paperdesk restore --list` shows them")
+    raise usage(f"no backup named {wanted!r}; `paperdesk restore --list` shows them")
 
 
 def _list_backups(found, directory: Path) -> None:
     if not found:
-        out.print(f"No backups yet in {escape(str(directory))}.")
+        out.print(f"No backups yet in {directory}.")
         return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for column in ("#", "Taken", "Why", "Papers", "Starred", "Tagged", "Read", "File"):
@@ -682,25 +952,31 @@ def _list_backups(found, directory: Path) -> None:
             str(s.read), backup.name,
         )  # fmt: skip
     out.print(table)
-    out.print(f"in {escape(str(directory))}")
+    out.print(f"in {directory}")
 
 
 # --- export ------------------------------------------------------------------------------
 
 
-@app.command()
+@command()
 @handles_errors
 def export(
     query: Annotated[
         str | None, typer.Option("--query", "-q", help="Export the papers matching a query.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md, bibtex, csv or json.")] = "md",
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", case_sensitive=False, help="md, bibtex, csv or json."),
+    ] = ExportFormat.md,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to FILE (replaced atomically).")
     ] = None,
     group_by: Annotated[
-        str, typer.Option("--group-by", help="Markdown sections: tag, date or none.")
-    ] = "tag",
+        ExportGroup,
+        typer.Option(
+            "--group-by", case_sensitive=False, help="Markdown sections: tag, date or none."
+        ),
+    ] = ExportGroup.tag,
     with_abstracts: Annotated[
         bool, typer.Option("--with-abstracts", help="Include abstracts (Markdown).")
     ] = False,
@@ -709,27 +985,25 @@ def export(
     from paperdesk import export as exporting
     from paperdesk.query import QueryError
 
-    if fmt not in exporting.FORMATS:
-        raise fail(f"unknown format {fmt!r}; choose one of: {', '.join(exporting.FORMATS)}")
-    if group_by not in exporting.GROUPS:
-        raise fail(f"unknown grouping {group_by!r}; choose one of: {', '.join(exporting.GROUPS)}")
     with open_desk() as desk:
         try:
             papers, title = desk.select(query)
         except QueryError as error:
-            raise fail(f"cannot read the query {query!r}: {error}") from None
+            raise usage(f"cannot read the query {query!r}: {error}") from None
         _notices(desk)
+    if query is not None:
+        _query_hints(query)
     document = exporting.render(
-        papers, fmt, title=title, group_by=group_by, with_abstracts=with_abstracts
+        papers, fmt.value, title=title, group_by=group_by.value, with_abstracts=with_abstracts
     )
     if not papers:
         what = "no starred papers" if query is None else f"no papers match {query!r}"
-        err.print(f"paperdesk: {escape(what)}; the export is empty", style="yellow")
+        say(f"paperdesk: {what}; the export is empty", "yellow")
     if _emit(document, output):
-        err.print(f"exported {plural(len(papers), 'paper')} to {escape(str(output))}")
+        say(f"exported {plural(len(papers), 'paper')} to {output}")
 
 
-@app.command()
+@command()
 def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Where the library, the index and the config live."""
     places = {
@@ -743,9 +1017,42 @@ def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         print_json(places)
         return
     for name, place in places.items():
-        out.print(f"{name:8} {escape(place)}", soft_wrap=True)
+        out.print(visible(f"{name:8} {place}"), soft_wrap=True)
+
+
+class _PipeGuard:
+    """stdout that ends the program quietly, with status 0, when its reader goes
+    away (``paperdesk list | head``): the reader asked for no more."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _closed(self) -> None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # nothing more reaches the pipe
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(0)
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._closed()
+            return 0
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def main() -> None:
     """The console script."""
+    sys.stdout = _PipeGuard(sys.stdout)  # type: ignore[assignment]
     app()

@@ -92,6 +92,20 @@ def _parse_pool():
 
 
 StageProgress = Callable[[str, int, int], None]
+STDIN_NAME = "(standard input)"
+# Standard input is read whole (it cannot be streamed twice); a bigger dump goes in a file.
+MAX_STDIN_BYTES = 256 * 2**20
+
+
+def _source_name(path: Path) -> str:
+    """Where a paper was seen, as the user can find it again: the file's full path
+    (two ``daily.txt`` from different folders stay apart)."""
+    try:
+        return str(path.resolve())
+    except OSError:
+        return str(path.absolute())
+
+
 SAMPLE_NAME = "sample_dailypapers.txt"
 SAMPLE_YEAR = 2025
 
@@ -188,10 +202,6 @@ class Desk:
         ``progress`` is called with a stage ("parsing", "storing"), done and total.
         """
         report = FileReport(path)
-
-        def stage(name: str) -> Progress | None:
-            return (lambda done, total: progress(name, done, total)) if progress else None
-
         try:
             if _file_size(path) > LARGE_DUMP_CHARS:
                 # Read piece by piece: memory stays at a few pieces, whatever the size.
@@ -200,11 +210,51 @@ class Desk:
                     report.warnings.append(note)
                 return self._import_pieces(report, pieces, year, progress, _file_size(path))
             text, note = dailypapers.read_dump(path)
+        except dailypapers.DumpRejected as error:
+            report.rejected = str(error)
+            return report
+        return self._import_text(
+            report, text, note, year, dailypapers.file_year(path), _source_name(path), progress
+        )
+
+    def import_text(
+        self,
+        data: bytes,
+        *,
+        year: int | None = None,
+        progress: StageProgress | None = None,
+        name: str = STDIN_NAME,
+    ) -> FileReport:
+        """Import a dump given as bytes (standard input): the same checks as a file."""
+        report = FileReport(Path(name))
+        if len(data) > MAX_STDIN_BYTES:
+            report.rejected = (
+                f"is larger than {MAX_STDIN_BYTES // 2**20} MB; save it to a file and import that"
+            )
+            return report
+        try:
+            text, note = dailypapers.read_bytes(data)
+        except dailypapers.DumpRejected as error:
+            report.rejected = str(error)
+            return report
+        return self._import_text(report, text, note, year, None, name, progress)
+
+    def _import_text(
+        self,
+        report: FileReport,
+        text: str,
+        note: str | None,
+        year: int | None,
+        fallback_year: int | None,
+        source: str,
+        progress: StageProgress | None,
+    ) -> FileReport:
+        def stage(name: str) -> Progress | None:
+            return (lambda done, total: progress(name, done, total)) if progress else None
+
+        try:
             result = dailypapers.parse(
-                text,
-                year=year,
-                fallback_year=dailypapers.file_year(path),
-                progress=stage("parsing"),
+                text, year=year, fallback_year=fallback_year, progress=stage("parsing")
             )
             del text  # a large dump's text is not needed any more
             dailypapers.check_is_dump(result)
@@ -215,7 +265,7 @@ class Desk:
             report.warnings.append(note)
         report.warnings.extend(str(w) for w in result.warnings)
         report.stats = self.library.import_entries(
-            result.entries, path.name, progress=stage("storing")
+            result.entries, source, progress=stage("storing")
         )
         return report
 
@@ -270,7 +320,7 @@ class Desk:
             )
 
         try:
-            report.stats = self.library.import_stream(batches(), path.name, check=check)
+            report.stats = self.library.import_stream(batches(), _source_name(path), check=check)
         except dailypapers.DumpRejected as error:
             report.rejected = str(error)
             return report

@@ -23,6 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import paperdesk.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+
+# isort: split
+
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -37,7 +41,7 @@ from whoosh.support.charset import accent_map
 from paperdesk import query as q
 from paperdesk import whoosh_fixes
 from paperdesk.codec import PaperdeskCodec, PositionArray
-from paperdesk.model import Paper, normalise_tag
+from paperdesk.model import Paper, fold_accents, normalise_tag
 from paperdesk.postings import (
     CANDIDATE_SCORING_LIMIT,
     Postings,
@@ -54,7 +58,7 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 8
+INDEX_SCHEMA_VERSION = 9
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -162,7 +166,8 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "abstract": paper.abstract,
         "spell": _new_words(paper, seen_words),
         "org": paper.organization or "",
-        "tag": ",".join(paper.tags),
+        # Accents folded, as in text: tag:unicode-tag finds "ünïcode-tag".
+        "tag": ",".join(fold_accents(tag) for tag in paper.tags),
         "host": ",".join(hosts),
         "state": " ".join(state),
     }
@@ -596,6 +601,10 @@ class SearchIndex:
             searcher = self.searcher(library)
             wquery = to_whoosh(tree, searcher.reader())
             total, ranked = self._ranked(searcher, wquery, limit, sortedby)
+            if sortedby is not None and ranked:
+                # Sorted by a column, a hit's score is still its relevance.
+                relevance = dict(self._ranked(searcher, wquery, None, None)[1])
+                ranked = [(pid, relevance.get(pid, 0.0)) for pid, _value in ranked]
             terms = query_terms(wquery, searcher.reader())
             suggestion = self._suggest(searcher, text, tree, total) if suggest else None
         papers = {paper.id: paper for paper in library.get_many([pid for pid, _ in ranked])}
@@ -727,7 +736,7 @@ def _analyse(field_name: str, text: str) -> list[str]:
     if field_name == "org":
         return [token.text for token in PLAIN_ANALYZER(text)]
     if field_name == "tag":
-        tag = normalise_tag(text)
+        tag = fold_accents(normalise_tag(text))
         return [tag] if tag else []
     return [text.lower()] if text else []
 

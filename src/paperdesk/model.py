@@ -41,6 +41,49 @@ def normalise_tag(tag: str) -> str:
     return "-".join(collapse_whitespace(unicodedata.normalize("NFKC", tag)).casefold().split())
 
 
+MAX_TAG_CHARS = 64
+
+
+def check_tag(tag: str) -> str:
+    """A tag as the library keeps it; ValueError for one that is empty or too long."""
+    normalised = normalise_tag(tag)
+    if not normalised:
+        raise ValueError("a tag cannot be empty")
+    if len(normalised) > MAX_TAG_CHARS:
+        raise ValueError(
+            f"a tag is at most {MAX_TAG_CHARS} characters; this one has {len(normalised):,}"
+        )
+    return normalised
+
+
+def fold_accents(text: str) -> str:
+    """Text without its accents (``ünïcode`` -> ``unicode``), for matching only."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# C0 and C1 control characters, DEL, and the bidirectional overrides, which can
+# move or hide text: none may reach a terminal raw from a paper or a state file.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Text safe to print: control characters (an escape sequence's ESC among them)
+    become visible symbols (ESC is shown as U+241B); tabs and newlines stay."""
+    return _CONTROL.sub(_picture, text)
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    return "\ufffd"
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a paper was seen: the dump's file name and the listing's date."""

@@ -40,6 +40,10 @@ FIELD_ALIASES = {
 STATES = ("starred", "unstarred", "unread", "read", "tagged", "untagged")
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_DISTANCE = 2
+# Deeper nesting than this is no real query; the limit keeps every recursive
+# walk of the tree (here and in the search engine) far from Python's own.
+MAX_DEPTH = 32
+OPERATORS = ("AND", "OR", "NOT")
 
 
 class QueryError(ValueError):
@@ -148,7 +152,11 @@ def tokenize(query: str) -> list[Token]:
 
 
 def parse(query: str) -> Node:
-    """The tree of a query; an empty query matches everything."""
+    """The tree of a query; an empty query matches everything.
+
+    A query with text but nothing to search for in it (``((``, ``AND``, ``~``,
+    a lone ``"``) is a QueryError: it must not quietly match every paper.
+    """
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is too long (over {MAX_QUERY_CHARS} characters)")
     parser = _Parser(query, tokenize(query))
@@ -157,7 +165,27 @@ def parse(query: str) -> Node:
         token = parser.peek()
         assert token is not None
         raise QueryError('unmatched ")"', token.start + 1)
-    return _simplify(node) if node is not None else Everything()
+    if node is None:
+        if query.strip():
+            raise QueryError(f"nothing to search for in {query.strip()!r}")
+        return Everything()
+    return _simplify(node)
+
+
+def hints(query: str) -> list[str]:
+    """Advice on a query that reads but may not mean what was meant: a lower-case
+    ``and``, ``or`` or ``not`` between words is searched as a word."""
+    found = []
+    for token in tokenize(query):
+        if token.kind == "word" and token.text in ("and", "or", "not"):
+            upper = token.text.upper()
+            meaning = {"AND": "require both sides", "OR": "match either side",
+                       "NOT": "exclude what follows"}[upper]  # fmt: skip
+            found.append(
+                f'"{token.text}" is searched as a word; write {upper} to {meaning}'
+                f" (did you mean {upper}?)"
+            )
+    return list(dict.fromkeys(found))
 
 
 class _Parser:
@@ -165,6 +193,13 @@ class _Parser:
         self.query = query
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
+
+    def deeper(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"the query is nested too deeply (over {MAX_DEPTH} levels)",
+                             token.start + 1)  # fmt: skip
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -213,7 +248,9 @@ class _Parser:
             self.take()
             if self.peek() is None:
                 raise QueryError('"NOT" needs something after it', token.start + 1)
+            self.deeper(token)
             inner = self.parse_unary()
+            self.depth -= 1
             return Not(inner) if inner is not None else None
         if token.kind == "word" and token.text.startswith("-") and len(token.text) > 1:
             self.take()
@@ -225,7 +262,9 @@ class _Parser:
     def parse_atom(self) -> Node | None:
         token = self.take()
         if token.kind == "lparen":
+            self.deeper(token)
             inner = self.parse_or()
+            self.depth -= 1
             closing = self.peek()
             if closing is not None and closing.kind == "rparen":
                 self.take()
@@ -261,10 +300,14 @@ class _Parser:
                     return _range(name, following.text, following.start)
                 if following.kind == "lparen" and name in TEXT_FIELDS:
                     self.take()
+                    self.deeper(following)
                     inner = self.parse_or()
+                    self.depth -= 1
                     if (closing := self.peek()) is not None and closing.kind == "rparen":
                         self.take()
-                    return _with_field(inner, name) if inner is not None else None
+                    if inner is None:
+                        raise QueryError(f'"{field}:" needs a value', token.start + 1)
+                    return _with_field(inner, name)
             raise QueryError(f'"{field}:" needs a value', token.start + 1)
         if name == "is":
             state = value.lower()

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from paperdesk.model import ID_LENGTH, normalise_tag
@@ -85,6 +85,43 @@ class PaperState:
         if self.removed:
             data["removed_tags"] = dict(sorted(self.removed.items()))
         return data
+
+
+# A decision stamped further ahead than this came from a clock that is wrong.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def clamp_future(
+    incoming: dict[str, PaperState], now: datetime | None = None
+) -> tuple[dict[str, PaperState], int]:
+    """Decisions stamped more than a day ahead count as made ``now``.
+
+    A machine whose clock is years ahead would otherwise win every later merge:
+    its stamps beat every real decision forever. Returns the states and how
+    many stamps were brought back to now.
+    """
+    now = now or datetime.now(UTC)
+    limit = now + FUTURE_SLACK
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    clamped = 0
+
+    def fix(at: str | None) -> str | None:
+        nonlocal clamped
+        if at is not None and parse_stamp(at) > limit:
+            clamped += 1
+            return stamp
+        return at
+
+    result: dict[str, PaperState] = {}
+    for pid, paper in incoming.items():
+        result[pid] = PaperState(
+            Flag(paper.read.value, fix(paper.read.at)),
+            Flag(paper.starred.value, fix(paper.starred.at)),
+            {tag: fix(at) for tag, at in paper.tags.items()},
+            {tag: fix(at) for tag, at in paper.removed.items()},
+            paper.title,
+        )
+    return (result if clamped else incoming), clamped
 
 
 def _later(incoming: str | None, local: str | None) -> bool:

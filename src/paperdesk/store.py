@@ -31,11 +31,12 @@ from paperdesk.model import (
     Entry,
     Paper,
     Source,
+    check_tag,
     id_of_normalised,
     normalise_tag,
     normalise_title,
 )
-from paperdesk.state import Flag, PaperState, merge, now_stamp, paper_from_json
+from paperdesk.state import Flag, PaperState, clamp_future, merge, now_stamp, paper_from_json
 
 SCHEMA_VERSION = 4
 # Versions whose files a read-only handle can read (3 and 4 only changed indexes).
@@ -135,6 +136,10 @@ class LibraryDamaged(LibraryError):
     """The library file is damaged: it is left as it is and nothing more is written."""
 
 
+class BadInput(LibraryError):
+    """A value the user gave that cannot be used (an empty or over-long tag)."""
+
+
 class UnknownPaper(LibraryError):
     """An ID (or ID prefix) that names no paper, or more than one."""
 
@@ -146,6 +151,7 @@ class Filter:
     starred: bool | None = None
     read: bool | None = None
     tag: str | None = None
+    tags: tuple[str, ...] = ()  # every one of these too
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -158,9 +164,9 @@ class Filter:
             # them, unsorted), so the sort order's covering index is scanned instead.
             clauses.append("+p.read = ?")
             params.append(int(self.read))
-        if self.tag:
+        for tag in dict.fromkeys(t for t in (self.tag, *self.tags) if t):
             clauses.append("p.id IN (SELECT paper_id FROM tags WHERE tag = ?)")
-            params.append(normalise_tag(self.tag))
+            params.append(normalise_tag(tag))
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -184,6 +190,7 @@ class StateImport:
     updated: int = 0
     unchanged: int = 0
     pending: int = 0  # kept for papers the library does not have yet
+    clamped: int = 0  # decisions stamped more than a day ahead, counted as made now
     changed_ids: list[str] = field(default_factory=list)
 
 
@@ -574,14 +581,14 @@ class Library:
         return self._set_flag("starred", ids, starred)
 
     def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
-        return self._change_tags(paper_id, add=tags)
+        return self._change_tags(paper_id, add=_checked(tags))
 
     def remove_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, remove=tags)
 
     def set_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         """Replace a paper's tags with exactly these."""
-        wanted = {normalise_tag(t) for t in tags} - {""}
+        wanted = set(_checked(t for t in tags if normalise_tag(t)))
         current = set(self.get(paper_id).tags)
         return self._change_tags(paper_id, add=wanted - current, remove=current - wanted)
 
@@ -658,7 +665,8 @@ class Library:
         Decisions about papers the library does not have are kept and applied
         when an import brings those papers.
         """
-        result = StateImport(papers=len(incoming))
+        incoming, clamped = clamp_future(incoming)
+        result = StateImport(papers=len(incoming), clamped=clamped)
         ids = sorted(incoming)
         with self._write() as conn:
             seq = self._next_seq(conn)
@@ -826,6 +834,14 @@ class _ImportRun:
 _MERGE_COLUMNS = (
     "abstract", "authors", "organization", "published", "published_raw", "upvotes", "links",
 )  # fmt: skip
+
+
+def _checked(tags: Iterable[str]) -> list[str]:
+    """Tags a user gave, normalised; BadInput for an empty or over-long one."""
+    try:
+        return [check_tag(tag) for tag in tags]
+    except ValueError as error:
+        raise BadInput(str(error)) from None
 
 
 def _merge_within_file(entries: Sequence[Entry]) -> dict[str, tuple[Entry, set[str], str]]:

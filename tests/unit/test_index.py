@@ -409,3 +409,22 @@ def test_segment_files_are_read_in_place_not_copied():
     assert ours.read() == theirs.read() == b"tail"
     assert ours.read(5) == b"" and ours.file.seek(-4, 2) == len(data) - 4
     assert ours.get(0, 5) == b"first"
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path):
+    """tests/fixtures/index-schema-8 is a real index written by schema 8 (the
+    format before accent-folded tags): opening it rebuilds it, saying why."""
+    import shutil
+
+    from paperdesk.desk import Desk
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "index-schema-8"
+    with Desk(tmp_path / "data") as desk:
+        desk.import_sample()
+        shutil.copytree(fixture, desk.index_path)
+        results = desk.index.search(desk.library, "agents")
+        assert results.total > 0
+        assert desk.notices == [
+            "search index rebuilt from the library: its schema version changed (8 -> 9)"
+        ]
+        assert not any("damaged" in notice for notice in desk.notices)

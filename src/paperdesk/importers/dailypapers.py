@@ -534,6 +534,9 @@ def read_dump(path: Path) -> tuple[str, str | None]:
     try:
         if path.is_dir():
             raise DumpRejected("is a directory, not a dump file")
+        if path.exists() and not path.is_file():
+            # A FIFO would block forever, /dev/zero would fill the memory.
+            raise DumpRejected("is not a regular file (a pipe or a device?); save it to a file")
         data = path.read_bytes()
     except FileNotFoundError:
         raise DumpRejected("no such file") from None
@@ -543,6 +546,11 @@ def read_dump(path: Path) -> tuple[str, str | None]:
         raise DumpRejected("is a directory, not a dump file") from None
     except OSError as error:
         raise DumpRejected(f"cannot be read ({error.strerror or error})") from None
+    return read_bytes(data)
+
+
+def read_bytes(data: bytes) -> tuple[str, str | None]:
+    """A dump's text from its bytes (a file's or standard input's), or DumpRejected."""
     if not data.strip():
         raise DumpRejected("is empty")
     if _looks_binary(data):
