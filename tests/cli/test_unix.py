@@ -32,7 +32,10 @@ def as_json(*args: str):
 
 
 HOSTILE = [
-    E("Masked [mask] tokens and [cls] in [/] markup", f"Uses [mask] and [red]x[/red] :fire:. {LOREM}"),
+    E(
+        "Masked [mask] tokens and [cls] in [/] markup",
+        f"Uses [mask] and [red]x[/red] :fire:. {LOREM}",
+    ),
     E("An escape \x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07 in a title \x1b[2J", LOREM, date="Nov 3, 2025"),
     E("Grokking lottery tickets", LOREM, date="Nov 2, 2025", upvotes=9),
     E("Agents that plan", "Planning agents " + LOREM, date="Nov 1, 2025", upvotes=3),
@@ -117,7 +120,9 @@ def test_not_a_terminal_one_tab_separated_line_per_paper(library):
     fields = [line.split("\t") for line in lines]
     assert all(len(f) == 6 for f in fields)
     grokking = next(f for f in fields if f[0] == library["grokking"])
-    assert grokking == [library["grokking"], "2025-11-02", "9", "-N", "", "Grokking lottery tickets"]
+    assert grokking == [
+        library["grokking"], "2025-11-02", "9", "-N", "", "Grokking lottery tickets"
+    ]  # fmt: skip
     run("star", library["grokking"])
     run("tag", library["grokking"], "b", "a")
     line = next(x for x in run("list").stdout.splitlines() if x.startswith(library["grokking"]))
@@ -160,7 +165,7 @@ def test_a_query_with_nothing_to_search_for_is_refused(library, query):
 
 def test_a_lower_case_not_gets_a_hint(library):
     result = run("search", "grokking not lottery")
-    assert 'did you mean NOT?' in result.stderr
+    assert "did you mean NOT?" in result.stderr
     data = as_json("search", "grokking not lottery")
     assert data["hints"] and "NOT" in data["hints"][0]
     assert as_json("search", "grokking NOT lottery")["total"] == 0
@@ -282,7 +287,7 @@ def test_sources_keep_the_path_the_user_gave(tmp_path):
         (tmp_path / name / "daily.txt").write_text(page([E("Same paper", LOREM)]))
         run("import", str(tmp_path / name / "daily.txt"))
     files = [s["file"] for s in as_json("list")[0]["sources"]]
-    assert files == [str(tmp_path / "monday" / "daily.txt"), str(tmp_path / "tuesday" / "daily.txt")]
+    assert files == [str(tmp_path / day / "daily.txt") for day in ("monday", "tuesday")]
 
 
 def test_special_files_are_refused(tmp_path):
@@ -295,12 +300,14 @@ def test_special_files_are_refused(tmp_path):
     assert result.returncode == 1 and "not a regular file" in result.stderr
 
 
-# --- completion -------------------------------------------------------------------------------------
+# --- completion ----------------------------------------------------------------------------
 
 
 def test_completion_of_ids_and_tags(library, data_dir):
     run("tag", library["grokking"], "long-horizon")
-    env = {**os.environ, "PAPERDESK_DATA_DIR": str(data_dir), "_PAPERDESK_COMPLETE": "complete_bash"}
+    env = {
+        **os.environ, "PAPERDESK_DATA_DIR": str(data_dir), "_PAPERDESK_COMPLETE": "complete_bash"
+    }  # fmt: skip
     script = Path(sys.executable).with_name("paperdesk")
 
     def complete(words: str) -> list[str]:
