@@ -8,8 +8,14 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once: a reader sees the old file or the new one."""
+    """Replace ``path`` with ``text`` all at once: a reader sees the old file or the new one.
+
+    A symlink is followed: its target is replaced and the link kept (a notes
+    vault that links the file elsewhere keeps working).
+    """
     path = path.expanduser()
+    if path.is_symlink():
+        path = path.resolve()
     directory = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(
         "w",

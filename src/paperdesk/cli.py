@@ -12,6 +12,7 @@ tags and queries print literally, control characters made visible.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -153,9 +154,11 @@ def _progress():
 
 
 def _emit(text: str, output: Path | None) -> bool:
-    """Print to stdout, or replace ``output`` atomically; True if a file was written."""
-    if output is None:
-        sys.stdout.write(text)
+    """Print to stdout (``None`` or ``-``), or replace ``output`` atomically (a
+    symlink's target); True if a file was written. A document is UTF-8 whatever
+    the terminal's encoding."""
+    if output is None or str(output) == "-":
+        write_stdout(text)
         return False
     try:
         write_atomic(output, text)
@@ -168,8 +171,23 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def write_stdout(text: str) -> None:
+    """Text to stdout as UTF-8, whatever the locale's encoding (a LANG=C
+    terminal, PYTHONIOENCODING=ascii): JSON and exports are UTF-8 documents."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # pragma: no cover - a text-only stream
+        sys.stdout.write(text)
+        return
+    try:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    except BrokenPipeError:
+        _pipe_closed()
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _notices(desk: Desk) -> None:
@@ -207,7 +225,7 @@ def print_plain(papers: list[Paper]) -> None:
             )
         )
     if lines:
-        sys.stdout.write("\n".join(lines) + "\n")
+        write_stdout("\n".join(lines) + "\n")
 
 
 # --- completion: read the library directly, quickly, and never fail ---------------------
@@ -966,10 +984,13 @@ def export(
     ] = None,
     fmt: Annotated[
         ExportFormat,
-        typer.Option("--format", "-f", case_sensitive=False, help="md, bibtex, csv or json."),
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="md, bibtex, biblatex, csv or json."
+        ),
     ] = ExportFormat.md,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE (replaced atomically).")
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE (replaced atomically; - for stdout)."),
     ] = None,
     group_by: Annotated[
         ExportGroup,
@@ -980,8 +1001,15 @@ def export(
     with_abstracts: Annotated[
         bool, typer.Option("--with-abstracts", help="Include abstracts (Markdown).")
     ] = False,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV: start with a byte-order mark for spreadsheets.")
+    ] = False,
 ) -> None:
-    """Export the starred papers (or a query's matches) to Markdown, BibTeX, CSV or JSON."""
+    """Export the starred papers (or a query's matches) to Markdown, BibTeX, CSV or JSON.
+
+    bibtex is ASCII (pdflatex with bibtex or biber); biblatex keeps Unicode
+    (biber with xelatex or lualatex). Keys depend on the paper alone.
+    """
     from paperdesk import export as exporting
     from paperdesk.query import QueryError
 
@@ -994,7 +1022,12 @@ def export(
     if query is not None:
         _query_hints(query)
     document = exporting.render(
-        papers, fmt.value, title=title, group_by=group_by.value, with_abstracts=with_abstracts
+        papers,
+        fmt.value,
+        title=title,
+        group_by=group_by.value,
+        with_abstracts=with_abstracts,
+        excel=excel,
     )
     if not papers:
         what = "no starred papers" if query is None else f"no papers match {query!r}"
@@ -1020,33 +1053,35 @@ def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         out.print(visible(f"{name:8} {place}"), soft_wrap=True)
 
 
+def _pipe_closed() -> None:
+    """stdout's reader went away (``paperdesk list | head``): it asked for no
+    more, so the program ends quietly with status 0."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())  # nothing more reaches the pipe
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise SystemExit(0)
+
+
 class _PipeGuard:
-    """stdout that ends the program quietly, with status 0, when its reader goes
-    away (``paperdesk list | head``): the reader asked for no more."""
+    """stdout that calls _pipe_closed when its reader goes away."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
-
-    def _closed(self) -> None:
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._stream.fileno())  # nothing more reaches the pipe
-        except (OSError, ValueError):
-            pass
-        raise SystemExit(0)
 
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
         except BrokenPipeError:
-            self._closed()
+            _pipe_closed()
             return 0
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
-            self._closed()
+            _pipe_closed()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -1054,5 +1089,10 @@ class _PipeGuard:
 
 def main() -> None:
     """The console script."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character gets "?" rather than a traceback.
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     sys.stdout = _PipeGuard(sys.stdout)  # type: ignore[assignment]
     app()

@@ -11,8 +11,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
-FORMATS = [("md", "Markdown"), ("bibtex", "BibTeX"), ("csv", "CSV"), ("json", "JSON")]
-EXTENSIONS = {"md": ".md", "bibtex": ".bib", "csv": ".csv", "json": ".json"}
+FORMATS = [
+    ("md", "Markdown"),
+    ("bibtex", "BibTeX"),
+    ("biblatex", "BibLaTeX (Unicode)"),
+    ("csv", "CSV"),
+    ("json", "JSON"),
+]
+EXTENSIONS = {"md": ".md", "bibtex": ".bib", "biblatex": ".bib", "csv": ".csv", "json": ".json"}
 
 
 @dataclass(frozen=True)
