@@ -30,7 +30,7 @@ import paperdesk.whoosh_fixes  # noqa: F401 - first: it checks the whoosh versio
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, FieldType, Schema
 from whoosh.formats import Existence
@@ -58,7 +58,7 @@ try:  # POSIX: one process writes the index at a time
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-INDEX_SCHEMA_VERSION = 9
+INDEX_SCHEMA_VERSION = 10
 META_FILE = "paperdesk-index.json"
 LOCK_FILE = "paperdesk-index.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -86,12 +86,35 @@ Progress = Callable[[int, int], None]
 # Word characters, accents folded, lower-cased, then stemmed. No stop list:
 # phrases keep every word, and "the" is cheap enough to index.
 WORD_PATTERN = r"\w+(?:[.'’]\w+)*"
+
+
+class PossessiveFilter(Filter):
+    """Drops a trailing 's (or ’s): "agent's" is the word "agent", so a search
+    for agent finds it. In the index and in queries alike."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            if len(text) > 2 and text[-2] in "'’" and text[-1] == "s":
+                token.text = text[:-2]
+            yield token
+
+
 TEXT_ANALYZER = (
-    RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+    RegexTokenizer(WORD_PATTERN)
+    | LowercaseFilter()
+    | PossessiveFilter()
+    | CharsetFilter(accent_map)
+    | StemFilter()
 )
 # The same words unstemmed: the vocabulary that fuzzy words and "did you mean"
 # measure edit distances against.
-SPELL_ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+SPELL_ANALYZER = (
+    RegexTokenizer(WORD_PATTERN)
+    | LowercaseFilter()
+    | PossessiveFilter()
+    | CharsetFilter(accent_map)
+)
 _WORD = re.compile(WORD_PATTERN, re.UNICODE)
 PLAIN_ANALYZER = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
 STOP_WORDS = frozenset(
@@ -190,12 +213,16 @@ def _new_words(paper: Paper, seen_words: set[str] | None) -> str:
         return text
     # SPELL_ANALYZER's steps, done once per distinct word (three times faster).
     words = {
-        word.lower() if word.isascii() else word.lower().translate(accent_map)
+        _unpossessive(word.lower() if word.isascii() else word.lower().translate(accent_map))
         for word in set(_WORD.findall(text))
     }
     words.difference_update(seen_words)
     seen_words.update(words)
     return " ".join(words)
+
+
+def _unpossessive(word: str) -> str:
+    return word[:-2] if len(word) > 2 and word[-2] in "'’" and word[-1] == "s" else word
 
 
 class IndexBusy(LibraryError):

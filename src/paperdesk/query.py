@@ -172,6 +172,32 @@ def parse(query: str) -> Node:
     return _simplify(node)
 
 
+_TYPED_WORD = re.compile(r"(?:^|[\s(])-?(?:[A-Za-z]+:)?[^\W_][\w'-]*$")
+
+
+def as_you_type(query: str) -> str:
+    """The query while it is being typed: the last word, not yet ended by a
+    space, matches as a prefix (``grok`` finds "grokking"). Operators, quoted
+    phrases, ranges, fuzzy and prefix words are left as they are."""
+    if not query or query[-1].isspace() or query.count('"') % 2 or not _TYPED_WORD.search(query):
+        return query
+    last = query.split()[-1].lstrip("(-")
+    field, sep, value = last.rpartition(":")
+    if last in OPERATORS or field.lower() in ("is", *RANGE_FIELDS) or (sep and not value):
+        return query
+    return query + "*"
+
+
+def has_scored_words(node: Node) -> bool:
+    """Whether a query ranks by relevance: it has a word or a phrase to score
+    (``upvotes:>=5`` and ``is:starred`` only filter)."""
+    if isinstance(node, Word | Phrase):
+        return True
+    if isinstance(node, And | Or):
+        return any(has_scored_words(item) for item in node.items)
+    return False
+
+
 def hints(query: str) -> list[str]:
     """Advice on a query that reads but may not mean what was meant: a lower-case
     ``and``, ``or`` or ``not`` between words is searched as a word."""

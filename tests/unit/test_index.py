@@ -417,6 +417,7 @@ def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path)
     import shutil
 
     from paperdesk.desk import Desk
+    from paperdesk.index import INDEX_SCHEMA_VERSION
 
     fixture = Path(__file__).parents[1] / "fixtures" / "index-schema-8"
     with Desk(tmp_path / "data") as desk:
@@ -425,6 +426,7 @@ def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path)
         results = desk.index.search(desk.library, "agents")
         assert results.total > 0
         assert desk.notices == [
-            "search index rebuilt from the library: its schema version changed (8 -> 9)"
+            "search index rebuilt from the library: its schema version changed "
+            f"(8 -> {INDEX_SCHEMA_VERSION})"
         ]
         assert not any("damaged" in notice for notice in desk.notices)

@@ -9,9 +9,11 @@ library, searching, updating the search index, bulk changes and export.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -21,11 +23,13 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from paperdesk import query as q
 from paperdesk.atomic import write_atomic
 from paperdesk.backups import InUse
 from paperdesk.desk import Desk
@@ -35,7 +39,7 @@ from paperdesk.query import parse as parse_query
 from paperdesk.settings import Settings
 from paperdesk.store import Filter, LibraryError
 from paperdesk.tui.screens.confirm import ConfirmScreen
-from paperdesk.tui.screens.export_dialog import ExportDialog, ExportRequest
+from paperdesk.tui.screens.export_dialog import ExportDialog, ExportFailed, ExportRequest
 from paperdesk.tui.screens.help import HelpScreen
 from paperdesk.tui.screens.tag_editor import TagEditor
 from paperdesk.tui.widgets.paper_list import PaperList
@@ -65,10 +69,17 @@ Press [b]q[/b] to quit, [b]?[/b] for help."""
 
 @dataclass(frozen=True)
 class UndoStep:
-    """How to take back one triage action."""
+    """How to take back one triage action, and to do it again."""
 
     label: str
     revert: Callable[[], Iterable[str]]  # returns the IDs it changed
+    redo: Callable[[], Iterable[str]] | None = None
+    ids: tuple[str, ...] = ()  # the papers it is about
+    title: str = ""  # the (first) paper's title, for the notification
+
+
+VIEWS = ("all", "unread", "starred")
+UI_STATE_NAME = "ui-state.json"
 
 
 class PaperdeskApp(App[None]):
@@ -83,19 +94,24 @@ class PaperdeskApp(App[None]):
         Binding("r", "toggle_read", "Read"),
         Binding("t", "edit_tags", "Tags"),
         # A priority binding runs as the key arrives: letters typed in the same
-        # burst ("/grokking") then already go to the search bar.
+        # burst ("/grokking") then already go to the search bar. In a text field
+        # it stands aside (check_action), so a "/" is typed in order there.
         Binding("slash", "focus_search", "Search", priority=True),
         Binding("n", "next_unread", "Next unread"),
-        Binding("u", "toggle_unread_only", "Unread only"),
-        Binding("f", "toggle_starred_only", "Starred only"),
-        Binding("a", "show_all", "All papers", show=False),
+        Binding("u", "view('unread')", "Unread view"),
+        Binding("f", "view('starred')", "Starred view", show=False),
+        Binding("a", "view('all')", "All papers", show=False),
         Binding("A", "mark_all_read", "Mark shown read", show=False),
         Binding("z,ctrl+z", "undo", "Undo"),
+        Binding("Z", "redo", "Redo", show=False),
+        Binding("J", "scroll_preview(4)", "Preview down", show=False),
+        Binding("K", "scroll_preview(-4)", "Preview up", show=False),
+        Binding("ctrl+y", "accept_suggestion", "Accept did-you-mean", show=False),
         Binding("o", "open_link", "Open link", show=False),
         Binding("y", "copy_title", "Copy title", show=False),
         Binding("Y", "copy_link", "Copy link", show=False),
         Binding("S", "cycle_sort", "Sort", show=False),
-        Binding("e", "export", "Export"),
+        Binding("e", "export", "Export", show=False),
         Binding("T", "toggle_tags_pane", "Tags pane", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False),
@@ -125,13 +141,19 @@ class PaperdeskApp(App[None]):
         # The process is the app's alone (the console script): see _settle_memory.
         self.freeze_gc = freeze_gc
         self.query_text = ""
-        self.only_unread = False
-        self.only_starred = False
+        self.view = "all"  # all, unread or starred: what u, f and a switch between
         self.tag: str | None = None
         self.list_sort = "published"
         self.search_sort = "relevance"
         self.terms: frozenset[tuple[str, str]] = frozenset()
         self.undo_stack: list[UndoStep] = []
+        self.redo_stack: list[UndoStep] = []
+        # The paper being previewed, and since when (None: this visit is not to
+        # count as reading it, as after r marked it unread).
+        self._visit: str | None = None
+        self._visit_since: float | None = None
+        self._clock: Callable[[], float] = time.monotonic
+        self._restored: dict | None = None
         self._first_rows = False  # the list shows only the first screenful so far
         self._side_started = False  # counts, tags pane and index sync (see _start_side)
         self.total = 0
@@ -142,7 +164,6 @@ class PaperdeskApp(App[None]):
         self.loaded = False
         self.query_problem: str | None = None
         self.suggestion: str | None = None
-        self._shown: str | None = None
         self._known_seq: int | None = None
         self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
 
@@ -179,7 +200,8 @@ class PaperdeskApp(App[None]):
             self.theme = self.settings.theme
         self.paper_list.focus()
         self._layout_for(self.size.width, self.size.height)
-        self.reload()  # the counts, tags and index follow the first rows (_start_side)
+        keep = self._restore_ui_state()
+        self.reload(keep=keep)  # the counts, tags and index follow the first rows (_start_side)
         if self.poll_interval:
             self.set_interval(self.poll_interval, self._poll_tick)
         if self.banner:
@@ -197,15 +219,19 @@ class PaperdeskApp(App[None]):
 
     # --- loading the list --------------------------------------------------------------
 
-    def _composed_query(self) -> str:
-        parts = [f"({self.query_text})"] if self.query_text.strip() else []
-        if self.only_unread:
-            parts.append("is:unread")
-        if self.only_starred:
-            parts.append("is:starred")
+    def _composed_query(self, typing: bool = False) -> str:
+        text = q.as_you_type(self.query_text) if typing else self.query_text
+        parts = [f"({text})"] if text.strip() else []
+        if self.view != "all":
+            parts.append(f"is:{self.view}")
         if self.tag:
             parts.append(f"tag:{self.tag}")
         return " ".join(parts)
+
+    @property
+    def _typing(self) -> bool:
+        """The search bar has focus: its last word is still being typed."""
+        return self.focused is not None and self.focused.id == "search"
 
     def reload(self, keep: str | None = None, debounce: float = 0.0) -> None:
         """List the papers of the current view again (in a worker)."""
@@ -225,15 +251,23 @@ class PaperdeskApp(App[None]):
         terms: frozenset[tuple[str, str]] = frozenset()
         try:
             if self.query_text.strip():
-                parse_query(self.query_text)  # a problem is reported against what was typed
+                tree = parse_query(self.query_text)  # a problem is reported against what was typed
+                scored = q.has_scored_words(tree)
+                # A query that only filters (upvotes:>=5, is:starred) keeps the list's order.
+                sort = self.search_sort if scored else self.list_sort
                 results = self.desk.index.search_ids(
-                    self.desk.library, self._composed_query(), sort=self.search_sort
+                    self.desk.library,
+                    self._composed_query(typing=self._typing),
+                    sort=sort if sort in SEARCH_SORTS else "relevance",
                 )
                 ids, terms, suggestion = results.ids, results.terms, results.suggestion
+                if not scored and sort not in SEARCH_SORTS:  # by title or date added
+                    wanted = set(ids)
+                    ids = [pid for pid in self.desk.library.ids(sort=sort) if pid in wanted]
             else:
                 flt = Filter(
-                    starred=True if self.only_starred else None,
-                    read=False if self.only_unread else None,
+                    starred=True if self.view == "starred" else None,
+                    read=False if self.view == "unread" else None,
                     tag=self.tag,
                 )
                 if not self.loaded:
@@ -346,23 +380,31 @@ class PaperdeskApp(App[None]):
             f"{count(self.unread)} unread",
             f"{count(self.starred)} starred",
         ]
-        filters = [
-            name
-            for name, on_ in (("unread", self.only_unread), ("starred", self.only_starred))
-            if on_
-        ]
+        if self.view != "all":
+            parts.append(f"view: {self.view} only")
         if self.tag:
-            filters.append(f"#{self.tag}")
-        if filters:
-            parts.append("filter: " + " ".join(filters))
-        sort = self.search_sort if self.query_text.strip() else self.list_sort
-        parts.append(f"sort: {sort}")
+            parts.append(f"tag: {self.tag}")
+        parts.append(f"sort: {self._sort_in_force()}")
         text = "  ·  ".join(parts)
         if self.query_problem:
-            text = f"[b]query:[/b] {self.query_problem}  ·  " + text
+            # The problem first, cut to what leaves the counts room on one line.
+            room = max(20, self.size.width - len(text) - 14)
+            problem = self.query_problem
+            if len(problem) > room:
+                problem = problem[: room - 1] + "…"
+            text = f"[b]query:[/b] {escape(problem)}  ·  " + text
         elif self.suggestion:
-            text = f"did you mean [b]{self.suggestion}[/b]?  ·  " + text
+            text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
         self.query_one("#status", Static).update(text)
+
+    def _sort_in_force(self) -> str:
+        if not self.query_text.strip():
+            return self.list_sort
+        try:
+            scored = q.has_scored_words(parse_query(self.query_text))
+        except QueryError:
+            scored = True
+        return self.search_sort if scored else self.list_sort
 
     # --- background upkeep ---------------------------------------------------------------
 
@@ -436,6 +478,9 @@ class PaperdeskApp(App[None]):
 
     def _external_change(self, seq: int, total: int) -> None:
         self._known_seq = seq
+        if self._counted and total > self.total:
+            arrived = total - self.total
+            self.notify(f"{arrived:,} new paper{'s' if arrived != 1 else ''}", timeout=4)
         if total != self.total:
             self.reload()
         self.paper_list.invalidate()
@@ -447,24 +492,52 @@ class PaperdeskApp(App[None]):
 
     def _on_moved(self, paper_id: str | None, _index: int) -> None:
         """The cursor moved: runs inside the key's handler, so the list, the preview
-        and the row left behind repaint in one frame."""
-        previous = self._shown
-        if self.settings.mark_read_on_move and previous is not None and previous != paper_id:
-            self._mark_read_after_viewing(previous)
+        and the row left behind repaint in one frame.
+
+        The paper left behind counts as read only if it stayed the previewed
+        paper for ``read_after_seconds``: papers passed over in a burst of keys,
+        or while the search bar has focus (each keystroke moves the results),
+        are not read. Such a mark goes on the undo stack like any action."""
+        if paper_id != self._visit:
+            left, since = self._visit, self._visit_since
+            if (
+                left is not None
+                and since is not None
+                and self.settings.reads_on_move
+                and not self._typing
+                and self._clock() - since >= self.settings.read_after_seconds
+            ):
+                self._mark_read_after_viewing(left)
+            self._visit = paper_id
+            self._visit_since = self._clock()
         self._show_current()
 
     def _show_current(self) -> None:
         paper = self.paper_list.current
-        self._shown = paper.id if paper else None
+        if paper is None or paper.id != self._visit:
+            self._visit = paper.id if paper else None
+            self._visit_since = self._clock()
         self.preview.show(paper, self.terms)
 
     def _mark_read_after_viewing(self, paper_id: str) -> None:
         try:
+            paper = self.desk.library.get(paper_id)
+            if paper.read:
+                return
             changed = self.desk.set_read([paper_id], True)
         except LibraryError as error:
             self.notify(str(error), severity="error")
             return
         if changed:
+            self._remember(
+                UndoStep(
+                    "automatic read mark",
+                    lambda: self.desk.set_read(changed, False),
+                    lambda: self.desk.set_read(changed, True),
+                    tuple(changed),
+                    paper.title,
+                )
+            )
             self._after_write(changed)
 
     def _after_write(self, ids: Iterable[str]) -> None:
@@ -507,7 +580,11 @@ class PaperdeskApp(App[None]):
     # --- triage actions -------------------------------------------------------------------------
 
     def _write(
-        self, label: str, apply: Callable[[], list[str]], revert: Callable[[], Iterable[str]] | None
+        self,
+        label: str,
+        apply: Callable[[], list[str]],
+        revert: Callable[[], Iterable[str]] | None,
+        title: str = "",
     ) -> None:
         try:
             changed = apply()
@@ -515,9 +592,14 @@ class PaperdeskApp(App[None]):
             self.notify(str(error), severity="error", timeout=10)
             return
         if revert is not None and changed:
-            self.undo_stack.append(UndoStep(label, revert))
-            del self.undo_stack[:-100]
+            self._remember(UndoStep(label, revert, apply, tuple(changed), title))
         self._after_write(changed)
+
+    def _remember(self, step: UndoStep) -> None:
+        """A new action: undoable, and what was undone can no longer be redone."""
+        self.undo_stack.append(step)
+        del self.undo_stack[:-100]
+        self.redo_stack.clear()
 
     def action_toggle_star(self) -> None:
         paper = self._current_or_warn()
@@ -528,6 +610,7 @@ class PaperdeskApp(App[None]):
             "star" if value else "unstar",
             lambda: self.desk.set_starred([paper.id], value),
             lambda: self.desk.set_starred([paper.id], not value),
+            paper.title,
         )
 
     def action_toggle_read(self) -> None:
@@ -539,9 +622,12 @@ class PaperdeskApp(App[None]):
             "mark read" if value else "mark unread",
             lambda: self.desk.set_read([paper.id], value),
             lambda: self.desk.set_read([paper.id], not value),
+            paper.title,
         )
-        # Pressing r is a decision: do not mark it read again on the way out.
-        self._shown = None if not value else self._shown
+        if not value and paper.id == self._visit:
+            # Marking unread is a decision: this visit no longer reads the paper,
+            # whatever reloads or other terminals' changes come meanwhile.
+            self._visit_since = None
 
     def action_edit_tags(self) -> None:
         paper = self._current_or_warn()
@@ -577,7 +663,7 @@ class PaperdeskApp(App[None]):
                     self.desk.add_tags(paper.id, sorted(removed))
                 return [paper.id]
 
-            self._write("tag", apply, revert)
+            self._write("tag", apply, revert, paper.title)
             summary = ", ".join(
                 [f"+{t}" for t in sorted(added)] + [f"-{t}" for t in sorted(removed)]
             )
@@ -586,17 +672,32 @@ class PaperdeskApp(App[None]):
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
 
     def action_undo(self) -> None:
-        if not self.undo_stack:
-            self.notify("Nothing to undo.", timeout=2)
+        self._step(self.undo_stack, self.redo_stack, "Undid", "Nothing to undo.")
+
+    def action_redo(self) -> None:
+        self._step(self.redo_stack, self.undo_stack, "Redid", "Nothing to redo.")
+
+    def _step(self, source: list[UndoStep], target: list[UndoStep], verb: str, empty: str):
+        """Undo (or redo) the newest step: say what and on which paper, and show
+        that paper when it is in the list."""
+        if not source:
+            self.notify(empty, timeout=2)
             return
-        step = self.undo_stack.pop()
+        step = source.pop()
+        action = step.revert if verb == "Undid" else step.redo
         try:
-            changed = list(step.revert())
+            changed = list(action()) if action is not None else []
         except LibraryError as error:
             self.notify(str(error), severity="error")
             return
-        self._after_write(changed)
-        self.notify(f"Undid {step.label}", timeout=2)
+        target.append(step)
+        self._after_write(changed or step.ids)
+        about = step.title or ""
+        if len(step.ids) > 1:
+            about = f"{len(step.ids):,} papers"
+        elif step.ids and step.ids[0] in self.paper_list.ids:
+            self.paper_list.cursor = self.paper_list.ids.index(step.ids[0])
+        self.notify(f"{verb} {step.label}: {about}" if about else f"{verb} {step.label}", timeout=4)
 
     def action_mark_all_read(self) -> None:
         ids = list(self.paper_list.ids)
@@ -620,8 +721,13 @@ class PaperdeskApp(App[None]):
 
     def _after_mark_all(self, changed: list[str]) -> None:
         if changed:
-            self.undo_stack.append(
-                UndoStep(f"mark {len(changed)} read", lambda: self.desk.set_read(changed, False))
+            self._remember(
+                UndoStep(
+                    "mark all read",
+                    lambda: self.desk.set_read(changed, False),
+                    lambda: self.desk.set_read(changed, True),
+                    tuple(changed),
+                )
             )
         self.paper_list.invalidate()
         self._show_current()
@@ -632,23 +738,34 @@ class PaperdeskApp(App[None]):
     # --- moving and filtering ------------------------------------------------------------------
 
     def action_next_unread(self) -> None:
+        """The next unread paper below; past the last one, the first from the top."""
         papers = self.paper_list
-        for index in range(papers.cursor + 1, len(papers.ids)):
+        count = len(papers.ids)
+        for step in range(1, count):
+            index = (papers.cursor + step) % count
             paper = papers.paper(index)
             if paper is not None and not paper.read:
+                if index < papers.cursor:
+                    self.notify("No unread paper below: back to the first from the top.",
+                                timeout=3)  # fmt: skip
                 papers.cursor = index
                 return
-        self.notify("No more unread papers below.", timeout=2)
+        self.notify("No other unread paper.", timeout=2)
 
     def _focus_now(self, widget) -> None:
         # Widget.focus() waits for the next loop turn; keys typed in the same
         # burst ("/grokking") would still go to the old widget. Focus at once.
         self.screen.set_focus(widget)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and isinstance(self.focused, Input):
+            # A "/" typed in a text field goes to it with the keys around it, in
+            # order (run here, it jumped ahead of the keys still queued there).
+            return False
+        return True
+
     def action_focus_search(self) -> None:
-        if isinstance(self.focused, Input):
-            self.focused.insert_text_at_cursor("/")  # typing a "/" in any text field
-        elif self.screen is self.screen_stack[0]:
+        if self.screen is self.screen_stack[0]:
             self._focus_now(self.query_one("#search", Input))
 
     @on(Input.Changed, "#search")
@@ -659,8 +776,24 @@ class PaperdeskApp(App[None]):
     @on(Input.Submitted, "#search")
     def _on_search_submitted(self, event: Input.Submitted) -> None:
         self.query_text = event.value
+        self._focus_now(self.paper_list)  # first: the query is then read as ended
         self.reload()
-        self._focus_now(self.paper_list)
+
+    def action_accept_suggestion(self) -> None:
+        """Search for the did-you-mean instead of what was typed."""
+        if not self.suggestion:
+            self.notify("No suggestion to accept.", timeout=2)
+            return
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = self.suggestion
+        self.query_text = self.suggestion
+        self.notify(f"Searching for {self.suggestion}", timeout=2)
+        self.reload()
+
+    def action_scroll_preview(self, lines: int) -> None:
+        """Scroll the preview from the list, keeping the focus where it is."""
+        self.preview.scroll_relative(y=lines, animate=False)
 
     def on_key(self, event) -> None:
         if event.key != "escape" or self.screen is not self.screen_stack[0]:
@@ -682,25 +815,27 @@ class PaperdeskApp(App[None]):
                 self.reload()
 
     def _clear_search(self, search: Input) -> None:
-        search.value = ""
+        keep = self.paper_list.current_id  # the paper the user was on stays selected
+        with search.prevent(Input.Changed):
+            search.value = ""
         self.query_text = ""
-        self.reload()
         self._focus_now(self.paper_list)
+        self.reload(keep=keep)
 
-    def action_toggle_unread_only(self) -> None:
-        self.only_unread = not self.only_unread
-        self.reload()
-
-    def action_toggle_starred_only(self) -> None:
-        self.only_starred = not self.only_starred
-        self.reload()
-
-    def action_show_all(self) -> None:
-        self.only_unread = self.only_starred = False
-        self.tag = None
-        self.query_one("#search", Input).value = ""
-        self.query_text = ""
-        self.refresh_side()
+    def action_view(self, view: str) -> None:
+        """u, f and a: the unread papers, the starred papers, or all of them.
+        Pressing u or f again goes back to all papers. a also clears the search
+        and the tag filter."""
+        if view == "all":
+            self.tag = None
+            search = self.query_one("#search", Input)
+            with search.prevent(Input.Changed):
+                search.value = ""
+            self.query_text = ""
+            self.refresh_side()
+        self.view = "all" if view == self.view else view
+        self.notify(f"Showing {'all papers' if self.view == 'all' else self.view + ' papers'}",
+                    timeout=2)  # fmt: skip
         self.reload()
 
     @on(TagPanel.Chosen)
@@ -710,7 +845,7 @@ class PaperdeskApp(App[None]):
         self._focus_now(self.paper_list)
 
     def action_cycle_sort(self) -> None:
-        if self.query_text.strip():
+        if self.query_text.strip() and self._sort_in_force() == self.search_sort:
             self.search_sort = SEARCH_SORTS[
                 (SEARCH_SORTS.index(self.search_sort) + 1) % len(SEARCH_SORTS)
             ]
@@ -730,18 +865,27 @@ class PaperdeskApp(App[None]):
         paper = self._current_or_warn()
         if paper is None:
             return None
-        if not paper.links:
-            self.notify("This paper has no link.", severity="warning", timeout=3)
-            return None
-        return paper, paper.links[0]
+        return paper, link_for(paper)
 
     def action_open_link(self) -> None:
         if (found := self._current_link()) is None:
             return
         paper, link = found
-        self.open_url(link)
         more = f" ({len(paper.links) - 1} more in the preview)" if len(paper.links) > 1 else ""
-        self.notify(f"Opening {link}{more}", timeout=3)
+        self._open_in_browser(link, more)
+
+    @work(thread=True, exclusive=True, group="browser")
+    def _open_in_browser(self, link: str, more: str) -> None:
+        if open_in_browser(link):
+            self.call_from_thread(self.notify, f"Opened {link}{more}", timeout=3)
+            return
+        self.call_from_thread(self.copy_to_clipboard, link)
+        self.call_from_thread(
+            self.notify,
+            f"No browser could be started here; copied the link instead: {link}",
+            severity="warning",
+            timeout=6,
+        )
 
     def action_copy_title(self) -> None:
         paper = self._current_or_warn()
@@ -757,28 +901,33 @@ class PaperdeskApp(App[None]):
 
     def action_export(self) -> None:
         query = self._composed_query() or None
-        self.push_screen(ExportDialog(query, Path.home()), self._export)
+        self.push_screen(ExportDialog(query, Path.home(), self._write_export), self._exported)
 
-    def _export(self, request: ExportRequest | None) -> None:
-        if request is not None:
-            self._run_export(request)
-
-    @work(thread=True, exclusive=True, group="export")
-    def _run_export(self, request: ExportRequest) -> None:
+    def _write_export(self, request: ExportRequest) -> int:
+        """Write one export (in the dialog's worker); the number of papers."""
         from paperdesk import export as exporting
 
         try:
             papers, title = self.desk.select(request.query)
-            document = exporting.render(papers, request.fmt, title=title)
-            write_atomic(request.path, document)
-        except (OSError, LibraryError, QueryError) as error:
-            message = getattr(error, "strerror", None) or str(error)
-            self.call_from_thread(
-                self.notify, f"Export failed: {message}", severity="error", timeout=8
+            document = exporting.render(
+                papers,
+                request.fmt,
+                title=title,
+                group_by=request.group_by,
+                with_abstracts=request.with_abstracts,
             )
-            return
-        count = f"{len(papers)} paper{'s' if len(papers) != 1 else ''}"
-        self.call_from_thread(self.notify, f"Exported {count} to {request.path}", timeout=6)
+            write_atomic(request.path, document)
+        except OSError as error:
+            raise ExportFailed(f"cannot write {request.path}: {error.strerror or error}") from None
+        except (LibraryError, QueryError) as error:
+            raise ExportFailed(str(error)) from None
+        return len(papers)
+
+    def _exported(self, result: tuple[ExportRequest, int] | None) -> None:
+        if result is not None:
+            request, count = result
+            papers = f"{count} paper{'s' if count != 1 else ''}"
+            self.notify(f"Exported {papers} to {request.path}", timeout=6)
 
     def help_sections(self):
         return [
@@ -812,9 +961,82 @@ class PaperdeskApp(App[None]):
                 partial(self.run_action, binding.action),
             )
 
+    # --- where the user was, kept between runs --------------------------------------------------
+
+    @property
+    def _ui_state_path(self) -> Path:
+        return self.desk.data_dir / UI_STATE_NAME
+
+    def _restore_ui_state(self) -> str | None:
+        """The view, tag filter and sorts of the last run; the paper to select."""
+        try:
+            data = json.loads(self._ui_state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        if data.get("view") in VIEWS:
+            self.view = data["view"]
+        if isinstance(data.get("tag"), str) and data["tag"]:
+            self.tag = data["tag"]
+        if data.get("list_sort") in LIST_SORTS:
+            self.list_sort = data["list_sort"]
+        if data.get("search_sort") in SEARCH_SORTS:
+            self.search_sort = data["search_sort"]
+        paper = data.get("paper")
+        return paper if isinstance(paper, str) else None  # a paper gone is simply not found
+
+    def _save_ui_state(self) -> None:
+        state = {
+            "view": self.view,
+            "tag": self.tag,
+            "list_sort": self.list_sort,
+            "search_sort": self.search_sort,
+            "paper": self.paper_list.current_id,
+        }
+        try:
+            self.desk.data_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._ui_state_path, json.dumps(state, indent=2) + "\n")
+        except OSError:
+            pass  # where the user was is a convenience; never a reason to fail quitting
+
     def on_unmount(self) -> None:
+        if self.loaded:
+            self._save_ui_state()
         self._in_use.release()
         self.desk.close()
+
+
+def link_for(paper: Paper) -> str:
+    """Where ``o`` goes: the paper's first link, else its arXiv abstract page
+    when an arXiv ID is known, else an arXiv search for its title."""
+    if paper.links:
+        for link in paper.links:
+            if "arxiv.org/abs/" in link or "huggingface.co/papers/" in link:
+                return link
+        return paper.links[0]
+    from urllib.parse import quote_plus
+
+    title = quote_plus(" ".join(paper.title.split()))
+    return f"https://arxiv.org/search/?searchtype=title&query={title}"
+
+
+def open_in_browser(url: str) -> bool:
+    """Open a URL in a graphical browser; False when none can be started here
+    (no display: a text browser would take over the app's terminal)."""
+    import webbrowser
+
+    graphical = (
+        sys.platform in ("darwin", "win32")
+        or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        or bool(os.environ.get("BROWSER"))
+    )
+    if not graphical:
+        return False
+    try:
+        return webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        return False
 
 
 def make_app(desk: Desk | None = None, settings: Settings | None = None, **kwargs) -> PaperdeskApp:

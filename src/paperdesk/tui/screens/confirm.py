@@ -10,7 +10,8 @@ from textual.widgets import Button, Label
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Ask before doing something large; y or Enter confirms, n or Escape cancels."""
+    """Ask before doing something large; y confirms, n or Escape cancels. No has
+    the focus, so a stray Enter changes nothing."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
@@ -29,10 +30,11 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.action_answer(event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+        if self.is_current:  # a second key before the dialog closed answers nothing
+            self.dismiss(answer)

@@ -1,15 +1,25 @@
-"""Choose a format, a file and a selection, then export."""
+"""Choose a selection, a format and a file, then export.
+
+The dialog runs the export itself (through the function it is given), so a
+failure keeps it open with the error and every choice as it was. It asks
+before replacing a file that exists.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet
+
+from paperdesk.tui.screens.confirm import ConfirmScreen
 
 FORMATS = [
     ("md", "Markdown"),
@@ -19,6 +29,7 @@ FORMATS = [
     ("json", "JSON"),
 ]
 EXTENSIONS = {"md": ".md", "bibtex": ".bib", "biblatex": ".bib", "csv": ".csv", "json": ".json"}
+GROUPS = [("tag", "by tag"), ("date", "by month"), ("none", "one list")]
 
 
 @dataclass(frozen=True)
@@ -26,15 +37,27 @@ class ExportRequest:
     fmt: str
     path: Path
     query: str | None  # None: the starred papers
+    group_by: str = "tag"
+    with_abstracts: bool = False
 
 
-class ExportDialog(ModalScreen[ExportRequest | None]):
+class ExportFailed(Exception):
+    """An export that could not be written; the message says why."""
+
+
+Exporter = Callable[[ExportRequest], int]  # writes the file; the number of papers
+
+
+class ExportDialog(ModalScreen[tuple[ExportRequest, int] | None]):
+    """Returns what was exported and how many papers, or None when cancelled."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, query: str | None, default_dir: Path) -> None:
+    def __init__(self, query: str | None, default_dir: Path, exporter: Exporter) -> None:
         super().__init__()
         self.query_text = query
         self.default_dir = default_dir
+        self.exporter = exporter
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog", classes="dialog"):
@@ -42,17 +65,24 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             yield Label("Papers", classes="dim")
             with RadioSet(id="export-selection"):
                 yield RadioButton("Starred papers", value=True, id="sel-starred")
-                yield RadioButton(
-                    f"Current search: {self.query_text}" if self.query_text else "Current search",
-                    id="sel-query",
-                    disabled=not self.query_text,
-                )
+                if self.query_text:
+                    yield RadioButton(f"Current search: {self.query_text}", id="sel-query")
             yield Label("Format", classes="dim")
             with RadioSet(id="export-format"):
                 for number, (fmt, name) in enumerate(FORMATS):
                     yield RadioButton(name, value=number == 0, id=f"fmt-{fmt}")
+            yield Label("Markdown sections", classes="dim md-only")
+            with RadioSet(id="export-group", classes="md-only"):
+                for number, (group, name) in enumerate(GROUPS):
+                    yield RadioButton(name, value=number == 0, id=f"group-{group}")
+            yield Checkbox("With abstracts", id="export-abstracts", classes="md-only")
             yield Label("File", classes="dim")
-            yield Input(value=str(self.default_dir / "paperdesk-starred.md"), id="export-path")
+            yield Input(
+                value=str(self.default_dir / "paperdesk-starred.md"),
+                id="export-path",
+                select_on_focus=True,
+            )
+            yield Label("", id="export-error")
             with Horizontal(classes="buttons"):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
@@ -60,16 +90,22 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     def on_mount(self) -> None:
         self.query_one("#export-format", RadioSet).focus()
 
+    def _pressed(self, radio_set: str, prefix: str, default: str) -> str:
+        pressed = self.query_one(f"#{radio_set}", RadioSet).pressed_button
+        return pressed.id.removeprefix(prefix) if pressed and pressed.id else default
+
     @property
     def fmt(self) -> str:
-        pressed = self.query_one("#export-format", RadioSet).pressed_button
-        return pressed.id.removeprefix("fmt-") if pressed and pressed.id else "md"
+        return self._pressed("export-format", "fmt-", "md")
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         field = self.query_one("#export-path", Input)
         path = Path(field.value)
         if event.radio_set.id == "export-format":
-            field.value = str(path.with_suffix(EXTENSIONS[self.fmt]))
+            if path.suffix in EXTENSIONS.values() or not path.suffix:
+                field.value = str(path.with_suffix(EXTENSIONS[self.fmt]))
+            for widget in self.query(".md-only"):
+                widget.disabled = self.fmt != "md"
         elif event.radio_set.id == "export-selection":
             stem = "paperdesk-search" if event.pressed.id == "sel-query" else "paperdesk-starred"
             field.value = str(path.with_name(stem + path.suffix))
@@ -80,18 +116,57 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         else:
             self.dismiss(None)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#export-path")
+    def _on_path_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._submit()
 
-    def _submit(self) -> None:
+    def _request(self) -> ExportRequest | None:
         value = self.query_one("#export-path", Input).value.strip()
         if not value:
-            self.notify("Give a file name to export to.", severity="warning")
-            return
+            self._show_error("Give a file name to export to.")
+            return None
         selection = self.query_one("#export-selection", RadioSet).pressed_button
         query = self.query_text if selection is not None and selection.id == "sel-query" else None
-        self.dismiss(ExportRequest(self.fmt, Path(value).expanduser(), query))
+        return ExportRequest(
+            self.fmt,
+            Path(value).expanduser(),
+            query,
+            self._pressed("export-group", "group-", "tag"),
+            self.query_one("#export-abstracts", Checkbox).value,
+        )
+
+    def _submit(self) -> None:
+        request = self._request()
+        if request is None:
+            return
+        path = request.path
+        if path.is_dir():
+            self._show_error(f"{path} is a directory: give a file name.")
+            return
+        if path.exists():
+            name = dict(FORMATS)[request.fmt]
+            odd = path.suffix != EXTENSIONS[request.fmt]
+            question = f"{path} exists. Replace it with the {name} export?"
+            if odd:
+                question += f" (Its name does not end in {EXTENSIONS[request.fmt]}.)"
+            self.app.push_screen(
+                ConfirmScreen(question), lambda yes: self._run(request) if yes else None
+            )
+            return
+        self._run(request)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#export-error", Label).update(f"[b]Not exported:[/b] {escape(message)}")
+
+    @work(thread=True, exclusive=True, group="export")
+    def _run(self, request: ExportRequest) -> None:
+        try:
+            count = self.exporter(request)
+        except ExportFailed as error:
+            self.app.call_from_thread(self._show_error, str(error))
+            return
+        self.app.call_from_thread(self.dismiss, (request, count))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -40,16 +40,31 @@ def parse_tags(text: str) -> list[str]:
     return seen
 
 
+def completions(value: str, known: list[str]) -> list[str]:
+    """The known tags the last word being typed can become, in order."""
+    head, _, last = value.rpartition(" ")
+    if not last:
+        return []
+    taken = set(head.split())
+    return [tag for tag in sorted(known) if tag.startswith(last.lower()) and tag not in taken]
+
+
 class TagEditor(ModalScreen[list[str] | None]):
     """Returns the new list of tags, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # Priority: Tab would otherwise move the focus out of the field.
+        Binding("tab", "complete", "Complete", priority=True, show=False),
+    ]
 
     def __init__(self, title: str, tags: tuple[str, ...], known: list[str]) -> None:
         super().__init__()
         self.paper_title = title
         self.tags = tags
         self.known = known
+        # Tab pressed again cycles: the word as typed, its matches, where we are.
+        self._cycle: tuple[str, list[str], int] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tag-dialog", classes="dialog"):
@@ -62,8 +77,10 @@ class TagEditor(ModalScreen[list[str] | None]):
                 id="tag-input",
             )
             yield Label(
-                "Enter saves · Tab or → completes · delete a word to remove it · Esc cancels",
+                "Enter saves · Tab completes (again: the next match) · → takes the suggestion"
+                " · delete a word to remove it · Esc cancels",
                 classes="dim",
+                id="tag-help",
             )
 
     def on_mount(self) -> None:
@@ -73,9 +90,33 @@ class TagEditor(ModalScreen[list[str] | None]):
         field.cursor_position = len(field.value)
         field.focus()
 
+    def action_complete(self) -> None:
+        """Complete the last word from the known tags; Tab again: the next one."""
+        field = self.query_one("#tag-input", Input)
+        head, _, _ = field.value.rpartition(" ")
+        if self._cycle is not None and field.value == self._cycle[0]:
+            typed, matches, at = self._cycle
+            at = (at + 1) % len(matches)
+        else:
+            matches = completions(field.value, self.known)
+            if not matches:
+                self.app.bell()
+                return
+            at = 0
+        value = f"{head} {matches[at]}".lstrip()
+        with field.prevent(Input.Changed):
+            field.value = value
+        field.cursor_position = len(value)
+        self._cycle = (value, matches, at)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._cycle = None  # typing starts a new completion
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(parse_tags(event.value))
+        if self.is_current:  # a second Enter before the dialog closed saves nothing twice
+            self.dismiss(parse_tags(event.value))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.is_current:
+            self.dismiss(None)

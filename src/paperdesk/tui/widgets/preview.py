@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -24,7 +25,17 @@ class Preview(ScrollView, can_focus=True):
     pass one frame later: 30-40 ms more per key in a real terminal.)
     """
 
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Scroll down", show=False),
+        Binding("k,up", "scroll_up", "Scroll up", show=False),
+        Binding("space,pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+    ]
+
     COMPONENT_CLASSES = {
+        "preview--more",
         "preview--title",
         "preview--meta",
         "preview--match",
@@ -84,10 +95,22 @@ class Preview(ScrollView, can_focus=True):
         self._width = -1
         self._layout_lines()
 
+    @property
+    def more_below(self) -> int:
+        """How many lines of the paper are below the pane."""
+        height = self.scrollable_content_region.height
+        return max(0, len(self._strips) - int(self.scroll_offset.y) - height)
+
     def render_line(self, y: int) -> Strip:
         self._layout_lines()
         index = y + int(self.scroll_offset.y)
         width = self.scrollable_content_region.width
+        height = self.scrollable_content_region.height
+        if y == height - 1 and (more := self.more_below) and width > 0:
+            # A cut abstract says so, and how to read on.
+            note = f" ↓ {more} more line{'s' if more != 1 else ''}: J (or j here) scrolls "
+            style = self.get_component_rich_style("preview--more")
+            return Strip([Segment(note[:width].rjust(width), style)], width)
         if 0 <= index < len(self._strips):
             return self._strips[index]
         return Strip([Segment(" " * max(0, width), self.rich_style)], max(0, width))
