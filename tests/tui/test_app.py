@@ -49,6 +49,20 @@ def fresh(desk: Desk, paper_id: str):
     return Desk(desk.data_dir).library.get(paper_id)
 
 
+class FakeClock:
+    """The app's clock for dwell times: moves only when a test says so."""
+
+    def __init__(self, app: PaperdeskApp) -> None:
+        self.now = 1000.0
+        app._clock = self
+
+    def __call__(self) -> float:
+        return self.now
+
+    def rest(self, seconds: float = 3.0) -> None:
+        self.now += seconds
+
+
 async def test_opens_on_the_library(desk: Desk):
     app = app_for(desk)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -101,6 +115,7 @@ async def test_s_j_s_stars_two_papers(desk: Desk):
 
 async def test_r_toggles_read_and_moving_on_marks_read(desk: Desk):
     app = app_for(desk)
+    clock = FakeClock(app)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         first, second = app.paper_list.ids[:2]
@@ -108,9 +123,11 @@ async def test_r_toggles_read_and_moving_on_marks_read(desk: Desk):
         assert fresh(desk, first).read
         await pilot.press("r")
         assert not fresh(desk, first).read
+        clock.rest()
         await pilot.press("j")  # marked unread on purpose: moving on respects that
         assert not fresh(desk, first).read
-        await pilot.press("j")  # the second paper was shown, the user moved on
+        clock.rest()
+        await pilot.press("j")  # the second paper was read (rested on), the user moved on
         assert fresh(desk, second).read
 
 
@@ -245,7 +262,7 @@ async def test_filters_unread_starred_and_all(desk: Desk):
         await pilot.press("s", "r")
         await pilot.press("u")
         await settle(pilot)
-        assert len(app.paper_list.ids) == 28 and "filter: unread" in status(app)
+        assert len(app.paper_list.ids) == 28 and "view: unread only" in status(app)
         await pilot.press("u", "f")
         await settle(pilot)
         assert len(app.paper_list.ids) == 1
@@ -291,13 +308,16 @@ async def test_open_and_copy_link_and_title(desk: Desk, monkeypatch):
     app = app_for(desk, mark_read_on_move=False)
     opened: list[str] = []
     copied: list[str] = []
-    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    from paperdesk.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "open_in_browser", lambda url: opened.append(url) or True)
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         paper = app.paper_list.current
         assert paper.links
         await pilot.press("o", "y", "Y")
+        await settle(pilot)
         assert opened == [paper.links[0]]
         assert copied == [paper.title, paper.links[0]]
         linkless = next(
@@ -305,7 +325,11 @@ async def test_open_and_copy_link_and_title(desk: Desk, monkeypatch):
         )
         app.paper_list.cursor = linkless
         await pilot.press("o")
-        assert opened == [paper.links[0]]  # nothing opened for a paper without links
+        await settle(pilot)
+        title = app.paper_list.current.title.split()[0]
+        # A paper without a link opens a search for its title.
+        assert opened[1].startswith("https://arxiv.org/search/?searchtype=title&query=")
+        assert title in opened[1]
 
 
 async def test_sort_cycles(desk: Desk):
@@ -382,7 +406,7 @@ async def test_tags_pane_filters_and_toggles(desk: Desk):
         tags.focus()
         await pilot.press("j", "enter")
         await settle(pilot)
-        assert app.paper_list.ids == [pid] and "#robots" in status(app)
+        assert app.paper_list.ids == [pid] and "tag: robots" in status(app)
         await pilot.press("T")
         assert not tags.display or not tags.region.width
 
@@ -608,12 +632,16 @@ async def test_opening_shows_the_first_rows_then_keeps_the_cursor(desk: Desk, mo
 
     monkeypatch.setattr(desk.library, "ids", slow_ids)
     app = app_for(desk)
+    clock = FakeClock(app)
     async with app.run_test(size=(120, 36)) as pilot:
         while len(app.paper_list.ids) != 5:
             await pilot.pause(0.01)
         assert not app.loaded
         assert status(app).startswith("… / ")  # the whole list is still being read
-        await pilot.press("j", "j")
+        clock.rest()
+        await pilot.press("j")
+        clock.rest()
+        await pilot.press("j")
         current = app.paper_list.current_id
         release.set()
         while not app.loaded:

@@ -430,3 +430,20 @@ def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path)
             f"(8 -> {INDEX_SCHEMA_VERSION})"
         ]
         assert not any("damaged" in notice for notice in desk.notices)
+
+
+def test_possessives_match_the_word(tmp_path):
+    """ "agent's" is found by agent, "network's" by network (and by networks)."""
+    from paperdesk.desk import Desk
+    from paperdesk.model import Entry
+
+    with Desk(tmp_path / "data") as desk:
+        desk.library.import_entries(
+            [
+                Entry("The agent's memory", "A network's weights and an agent’s plan. " * 5),
+                Entry("Unrelated paper", "Nothing of the kind here at all. " * 5),
+            ],
+            "p.txt",
+        )
+        for query in ("agent", "title:agent", "network", "networks", '"agent plan"'):
+            assert desk.index.search(desk.library, query).total == 1, query

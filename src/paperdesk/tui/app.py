@@ -173,6 +173,7 @@ class PaperdeskApp(App[None]):
         yield Input(
             placeholder="/ search:  grokking   title:agent   tag:rl   is:unread   upvotes:>=10",
             id="search",
+            select_on_focus=False,  # "/" then typing goes on from the query shown
         )
         with Horizontal(id="main"):
             yield TagPanel(id="tags")
@@ -255,12 +256,12 @@ class PaperdeskApp(App[None]):
                 scored = q.has_scored_words(tree)
                 # A query that only filters (upvotes:>=5, is:starred) keeps the list's order.
                 sort = self.search_sort if scored else self.list_sort
+                composed = self._composed_query(typing=self._typing)
                 results = self.desk.index.search_ids(
-                    self.desk.library,
-                    self._composed_query(typing=self._typing),
-                    sort=sort if sort in SEARCH_SORTS else "relevance",
+                    self.desk.library, composed, sort=sort if sort in SEARCH_SORTS else "relevance"
                 )
-                ids, terms, suggestion = results.ids, results.terms, results.suggestion
+                ids, terms = results.ids, results.terms
+                suggestion = _typed_part(results.suggestion, composed)
                 if not scored and sort not in SEARCH_SORTS:  # by title or date added
                     wanted = set(ids)
                     ids = [pid for pid in self.desk.library.ids(sort=sort) if pid in wanted]
@@ -933,11 +934,20 @@ class PaperdeskApp(App[None]):
         return [
             ("Triage", list(self.BINDINGS)),
             ("Paper list", PaperList.BINDINGS),
+            ("Preview (Tab to it)", Preview.BINDINGS),
             (
                 "Search bar",
                 [
                     Binding("enter", "", "Keep the results and go to the list"),
                     Binding("escape", "", "Clear the search"),
+                    Binding("ctrl+y", "", "Search for the did-you-mean"),
+                ],
+            ),
+            (
+                "Tag editor",
+                [
+                    Binding("tab", "", "Complete the tag (again: the next match)"),
+                    Binding("enter", "", "Save · Esc cancels"),
                 ],
             ),
             (
@@ -992,7 +1002,7 @@ class PaperdeskApp(App[None]):
             "tag": self.tag,
             "list_sort": self.list_sort,
             "search_sort": self.search_sort,
-            "paper": self.paper_list.current_id,
+            "paper": self._visit,  # the previewed paper (the widgets are gone by now)
         }
         try:
             self.desk.data_dir.mkdir(parents=True, exist_ok=True)
@@ -1005,6 +1015,17 @@ class PaperdeskApp(App[None]):
             self._save_ui_state()
         self._in_use.release()
         self.desk.close()
+
+
+def _typed_part(suggestion: str | None, composed: str) -> str | None:
+    """A did-you-mean for the composed query ``(typed) is:unread ...`` as the
+    user's own query: what stands between the first parentheses."""
+    if not suggestion or not composed.startswith("("):
+        return suggestion
+    tail = composed[composed.rindex(")") + 1 :]
+    if not suggestion.startswith("(") or not suggestion.endswith(")" + tail):
+        return None
+    return suggestion[1 : len(suggestion) - len(tail) - 1]
 
 
 def link_for(paper: Paper) -> str:

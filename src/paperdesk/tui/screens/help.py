@@ -19,6 +19,12 @@ def _key_name(key: str) -> str:
         "pagedown": "PgDn",
         "pageup": "PgUp",
         "ctrl+p": "Ctrl+P",
+        "ctrl+y": "Ctrl+Y",
+        "ctrl+z": "Ctrl+Z",
+        "ctrl+d": "Ctrl+D",
+        "ctrl+u": "Ctrl+U",
+        "tab": "Tab",
+        "enter": "Enter",
     }
     return ", ".join(names.get(k, k) for k in key.split(","))
 

@@ -75,6 +75,7 @@ class TagEditor(ModalScreen[list[str] | None]):
                 placeholder="tags separated by spaces",
                 suggester=TagSuggester(self.known),
                 id="tag-input",
+                select_on_focus=False,  # typing adds to the tags, never replaces them
             )
             yield Label(
                 "Enter saves · Tab completes (again: the next match) · → takes the suggestion"
