@@ -67,15 +67,18 @@ class ExportDialog(ModalScreen[tuple[ExportRequest, int] | None]):
                 yield RadioButton("Starred papers", value=True, id="sel-starred")
                 if self.query_text:
                     yield RadioButton(f"Current search: {self.query_text}", id="sel-query")
-            yield Label("Format", classes="dim")
-            with RadioSet(id="export-format"):
-                for number, (fmt, name) in enumerate(FORMATS):
-                    yield RadioButton(name, value=number == 0, id=f"fmt-{fmt}")
-            yield Label("Markdown sections", classes="dim md-only")
-            with RadioSet(id="export-group", classes="md-only"):
-                for number, (group, name) in enumerate(GROUPS):
-                    yield RadioButton(name, value=number == 0, id=f"group-{group}")
-            yield Checkbox("With abstracts", id="export-abstracts", classes="md-only")
+            with Horizontal(id="export-choices"):
+                with Vertical():
+                    yield Label("Format", classes="dim")
+                    with RadioSet(id="export-format"):
+                        for number, (fmt, name) in enumerate(FORMATS):
+                            yield RadioButton(name, value=number == 0, id=f"fmt-{fmt}")
+                with Vertical():
+                    yield Label("Markdown sections", classes="dim md-only")
+                    with RadioSet(id="export-group", classes="md-only"):
+                        for number, (group, name) in enumerate(GROUPS):
+                            yield RadioButton(name, value=number == 0, id=f"group-{group}")
+                    yield Checkbox("With abstracts", id="export-abstracts", classes="md-only")
             yield Label("File", classes="dim")
             yield Input(
                 value=str(self.default_dir / "paperdesk-starred.md"),

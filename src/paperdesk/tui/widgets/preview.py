@@ -108,7 +108,7 @@ class Preview(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         if y == height - 1 and (more := self.more_below) and width > 0:
             # A cut abstract says so, and how to read on.
-            note = f" ↓ {more} more line{'s' if more != 1 else ''}: J (or j here) scrolls "
+            note = f" ↓ {more} more line{'s' if more != 1 else ''} (J) "
             style = self.get_component_rich_style("preview--more")
             return Strip([Segment(note[:width].rjust(width), style)], width)
         if 0 <= index < len(self._strips):
