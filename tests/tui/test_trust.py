@@ -495,3 +495,26 @@ async def test_the_tag_editor_shows_its_help_and_title_whole(desk: Desk):
         ):
             shown = " ".join(widget.render_line(y).text for y in range(widget.size.height))
             assert " ".join(text.split()) in " ".join(shown.split()), shown
+
+
+# --- paper text reaches the screen as text ---------------------------------------------------
+
+
+async def test_markup_and_escape_sequences_in_paper_text_are_shown_literally(data_dir: Path):
+    desk = Desk(data_dir)
+    title = "Masked [mask] and [/] with \x1b]52;c;eA==\x07 and [b]bold[/b]"
+    desk.library.import_entries([Entry(title, "Abstract [cls] \x1b[2J " * 10)], "x.txt")
+    desk.add_tags(desk.library.ids()[0], ["[red]x"])
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "[mask] and [/]" in app.preview.text
+        assert "\x1b" not in app.preview.text and "␛" in app.preview.text
+        row = app.paper_list.render_line(0).text
+        assert "[mask]" in row and "\x1b" not in row
+        await pilot.press("s", "z")  # the undo notification quotes the title
+        await settle(pilot)
+        assert any("[/]" in n.message for n in app._notifications)
+        screen = app.export_screenshot()
+        assert "\x1b" not in screen
+    desk.close()

@@ -33,7 +33,7 @@ from paperdesk import query as q
 from paperdesk.atomic import write_atomic
 from paperdesk.backups import InUse
 from paperdesk.desk import Desk
-from paperdesk.model import Paper
+from paperdesk.model import Paper, visible
 from paperdesk.query import QueryError
 from paperdesk.query import parse as parse_query
 from paperdesk.settings import Settings
@@ -166,6 +166,11 @@ class PaperdeskApp(App[None]):
         self.suggestion: str | None = None
         self._known_seq: int | None = None
         self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
+        """A notification whose text is literal: titles, tags, paths and errors
+        carry "[" and control characters that must not be read as markup."""
+        super().notify(visible(message), markup=markup, **kwargs)
 
     # --- layout ----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paperdesk.model import Paper
+from paperdesk.model import Paper, visible
 
 Fetch = Callable[[Sequence[str]], list[Paper]]
 
@@ -242,6 +242,6 @@ class PaperList(ScrollView, can_focus=True):
             )
         right.append(Segment(" ", row_style))
         used = sum(s.cell_length for s in marks) + sum(s.cell_length for s in right)
-        title = _cell(paper.title, max(0, width - used), row_style)
+        title = _cell(visible(paper.title), max(0, width - used), row_style)
         strip = Strip([*marks, title, *right])
         return strip.crop(0, width).extend_cell_length(width, row_style)

@@ -12,7 +12,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from paperdesk.index import Terms, match_spans
-from paperdesk.model import Paper
+from paperdesk.model import Paper, visible
 
 
 class Preview(ScrollView, can_focus=True):
@@ -116,7 +116,8 @@ class Preview(ScrollView, can_focus=True):
         return Strip([Segment(" " * max(0, width), self.rich_style)], max(0, width))
 
     def _marked(self, text: str, field: str, terms: Terms, base: str) -> Text:
-        rich_text = Text(text, style=self.get_component_rich_style(base) if base else "")
+        # visible() keeps every character's place, so the match spans still fit.
+        rich_text = Text(visible(text), style=self.get_component_rich_style(base) if base else "")
         match = self.get_component_rich_style("preview--match")
         for start, end in match_spans(text, field, terms):
             rich_text.stylize(match, start, end)
@@ -137,18 +138,19 @@ class Preview(ScrollView, can_focus=True):
             "read" if paper.read else "unread",
             paper.id,
         ]
-        parts.append(Text(" · ".join(f for f in facts if f), style=meta_style))
+        parts.append(Text(visible(" · ".join(f for f in facts if f)), style=meta_style))
         if paper.tags:
             line = Text("tags  ", style=label)
             tag_style = self.get_component_rich_style("preview--tag")
             for tag in paper.tags:
-                line.append(f" {tag} ", style=tag_style)
+                line.append(f" {visible(tag)} ", style=tag_style)
                 line.append(" ")
             parts.append(line)
         link_style = self.get_component_rich_style("preview--link")
         for link in paper.links:
             line = Text("link  ", style=label)
-            line.append(link, style=link_style + Style(link=link))
+            shown = visible(link)
+            line.append(shown, style=link_style + Style(link=link) if shown == link else link_style)
             parts.append(line)
         parts.append(Text(""))
         if paper.abstract:

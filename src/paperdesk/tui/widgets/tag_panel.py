@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from paperdesk.model import visible
 
 ALL_PAPERS = "\x00all"
 
@@ -27,7 +30,8 @@ class TagPanel(OptionList):
 
     def set_tags(self, counts: list[tuple[str, int]], total: int, active: str | None) -> None:
         options = [Option(f"All papers  {total}", id=ALL_PAPERS)]
-        options.extend(Option(f"{tag}  {count}", id=tag) for tag, count in counts)
+        # Text, not markup: a tag is the user's text, "[b]" and all.
+        options.extend(Option(Text(f"{visible(tag)}  {count}"), id=tag) for tag, count in counts)
         highlighted = self.highlighted_option.id if self.highlighted_option else None
         self.clear_options()
         self.add_options(options)
