@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from paperdesk import state
-from paperdesk.store import Library, LibraryDamaged, LibraryError
+from paperdesk.store import REFUSAL_SUFFIX, Library, LibraryDamaged, LibraryError
 
 try:
     import fcntl
@@ -372,6 +372,8 @@ def _restore(
             if side.exists():
                 os.replace(side, Path(f"{replaced}{suffix}"))
     os.replace(incoming, library_path)
+    # The library in place is a good copy: writing to it is allowed again.
+    Path(f"{library_path}{REFUSAL_SUFFIX}").unlink(missing_ok=True)
     _fsync_dir(library_path.parent)
     result = Restored(backup, replaced)
     if merge_newer:

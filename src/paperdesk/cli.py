@@ -931,10 +931,19 @@ def _at_terminal() -> bool:
 
 def _choose_backup(found, wanted: str | None):
     if wanted is None:
-        for candidate in found:
-            if candidate.reason != "replaced" and backups.check(candidate.path) is None:
-                return candidate
-        raise fail("every backup is damaged; `paperdesk restore --list` shows them")
+        good = [b for b in found if b.reason != "replaced" and backups.check(b.path) is None]
+        if not good:
+            raise fail("every backup is damaged; `paperdesk restore --list` shows them")
+        # An empty library's backup never wins over one that holds papers.
+        chosen = next((b for b in good if backups.summarise(b.path).papers), good[0])
+        if chosen is not good[0]:
+            skipped = good.index(chosen)
+            say(
+                f"chose {chosen.name}: the {plural(skipped, 'newer backup')} before it "
+                "hold no papers (a library emptied or replaced by mistake?)",
+                "yellow",
+            )
+        return chosen
     if wanted.isdigit():
         number = int(wanted)
         if not 1 <= number <= len(found):

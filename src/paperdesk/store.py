@@ -44,6 +44,9 @@ READABLE_VERSIONS = (2, 3, 4)
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500
 JOURNAL_NAME = "decisions.jsonl"
+# Beside the library once it is found damaged: every process then refuses to
+# write to it, not only the one that found the damage, until a restore.
+REFUSAL_SUFFIX = ".damaged"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -261,10 +264,47 @@ class Library:
             self._conn = self._open()
         return self._conn
 
+    @property
+    def refusal_path(self) -> Path:
+        return self.path.with_name(self.path.name + REFUSAL_SUFFIX)
+
+    def _was_a_library(self) -> str | None:
+        """What shows that this data directory held a library (its decision
+        journal, its backups), or None for a directory never used."""
+        try:
+            if self.journal_path.stat().st_size > 0:
+                return f"its decision journal {self.journal_path.name} is there"
+        except OSError:
+            pass
+        backups = self.path.parent / "backups"
+        if backups.is_dir() and any(backups.glob("library-*.sqlite3")):
+            return "its backups are there"
+        return None
+
+    def _refuse_to_adopt(self, what: str) -> None:
+        """A library file that is gone or empty where a library was: report it
+        like damage, never start a new empty library over it."""
+        evidence = self._was_a_library()
+        if evidence is None:
+            return
+        message = (
+            f"the library file {self.path} {what}, but this data directory held a library "
+            f"({evidence}). Nothing was written. `paperdesk restore` brings back the newest "
+            "backup with every decision since; to start a new library instead, move "
+            f"{self.journal_path.name} and backups/ out of {self.path.parent}"
+        )
+        raise LibraryDamaged(message)
+
     def _open(self) -> sqlite3.Connection:
+        if not self._read_only and self.write_refusal is None:
+            try:
+                self.write_refusal = self.refusal_path.read_text(encoding="utf-8").strip() or None
+            except OSError:
+                pass
         if not self.path.exists():
             if not self._create:
                 raise LibraryError(f"no library at {self.path}")
+            self._refuse_to_adopt("is missing")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
@@ -282,6 +322,8 @@ class Library:
             )
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0 and not self._read_only:
+                self._check_new(conn)
             if self._read_only:
                 if version not in READABLE_VERSIONS:
                     raise LibraryError(
@@ -306,6 +348,28 @@ class Library:
                 f"({error}); it was left untouched. `paperdesk restore` brings back a backup"
             ) from None
         return conn
+
+    def _check_new(self, conn: sqlite3.Connection) -> None:
+        """A file without paperdesk's schema: new (then it becomes a library), or
+        emptied where a library was, or another program's SQLite file (which
+        is never written to)."""
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            conn.close()
+            raise LibraryError(
+                f"{self.path} is an SQLite file of another program, not a paperdesk library; "
+                "it was left untouched. Point PAPERDESK_DATA_DIR elsewhere or move it away"
+            )
+        try:
+            empty = self.path.stat().st_size == 0
+        except OSError:
+            empty = True
+        if empty:
+            try:
+                self._refuse_to_adopt("is empty (0 bytes)")
+            except LibraryDamaged:
+                conn.close()
+                raise
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -356,16 +420,21 @@ class Library:
         self.close()
 
     def refuse_writes(self, reason: str) -> None:
-        """From now on every write fails with this reason (the file was found damaged)."""
+        """From now on every write fails with this reason (the file was found
+        damaged), in this process and in every other until a restore."""
         self.write_refusal = reason
+        try:
+            self.refusal_path.write_text(reason + "\n", encoding="utf-8")
+        except OSError:
+            pass  # a read-only directory: the refusal holds in this process
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so no read-then-write race can happen."""
-        if self.write_refusal:
-            raise LibraryDamaged(self.write_refusal)
         with self._lock:
-            conn = self.conn
+            conn = self.conn  # opening reads a refusal another process left
+            if self.write_refusal:
+                raise LibraryDamaged(self.write_refusal)
             deadline = time.monotonic() + BUSY_TIMEOUT_S * 3
             while True:
                 try:

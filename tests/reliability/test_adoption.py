@@ -1,0 +1,125 @@
+"""A library file that is emptied, deleted or replaced by another program's is
+reported, never silently replaced by a new empty library; a library found
+damaged stays refused in every process until a restore."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paperdesk.cli import app
+from tests.dumps import LOREM, E, page
+
+runner = CliRunner()
+
+
+def run(*args: str, code: int = 0):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output + result.stderr
+    return result
+
+
+@pytest.fixture
+def library(data_dir: Path, tmp_path: Path) -> Path:
+    dump = tmp_path / "d.txt"
+    dump.write_text(page([E(f"Paper number {n} here", LOREM) for n in range(12)]))
+    run("import", str(dump))
+    ids = [p["id"] for p in json.loads(run("list", "--json").stdout)]
+    run("star", ids[0])
+    run("tag", ids[1], "keep")
+    dump2 = tmp_path / "d2.txt"
+    dump2.write_text(page([E("One more paper", LOREM)]))
+    run("import", str(dump2))  # takes a backup of the 12-paper library first
+    return data_dir / "library.sqlite3"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("command", [["list"], ["star", "abcd"], ["state", "export"]])
+def test_an_emptied_library_is_reported_not_adopted(library: Path, command):
+    library.write_bytes(b"")
+    for side in ("-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    result = run(*command, code=1)
+    assert "is empty (0 bytes)" in result.stderr and "paperdesk restore" in result.stderr
+    assert library.read_bytes() == b""  # nothing was written
+
+
+def test_a_deleted_library_is_reported_not_adopted(library: Path):
+    for side in ("", "-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    result = run("list", code=1)
+    assert "is missing" in result.stderr and "decision journal" in result.stderr
+    assert not library.exists()
+
+
+def test_a_foreign_sqlite_file_is_never_written(library: Path):
+    for side in ("", "-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    conn = sqlite3.connect(library)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    before = digest(library)
+    result = run("list", code=1)
+    assert "another program, not a paperdesk library" in result.stderr
+    assert digest(library) == before
+
+
+def test_restore_brings_back_the_backup_with_papers_not_the_empty_one(library: Path, data_dir):
+    library.write_bytes(b"")
+    for side in ("-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    result = run("restore", "--yes")
+    assert "restored" in result.stdout
+    papers = json.loads(run("list", "--json").stdout)
+    assert len(papers) == 12  # the backup before the last import (it comes back on re-import)
+    assert sum(p["starred"] for p in papers) == 1 and any(p["tags"] == ["keep"] for p in papers)
+
+
+def test_restore_prefers_a_backup_that_holds_papers(library: Path, data_dir: Path, tmp_path):
+    from paperdesk import backups
+    from paperdesk.store import Library
+
+    # An empty library's backup, newest of all (taken before the fix, say).
+    empty = tmp_path / "elsewhere" / "library.sqlite3"
+
+    with Library(empty) as fresh:
+        fresh.counts()
+    backups.take(empty, "start", data_dir / "backups")
+    result = run("restore", "--yes")
+    assert "hold no papers" in result.stderr
+    assert len(json.loads(run("list", "--json").stdout)) == 12
+
+
+def test_a_damaged_library_stays_refused_in_every_process(library: Path, data_dir: Path):
+    pid = json.loads(run("list", "--json").stdout)[2]["id"]
+    for side in ("-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    data = bytearray(library.read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # a damaged page
+    library.write_bytes(bytes(data))
+    first = runner.invoke(app, ["star", pid])
+    assert first.exit_code == 1 and "damaged" in first.stderr
+    assert Path(f"{library}.damaged").exists()
+    before = digest(library)
+    env = {"PAPERDESK_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    second = subprocess.run(
+        [sys.executable, "-m", "paperdesk", "star", pid], capture_output=True, text=True,
+        env=env, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 1 and "damaged" in second.stderr
+    assert digest(library) == before  # another process did not write either
+    run("restore", "--yes")
+    assert not Path(f"{library}.damaged").exists()
+    run("star", pid)
