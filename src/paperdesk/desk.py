@@ -23,6 +23,7 @@ from typing import TypeVar
 from paperdesk import paths, state
 from paperdesk.importers import dailypapers
 from paperdesk.model import Entry, Paper
+from paperdesk.processes import die_with_parent
 from paperdesk.store import (
     Filter,
     ImportStats,
@@ -87,7 +88,11 @@ def _parse_pool():
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return _InProcess()
     return ProcessPoolExecutor(
-        max_workers=_parse_workers(), mp_context=multiprocessing.get_context("fork")
+        max_workers=_parse_workers(),
+        mp_context=multiprocessing.get_context("fork"),
+        # A kill -9 of the import must not leave workers holding its files and pipes.
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
     )
 
 

@@ -14,14 +14,12 @@ when an upgrade has made a fix unneeded.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
-import signal
 import sys
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
 
+from paperdesk.processes import die_with_parent
 from paperdesk.store import LibraryError
 
 TESTED_WHOOSH = "2.7.5"
@@ -98,13 +96,7 @@ def _workers_die_with_their_parent() -> None:
         return
 
     def run(self) -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - no prctl: carry on
-            pass
-        if os.getppid() != self._parent_pid:  # the parent died before prctl
-            os._exit(1)
+        die_with_parent(self._parent_pid)
         original(self)
 
     run._paperdesk = True  # type: ignore[attr-defined]

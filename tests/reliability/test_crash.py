@@ -211,3 +211,21 @@ def test_killing_a_triage_session_keeps_every_completed_action(data_dir, samples
             read, starred, tags = decided[pid]
             assert (starred, "triaged" in tags, read)[n % 3], (n, pid)
     assert interrupted, "no kill landed mid-session"
+
+
+def test_killing_an_import_while_it_parses_leaves_no_worker(data_dir, tmp_path):
+    """A dump past LARGE_DUMP_CHARS is parsed by worker processes: a kill -9 of
+    the import in that phase must take them too (they held the library's files
+    and the caller's output pipe: `paperdesk import | tee` hung)."""
+    from paperdesk.desk import LARGE_DUMP_CHARS
+
+    dump = big_dump(tmp_path / "huge.txt", n=14000)
+    assert dump.stat().st_size > LARGE_DUMP_CHARS
+    killed = 0
+    for delay in (0.8, 1.5, 2.5):
+        process = paperdesk(data_dir, "import", str(dump), "-q")
+        deadline = time.monotonic() + 10
+        while len(descendants(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the parse workers are up
+        killed += kill_after(process, delay)
+    assert killed, "no kill landed while the import parsed"
