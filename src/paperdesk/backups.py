@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from paperdesk import state
-from paperdesk.store import REFUSAL_SUFFIX, Library, LibraryDamaged, LibraryError
+from paperdesk.store import IN_USE_SUFFIX, REFUSAL_SUFFIX, Library, LibraryDamaged, LibraryError
 
 try:
     import fcntl
@@ -261,7 +261,7 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _use_lock_path(library_path: Path) -> Path:
-    return library_path.with_name(library_path.name + ".in-use")
+    return library_path.with_name(library_path.name + IN_USE_SUFFIX)
 
 
 class InUse:
@@ -303,8 +303,8 @@ def _nobody_else(library_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LibraryError(
-                "paperdesk is open on this library (the app, in another terminal?); "
-                "quit it, then run the restore again"
+                "paperdesk is open on this library or writing to it (the app, or an import "
+                "in another terminal?); let it finish or quit it, then run the restore again"
             ) from None
         try:
             yield
@@ -377,7 +377,7 @@ def _restore(
     _fsync_dir(library_path.parent)
     result = Restored(backup, replaced)
     if merge_newer:
-        with Library(library_path) as library:
+        with Library(library_path, announce=False) as library:
             if replaced is not None:
                 result.merged, result.merge_problem = _merge_from(replaced, library)
             journal = library.journal_path

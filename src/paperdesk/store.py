@@ -25,6 +25,11 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+try:  # POSIX: writers announce themselves to `paperdesk restore`
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 from paperdesk.model import (
     ID_LENGTH,
     MIN_ID_PREFIX,
@@ -47,6 +52,9 @@ JOURNAL_NAME = "decisions.jsonl"
 # Beside the library once it is found damaged: every process then refuses to
 # write to it, not only the one that found the damage, until a restore.
 REFUSAL_SUFFIX = ".damaged"
+# Held shared by every write transaction (and by the open app); a restore takes
+# it exclusively, so it never moves a library that something is writing.
+IN_USE_SUFFIX = ".in-use"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -244,8 +252,11 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
 class Library:
     """The user's library file. Thread-safe; one connection per instance."""
 
-    def __init__(self, path: Path, *, create: bool = True, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, create: bool = True, read_only: bool = False, announce: bool = True
+    ) -> None:
         self.path = path
+        self._announce = announce  # False: the restore itself, which holds the lock
         self._create = create and not read_only
         self._read_only = read_only
         # Every decision is also appended to a small journal beside the library, so
@@ -255,6 +266,10 @@ class Library:
         self.write_refusal: str | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        # The inodes of the library file and its write-ahead log this connection
+        # writes to: if either changes under us (a restore moved the file, the
+        # -wal was deleted), writing on would lose what is written.
+        self._identity: tuple[int, int | None] | None = None
 
     # --- connection -------------------------------------------------------
 
@@ -412,6 +427,70 @@ class Library:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._identity = None
+
+    def _inodes(self) -> tuple[int | None, int | None]:
+        def inode(path: Path) -> int | None:
+            try:
+                return os.stat(path).st_ino
+            except OSError:
+                return None
+
+        return inode(self.path), inode(Path(f"{self.path}-wal"))
+
+    def check_files(self) -> None:
+        """Refuse writes when the files this connection writes to are no longer the
+        library's: the library was replaced, or its write-ahead log deleted. The
+        app calls this as it polls; every write transaction does too."""
+        if self.write_refusal:
+            raise LibraryDamaged(self.write_refusal)
+        if self._identity is None:
+            return
+        main, wal = self._inodes()
+        known_main, known_wal = self._identity
+        if main != known_main:
+            self.write_refusal = (
+                f"the library file {self.path} was replaced or removed while this paperdesk "
+                "had it open (a restore?); nothing more is written through this window. "
+                "Quit and start paperdesk again"
+            )
+        elif known_wal is not None and wal != known_wal:
+            self.write_refusal = (
+                f"the library's write-ahead log ({self.path.name}-wal) was deleted while "
+                "paperdesk had it open: what is written now could be lost, so nothing more "
+                f"is. Every decision is also in {self.journal_path.name}: quit, then run "
+                "`paperdesk restore` to bring them all back"
+            )
+        if self.write_refusal:
+            raise LibraryDamaged(self.write_refusal)
+
+    @contextmanager
+    def _announced(self) -> Iterator[None]:
+        """Hold the in-use lock shared while writing, so a restore waits for no one
+        and moves nothing mid-write."""
+        if fcntl is None or self._read_only or not self._announce:
+            yield
+            return
+        try:
+            handle = open(self.path.with_name(self.path.name + IN_USE_SUFFIX), "a+b")  # noqa: SIM115
+        except OSError:
+            yield  # a read-only directory: SQLite reports why the write fails
+            return
+        try:
+            deadline = time.monotonic() + BUSY_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LibraryError(
+                            "a restore of the library is under way; try again when it is done"
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            handle.close()
 
     def __enter__(self) -> Library:
         return self
@@ -431,10 +510,11 @@ class Library:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so no read-then-write race can happen."""
-        with self._lock:
+        with self._lock, self._announced():
             conn = self.conn  # opening reads a refusal another process left
             if self.write_refusal:
                 raise LibraryDamaged(self.write_refusal)
+            self.check_files()
             deadline = time.monotonic() + BUSY_TIMEOUT_S * 3
             while True:
                 try:
@@ -444,6 +524,9 @@ class Library:
                     if "locked" not in str(error) or time.monotonic() > deadline:
                         raise self._explain(error) from None
                     time.sleep(0.05)
+            if self._identity is None:
+                main, wal = self._inodes()  # the -wal exists once a write has begun
+                self._identity = (main, wal) if main is not None else None
             try:
                 yield conn
                 conn.execute("COMMIT")

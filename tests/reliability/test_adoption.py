@@ -123,3 +123,60 @@ def test_a_damaged_library_stays_refused_in_every_process(library: Path, data_di
     run("restore", "--yes")
     assert not Path(f"{library}.damaged").exists()
     run("star", pid)
+
+
+def test_a_deleted_write_ahead_log_stops_the_open_writer(library: Path, data_dir: Path):
+    """The app holds the library open; someone deletes -wal and -shm; a CLI star
+    "succeeds" into new ones. The open writer must notice and stop (its next
+    write would mix two logs), saying the journal has every decision."""
+    from paperdesk.store import Library, LibraryError
+
+    ids = [p["id"] for p in json.loads(run("list", "--json").stdout)]
+    held = Library(library)
+    held.set_starred([ids[3]])  # the open app, written once
+    for side in ("-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    other = subprocess.run(
+        [sys.executable, "-m", "paperdesk", "star", ids[4]], capture_output=True, text=True,
+        env={"PAPERDESK_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}, timeout=60,
+    )  # another process  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    with pytest.raises(LibraryError, match="write-ahead log.*deleted.*decisions.jsonl"):
+        held.set_starred([ids[5]])
+    with pytest.raises(LibraryError):
+        held.check_files()  # what the app's poll asks
+    held.close()
+    journal = (data_dir / "decisions.jsonl").read_text(encoding="utf-8")
+    assert ids[3] in journal and ids[4] in journal
+
+
+def test_restore_waits_for_no_writer_and_refuses_while_one_writes(library: Path, data_dir):
+    """An import runs (a long write transaction): restore refuses instead of moving
+    the file it writes into. A writer that had the old file open notices the
+    restore and writes no more into the moved-away file."""
+    import threading
+
+    from paperdesk.store import Library, LibraryError
+
+    writer = Library(library)
+    started, release = threading.Event(), threading.Event()
+
+    def long_write():
+        with writer._write():
+            started.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=long_write)
+    thread.start()
+    started.wait(5)
+    try:
+        result = run("restore", "--yes", code=1)
+        assert "writing to it" in result.stderr
+    finally:
+        release.set()
+        thread.join()
+    run("restore", "--yes")
+    ids = [p["id"] for p in json.loads(run("list", "--json").stdout)]
+    with pytest.raises(LibraryError, match="replaced or removed"):
+        writer.set_starred([ids[0]])
+    writer.close()

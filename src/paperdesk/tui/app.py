@@ -153,7 +153,7 @@ class PaperdeskApp(App[None]):
         self._visit: str | None = None
         self._visit_since: float | None = None
         self._clock: Callable[[], float] = time.monotonic
-        self._restored: dict | None = None
+        self._refusal_shown = False  # the library's files changed under us: said once
         self._first_rows = False  # the list shows only the first screenful so far
         self._side_started = False  # counts, tags pane and index sync (see _start_side)
         self.total = 0
@@ -473,6 +473,13 @@ class PaperdeskApp(App[None]):
         it changes with a new change counter, and nothing deletes papers, so the
         counter alone tells: one index lookup, where counting a million papers
         took 5 ms warm and 0.3 s cold every 2 s, holding the library."""
+        try:
+            self.desk.library.check_files()
+        except LibraryError as error:
+            if not self._refusal_shown:
+                self._refusal_shown = True
+                self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
+            return
         try:
             seq = self.desk.library.max_seq()
             if seq == self._known_seq:
