@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -86,6 +87,14 @@ def handles_errors(func: F) -> F:
             raise usage(str(error)) from None
         except LibraryError as error:
             raise fail(str(error)) from None
+        except sqlite3.DatabaseError as error:
+            raise fail(
+                f"the library cannot be read ({error}); `paperdesk restore` brings back a backup"
+            ) from None
+        except OSError as error:
+            # A read-only or full disk, an index that is a file: one line, not a traceback.
+            where = f"{error.filename}: " if error.filename else ""
+            raise fail(f"{where}{error.strerror or error}") from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -98,6 +98,8 @@ def _parse_pool():
 
 StageProgress = Callable[[str, int, int], None]
 STDIN_NAME = "(standard input)"
+# A decision command indexes its own papers and up to this many others' changes.
+DECISION_INDEX_SLACK = 200
 # Standard input is read whole (it cannot be streamed twice); a bigger dump goes in a file.
 MAX_STDIN_BYTES = 256 * 2**20
 
@@ -409,11 +411,18 @@ class Desk:
         if not self.auto_sync_index:
             return
         if changed and (self._index is not None or self.index_path.exists()):
-            from paperdesk.index import SEARCH_LOCK_WAIT_S, IndexBusy
+            from paperdesk.index import SEARCH_LOCK_WAIT_S, IndexBusy, IndexDeferred
 
             try:
-                # A star must not wait for another process's long index update.
-                self.sync_index(wait=SEARCH_LOCK_WAIT_S)
+                # A decision returns once it is saved: it may index itself and a
+                # few others, never wait for another process's work or a rebuild.
+                self.index.sync(
+                    self.library,
+                    wait=SEARCH_LOCK_WAIT_S,
+                    at_most=len(changed) + DECISION_INDEX_SLACK,
+                )
+            except IndexDeferred:
+                pass  # the next search catches up (it says so if it takes long)
             except IndexBusy:
                 self.notices.append(
                     "search index not updated yet: another paperdesk is busy with it "

@@ -229,6 +229,11 @@ class IndexBusy(LibraryError):
     """Another process held the index for too long."""
 
 
+class IndexDeferred(LibraryError):
+    """The index needs more work than the caller can wait for (a decision
+    command); the next search does it."""
+
+
 @dataclass
 class Hit:
     paper: Paper
@@ -394,9 +399,13 @@ class SearchIndex:
             return f"it is damaged ({type(error).__name__}: {error})"
         return None
 
-    def _open(self, library: Library, progress: Progress | None = None) -> whoosh_index.Index:
+    def _open(
+        self, library: Library, progress: Progress | None = None, rebuild: bool = True
+    ) -> whoosh_index.Index:
         if self._ix is None:
             problem = self._problem(library)
+            if problem is not None and not rebuild:
+                raise IndexDeferred(f"the search index needs a rebuild ({problem})")
             if problem is not None:
                 if problem != "missing":
                     self._notice(f"search index rebuilt from the library: {problem}")
@@ -415,51 +424,68 @@ class SearchIndex:
             seq = library.max_seq()
             fresh = self.path.with_name(self.path.name + ".new")
             shutil.rmtree(fresh, ignore_errors=True)
-            fresh.mkdir(parents=True)
-            ix = whoosh_index.create_in(str(fresh), make_schema())
-            big = total >= PARALLEL_INDEX_THRESHOLD and (os.cpu_count() or 1) > 1
-            codec = PaperdeskCodec()
-            writer = (
-                ix.writer(procs=2, multisegment=True, limitmb=256, codec=codec)
-                if big
-                else ix.writer(limitmb=256, codec=codec)
-            )
-            done = 0
-            seen_words: set[str] = set()
             try:
-                for paper in library.iter_all():
-                    writer.add_document(**paper_document(paper, seen_words))
-                    done += 1
-                    if progress and done % 500 == 0:
-                        progress(done, total)
-                writer.commit()
+                return self._build(library, fresh, total, seq, progress)
             except BaseException:
-                writer.cancel()
+                # A full disk, a kill: the half-built copy must not fill the disk.
+                shutil.rmtree(fresh, ignore_errors=True)
                 raise
-            self._write_meta(
-                fresh, {"schema": INDEX_SCHEMA_VERSION, "seq": seq, "library": library.library_id()}
-            )
-            old = self.path.with_name(self.path.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            if self.path.exists():
-                os.replace(self.path, old)
-            os.replace(fresh, self.path)
-            shutil.rmtree(old, ignore_errors=True)
-            if progress:
-                progress(done, total)
-            return done
+
+    def _build(
+        self, library: Library, fresh: Path, total: int, seq: int, progress: Progress | None
+    ) -> int:
+        """The body of rebuild, under its locks: build in ``fresh``, swap it in."""
+        fresh.mkdir(parents=True)
+        ix = whoosh_index.create_in(str(fresh), make_schema())
+        big = total >= PARALLEL_INDEX_THRESHOLD and (os.cpu_count() or 1) > 1
+        codec = PaperdeskCodec()
+        writer = (
+            ix.writer(procs=2, multisegment=True, limitmb=256, codec=codec)
+            if big
+            else ix.writer(limitmb=256, codec=codec)
+        )
+        done = 0
+        seen_words: set[str] = set()
+        try:
+            for paper in library.iter_all():
+                writer.add_document(**paper_document(paper, seen_words))
+                done += 1
+                if progress and done % 500 == 0:
+                    progress(done, total)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        self._write_meta(
+            fresh, {"schema": INDEX_SCHEMA_VERSION, "seq": seq, "library": library.library_id()}
+        )
+        old = self.path.with_name(self.path.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.path.exists():
+            os.replace(self.path, old)
+        os.replace(fresh, self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        if progress:
+            progress(done, total)
+        return done
 
     def sync(
-        self, library: Library, progress: Progress | None = None, wait: float | None = None
+        self,
+        library: Library,
+        progress: Progress | None = None,
+        wait: float | None = None,
+        at_most: int | None = None,
     ) -> int:
         """Apply the library's changes since the last sync; return how many papers.
 
-        ``wait`` bounds the wait for another process that is writing the index.
+        ``wait`` bounds the wait for another process that is writing the index;
+        ``at_most`` the papers this call may index: more (another process's
+        import, an index to rebuild) raises IndexDeferred, for the next search.
         """
         with self._lock:
             try:
-                ix = self._open(library, progress)
-            except IndexBusy:
+                ix = self._open(library, progress, rebuild=at_most is None)
+            except (IndexBusy, IndexDeferred):
                 raise
             except Exception as error:  # noqa: BLE001
                 self._notice(
@@ -480,6 +506,8 @@ class SearchIndex:
                     self._meta = self._read_meta(self.path)
                     return 0
                 count = library.count_changed(done_seq, upto)
+                if at_most is not None and count > at_most:
+                    raise IndexDeferred(f"{count:,} papers wait for the search index")
                 if count >= REBUILD_THRESHOLD:
                     pass
                 else:
@@ -561,8 +589,8 @@ class SearchIndex:
         for attempt in (1, 2):
             try:
                 return call()
-            except IndexBusy:
-                raise
+            except (IndexBusy, LibraryError, RecursionError, MemoryError):
+                raise  # not the index's files: rebuilding would not help (122 s at 50k)
             except Exception as error:  # noqa: BLE001 - damaged files surface here
                 if attempt == 2:
                     raise

@@ -363,3 +363,23 @@ def test_future_stamps_count_as_made_now(library, tmp_path):
     assert not exported["papers"][pid]["read_at"].startswith("2099")
     run("unread", pid)  # a real decision made later wins
     assert as_json("show", pid)["read"] is False
+
+
+def test_a_decision_leaves_another_process_s_index_work_to_the_next_search(library, data_dir):
+    """`star` returns when its decision is saved: 900 papers another process
+    imported without indexing them wait for the next search (2 of 900 stars
+    ran past 120 s doing such work)."""
+    from paperdesk.desk import Desk
+    from paperdesk.model import Entry
+
+    run("search", "grokking")  # the index exists and is up to date
+    meta = data_dir / "index" / "paperdesk-index.json"
+    before = json.loads(meta.read_text())["seq"]
+    with Desk(data_dir) as other:  # as an import in another terminal, not yet indexed
+        other.library.import_entries(
+            [Entry(f"Pending paper {n}", LOREM) for n in range(900)], "other.txt"
+        )
+    run("star", library["grokking"])
+    assert json.loads(meta.read_text())["seq"] == before  # no catch-up done by the star
+    assert as_json("search", "pending paper", "--limit", "1")["total"] == 900
+    assert as_json("search", "is:starred")["total"] == 1

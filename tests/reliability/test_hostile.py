@@ -165,3 +165,33 @@ def test_a_state_file_that_is_huge_or_odd_is_refused(data_dir, tmp_path):
     assert "is not a paper ID" in clean_failure(cli("state", "import", str(odd)))
     odd.write_bytes(b"\x00\x01\x02")
     assert "is not a JSON state file" in clean_failure(cli("state", "import", str(odd)))
+
+
+def test_a_huge_abstract_is_cut_at_import_and_nothing_hangs(tmp_path, data_dir):
+    """A 20 MB abstract hung `show` for minutes: it is cut at import, with a warning
+    (5 MB here, to keep the test quick)."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.dumps import E, page
+
+    dump = tmp_path / "huge.txt"
+    dump.write_text(page([E("A paper with a huge abstract", "word " * 1_000_000)]))
+    started = time.monotonic()
+    result = cli("import", str(dump))
+    assert result.exit_code == 0
+    assert "abstract cut to 50,000 characters (it had 4,999,999)" in result.stderr
+    env = {**os.environ, "PAPERDESK_DATA_DIR": str(data_dir)}
+    pid = json.loads(cli("list", "--json").stdout)[0]["id"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "paperdesk", "show", pid], capture_output=True, env=env,
+        timeout=60,
+    )  # fmt: skip
+    assert shown.returncode == 0
+    found = subprocess.run(
+        [sys.executable, "-m", "paperdesk", "search", "word"], capture_output=True, env=env,
+        timeout=60,
+    )  # fmt: skip
+    assert found.returncode == 0
+    assert time.monotonic() - started < 60

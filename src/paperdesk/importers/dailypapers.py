@@ -478,7 +478,23 @@ def _safe_date(year: int, month: int, day: int, explicit: int | None = None) -> 
         return None
 
 
+# What one entry may hold: real abstracts stay under 5,000 characters and titles
+# under 300. A 20 MB "abstract" (a broken page, an attack) hung `show` and the
+# app and made every matching search take seconds: it is cut, with a warning.
+MAX_ABSTRACT_CHARS = 50_000
+MAX_TITLE_CHARS = 1_000
+
+
+def _bounded(text: str, limit: int, what: str, line: int, warn) -> str:
+    if len(text) <= limit:
+        return text
+    warn(line, f"{what} cut to {limit:,} characters (it had {len(text):,})")
+    return text[: limit - 1] + "…"
+
+
 def _finish(item: _Pending, page_year: int, result: ParseResult, warn) -> Entry:
+    item.title = _bounded(item.title, MAX_TITLE_CHARS, "title", item.line, warn)
+    item.abstract = _bounded(item.abstract, MAX_ABSTRACT_CHARS, "abstract", item.line, warn)
     meta = item.meta or _Meta()
     published = None
     if meta.has_date and meta.month and meta.day:

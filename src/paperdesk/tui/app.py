@@ -455,6 +455,9 @@ class PaperdeskApp(App[None]):
             self.desk.backup("start")
         except LibraryError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=15)
+        except OSError as error:  # a read-only or full disk: the app reads on regardless
+            message = f"no start backup taken: {error.strerror or error}"
+            self.call_from_thread(self.notify, message, severity="warning", timeout=10)
 
     def _poll_tick(self) -> None:
         """Look for other processes' changes, unless our own write's count refresh
