@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from paperdesk import state
-from paperdesk.store import IN_USE_SUFFIX, REFUSAL_SUFFIX, Library, LibraryDamaged, LibraryError
+from paperdesk.store import (
+    IN_USE_SUFFIX,
+    JOURNAL_NAME,
+    REFUSAL_SUFFIX,
+    Library,
+    LibraryDamaged,
+    LibraryError,
+)
 
 try:
     import fcntl
@@ -185,6 +192,9 @@ def take(library_path: Path, reason: str, directory: Path, keep: int = KEEP) -> 
         except sqlite3.DatabaseError as error:
             raise LibraryDamaged(_damaged(library_path, str(error))) from None
         previous = next((b for b in list_backups(directory) if b.reason != "replaced"), None)
+        if current[1][1] == 0 and previous is not None and _holds_papers(previous.path):
+            # An empty library's copy would push a good backup out of the rotation.
+            return None
         if previous is not None and _same(previous.path, current):
             # No copy needed, but the library is still checked: damage found now
             # stops the work that was about to write into it.
@@ -217,6 +227,13 @@ def take(library_path: Path, reason: str, directory: Path, keep: int = KEEP) -> 
         source.close()
     _rotate(directory, keep)
     return backup
+
+
+def _holds_papers(path: Path) -> bool:
+    try:
+        return summarise(path).papers > 0
+    except sqlite3.Error:
+        return False
 
 
 def _damaged(library_path: Path, problem: str) -> str:
@@ -387,6 +404,39 @@ def _restore(
                 changed = library.import_state(states)
                 result.replayed = changed.updated
     return result
+
+
+@dataclass
+class Rebuilt:
+    """A library rebuilt from the decision journal alone."""
+
+    replaced: Path | None
+    decisions: int  # papers with decisions, waiting for their papers
+    journal_skipped: int
+
+
+def restore_from_journal(library_path: Path, directory: Path) -> Rebuilt:
+    """When no backup can be used: a new, empty library that holds every
+    decision of the journal, kept until an import brings each paper back (as
+    ``state import`` keeps them). The old library is moved aside, never deleted."""
+    journal = library_path.with_name(JOURNAL_NAME)
+    if not journal.exists():
+        raise LibraryError(f"there is no decision journal ({journal}) to rebuild from")
+    with open(journal, encoding="utf-8", errors="replace") as handle:
+        states, skipped = state.replay(handle)
+    with _nobody_else(library_path):
+        directory.mkdir(parents=True, exist_ok=True)
+        replaced: Path | None = None
+        if library_path.exists():
+            replaced = directory / f"replaced-{_stamp()}.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                side = Path(f"{library_path}{suffix}")
+                if side.exists():
+                    os.replace(side, Path(f"{replaced}{suffix}"))
+        Path(f"{library_path}{REFUSAL_SUFFIX}").unlink(missing_ok=True)
+        with Library(library_path, announce=False, anew=True) as library:
+            result = library.import_state(states)
+    return Rebuilt(replaced, result.pending + result.updated, skipped)
 
 
 def _merge_from(old: Path, library: Library) -> tuple[int, str | None]:

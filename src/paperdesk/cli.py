@@ -867,6 +867,14 @@ def restore(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
     ] = False,
+    journal: Annotated[
+        bool,
+        typer.Option(
+            "--journal",
+            help="No backup can be used: a new library holding every decision of the "
+            "journal; the papers come back when you import them again.",
+        ),
+    ] = False,
 ) -> None:
     """Bring back the newest backup of your library (or the one you name).
 
@@ -880,8 +888,14 @@ def restore(
     if list_:
         _list_backups(found, directory)
         return
+    if journal:
+        _restore_from_journal(directory, yes)
+        return
     if not found:
-        raise fail(f"there are no backups in {directory}")
+        raise fail(
+            f"there are no backups in {directory}; `paperdesk restore --journal` rebuilds "
+            "your decisions from the decision journal"
+        )
     chosen = _choose_backup(found, backup)
     library_path = paths.library_path()
     lacking = backups.compare(library_path, chosen.path)
@@ -933,6 +947,30 @@ def restore(
             "yellow")  # fmt: skip
 
 
+def _restore_from_journal(directory: Path, yes: bool) -> None:
+    if not yes:
+        if not _at_terminal():
+            raise usage("restore replaces your library: confirm at a terminal, or pass --yes")
+        if not typer.confirm(
+            "Replace the library with a new one holding only the journal's decisions?",
+            default=False,
+            err=True,
+        ):
+            raise fail("not restored; the library is as it was")
+    result = backups.restore_from_journal(paths.library_path(), directory)
+    out.print(
+        f"a new library holds the decision journal's decisions about "
+        f"{plural(result.decisions, 'paper')}; import your dumps again (paperdesk import "
+        "FILE...) and each paper gets its decisions back as it arrives",
+        soft_wrap=True,
+    )
+    if result.replaced:
+        out.print(f"the library it replaced was kept as {result.replaced}", soft_wrap=True)
+    if result.journal_skipped:
+        say(f"paperdesk: skipped {plural(result.journal_skipped, 'damaged journal line')}",
+            "yellow")  # fmt: skip
+
+
 def _at_terminal() -> bool:
     """Whether a person can answer a question (stdin is a terminal)."""
     return sys.stdin.isatty()
@@ -942,7 +980,10 @@ def _choose_backup(found, wanted: str | None):
     if wanted is None:
         good = [b for b in found if b.reason != "replaced" and backups.check(b.path) is None]
         if not good:
-            raise fail("every backup is damaged; `paperdesk restore --list` shows them")
+            raise fail(
+                "every backup is damaged (`paperdesk restore --list` shows them); "
+                "`paperdesk restore --journal` rebuilds your decisions from the decision journal"
+            )
         # An empty library's backup never wins over one that holds papers.
         chosen = next((b for b in good if backups.summarise(b.path).papers), good[0])
         if chosen is not good[0]:

@@ -138,6 +138,12 @@ class FileReport:
         )
 
 
+def _looks_like_journal(text: str) -> bool:
+    """JSON lines, each an object with "at": a decision journal, not a state file."""
+    first = text.lstrip()[:200]
+    return first.startswith('{"at"') or first.startswith('{"state"')
+
+
 class Desk:
     """The user's library and search index, opened lazily."""
 
@@ -391,8 +397,12 @@ class Desk:
     def import_state(self, path: Path) -> StateImport:
         """Merge a state file into the library: the later decision wins, nothing is dropped."""
         try:
-            data = json.loads(path.read_bytes().decode("utf-8-sig"))
-            incoming = state.from_document(data)
+            text = path.read_bytes().decode("utf-8-sig")
+            if path.name.endswith(".jsonl") or _looks_like_journal(text):
+                # A decision journal (decisions.jsonl, from this machine or another).
+                incoming, _skipped = state.replay(text.splitlines())
+            else:
+                incoming = state.from_document(json.loads(text))
         except OSError as error:
             raise LibraryError(f"cannot read {path}: {error.strerror or error}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -253,9 +253,17 @@ class Library:
     """The user's library file. Thread-safe; one connection per instance."""
 
     def __init__(
-        self, path: Path, *, create: bool = True, read_only: bool = False, announce: bool = True
+        self,
+        path: Path,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        announce: bool = True,
+        anew: bool = False,
     ) -> None:
         self.path = path
+        # A new library made on purpose where one was (a restore from the journal).
+        self._anew = anew
         self._announce = announce  # False: the restore itself, which holds the lock
         self._create = create and not read_only
         self._read_only = read_only
@@ -270,6 +278,7 @@ class Library:
         # writes to: if either changes under us (a restore moved the file, the
         # -wal was deleted), writing on would lose what is written.
         self._identity: tuple[int, int | None] | None = None
+        self.last_write_seq: int | None = None
 
     # --- connection -------------------------------------------------------
 
@@ -299,7 +308,7 @@ class Library:
     def _refuse_to_adopt(self, what: str) -> None:
         """A library file that is gone or empty where a library was: report it
         like damage, never start a new empty library over it."""
-        evidence = self._was_a_library()
+        evidence = None if self._anew else self._was_a_library()
         if evidence is None:
             return
         message = (
@@ -583,7 +592,11 @@ class Library:
             self.conn.execute("PRAGMA synchronous = FULL")
 
     def _next_seq(self, conn: sqlite3.Connection) -> int:
-        return conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM papers").fetchone()[0]
+        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM papers").fetchone()[0]
+        # The app compares it with the change counter it knew: a gap is another
+        # process's write, which its own write must not hide.
+        self.last_write_seq = seq
+        return seq
 
     # --- reading ------------------------------------------------------------
 

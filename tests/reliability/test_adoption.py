@@ -180,3 +180,40 @@ def test_restore_waits_for_no_writer_and_refuses_while_one_writes(library: Path,
     with pytest.raises(LibraryError, match="replaced or removed"):
         writer.set_starred([ids[0]])
     writer.close()
+
+
+def test_when_every_backup_is_damaged_the_journal_brings_the_decisions_back(
+    library: Path, data_dir: Path, tmp_path: Path
+):
+    ids = [p["id"] for p in json.loads(run("list", "--json").stdout)]
+    run("read", ids[5])
+    for backup in (data_dir / "backups").glob("library-*.sqlite3"):
+        backup.write_bytes(b"\xff" * 8192)
+    library.write_bytes(b"\xff" * 8192)  # and the library too
+    for side in ("-wal", "-shm"):
+        Path(f"{library}{side}").unlink(missing_ok=True)
+    refused = run("restore", "--yes", code=1)
+    assert "restore --journal" in refused.stderr
+    result = run("restore", "--journal", "--yes")
+    assert "import your dumps again" in result.stdout
+    assert json.loads(run("list", "--json").stdout) == []
+    run("import", str(tmp_path / "d.txt"))
+    run("import", str(tmp_path / "d2.txt"))
+    papers = {p["id"]: p for p in json.loads(run("list", "--json").stdout)}
+    assert len(papers) == 13
+    assert papers[ids[5]]["read"] and sum(p["starred"] for p in papers.values()) == 1
+    assert any(p["tags"] == ["keep"] for p in papers.values())
+
+
+def test_state_import_reads_a_decision_journal(library: Path, data_dir: Path, tmp_path: Path):
+    journal = data_dir / "decisions.jsonl"
+    copy = tmp_path / "other-machine.jsonl"
+    copy.write_bytes(journal.read_bytes())
+    elsewhere = tmp_path / "elsewhere"
+    env_run = CliRunner(env={"PAPERDESK_DATA_DIR": str(elsewhere)})
+    result = env_run.invoke(app, ["import", str(tmp_path / "d.txt")])
+    assert result.exit_code == 0
+    result = env_run.invoke(app, ["state", "import", str(copy)])
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(env_run.invoke(app, ["list", "--starred", "--json"]).stdout)
+    assert len(listed) == 1

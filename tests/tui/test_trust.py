@@ -518,3 +518,34 @@ async def test_markup_and_escape_sequences_in_paper_text_are_shown_literally(dat
         screen = app.export_screenshot()
         assert "\x1b" not in screen
     desk.close()
+
+
+async def test_a_change_from_another_terminal_just_before_a_key_is_not_missed(desk: Desk):
+    """Another process stars paper B; a moment later the user stars paper A. The
+    app's own refresh must not take B's change for its own (5 of 8 trials left
+    B shown unstarred, one still after 45 s)."""
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        other_id = app.paper_list.ids[5]
+        Desk(desk.data_dir).set_starred([other_id])  # the other terminal
+        await pilot.press("s")  # within the poll's 2 s, before it looked
+        app.flush_pending()
+        await settle(pilot)
+        index = app.paper_list.ids.index(other_id)
+        assert app.paper_list.paper(index).starred
+
+
+async def test_keys_right_after_t_go_to_the_tag_editor(desk: Desk):
+    """t x y Enter in one burst (the app busy a moment): the editor opens before
+    the later keys are handled, and they are typed into it, in order."""
+    app = app_for(desk, mark_read_on_move=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pid = app.paper_list.current_id
+        burst(app, ["t", "x", "4", "w", "enter", "j", "s"])
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert fresh(desk, pid).tags == ("x4w",)
+        assert app.paper_list.cursor == 1  # j moved in the list after the editor closed
+        assert fresh(desk, app.paper_list.ids[1]).starred  # and s starred, not typed

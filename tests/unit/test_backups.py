@@ -170,3 +170,20 @@ def test_a_truncated_library_is_reported(desk: Desk):
     assert backups.check(path) is not None
     with Library(path) as lib, pytest.raises(LibraryError, match=str(path)):
         lib.list()
+
+
+def test_an_empty_library_is_not_backed_up_over_one_with_papers(tmp_path):
+    from paperdesk import backups
+    from paperdesk.model import Entry
+    from paperdesk.store import Library
+
+    path = tmp_path / "library.sqlite3"
+    directory = tmp_path / "backups"
+    with Library(path) as library:
+        library.import_entries([Entry("A paper", "An abstract. " * 20)], "a.txt")
+    assert backups.take(path, "start", directory) is not None
+    emptied = tmp_path / "other" / "library.sqlite3"
+    with Library(emptied) as library:
+        library.counts()
+    assert backups.take(emptied, "start", directory) is None
+    assert len(backups.list_backups(directory)) == 1

@@ -92,7 +92,9 @@ class PaperdeskApp(App[None]):
     BINDINGS = [
         Binding("s", "toggle_star", "Star"),
         Binding("r", "toggle_read", "Read"),
-        Binding("t", "edit_tags", "Tags"),
+        # Priority, like "/": the editor opens as the key arrives, so the keys
+        # typed after it in the same burst are typed into it.
+        Binding("t", "edit_tags", "Tags", priority=True),
         # A priority binding runs as the key arrives: letters typed in the same
         # burst ("/grokking") then already go to the search bar. In a text field
         # it stands aside (check_action), so a "/" is typed in order there.
@@ -154,6 +156,7 @@ class PaperdeskApp(App[None]):
         self._visit_since: float | None = None
         self._clock: Callable[[], float] = time.monotonic
         self._refusal_shown = False  # the library's files changed under us: said once
+        self._missed_external = False  # another process wrote just before one of ours
         self._first_rows = False  # the list shows only the first screenful so far
         self._side_started = False  # counts, tags pane and index sync (see _start_side)
         self.total = 0
@@ -356,9 +359,17 @@ class PaperdeskApp(App[None]):
         self.call_from_thread(self._apply_side, counts, tags, seq)
 
     def _apply_side(self, counts, tags, seq) -> None:
+        external = self._missed_external or (self._known_seq is not None and seq > self._known_seq)
+        grew = self._counted and counts.total != self.total
         self.total, self.unread, self.starred = counts.total, counts.unread, counts.starred
         self._counted = True
         self._known_seq = seq
+        self._missed_external = False
+        if external:  # another process's change that our own write's refresh found
+            if grew:
+                self.reload()
+            self.paper_list.invalidate()
+            self._show_current()
         self.query_one("#tags", TagPanel).set_tags(tags, counts.total, self.tag)
         self._update_empty()
         self._update_status()
@@ -558,6 +569,14 @@ class PaperdeskApp(App[None]):
 
     def _after_write(self, ids: Iterable[str]) -> None:
         """Show what was just written, then let the workers catch up."""
+        own = self.desk.library.last_write_seq
+        if own is not None and self._known_seq is not None:
+            if own > self._known_seq + 1:
+                # Another process wrote since we last looked: our own write must not
+                # hide it (the poll waits for our count refresh, which would take the
+                # counter as ours).
+                self._missed_external = True
+            self._known_seq = max(own, self._known_seq)
         fresh = self.desk.library.get_many(list(ids))
         for paper in fresh:
             self.paper_list.update_paper(paper)
@@ -774,7 +793,7 @@ class PaperdeskApp(App[None]):
         self.screen.set_focus(widget)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "focus_search" and isinstance(self.focused, Input):
+        if action in ("focus_search", "edit_tags") and isinstance(self.focused, Input):
             # A "/" typed in a text field goes to it with the keys around it, in
             # order (run here, it jumped ahead of the keys still queued there).
             return False

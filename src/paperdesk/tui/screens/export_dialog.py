@@ -117,7 +117,7 @@ class ExportDialog(ModalScreen[tuple[ExportRequest, int] | None]):
         if event.button.id == "export":
             self._submit()
         else:
-            self.dismiss(None)
+            self._done(None)
 
     @on(Input.Submitted, "#export-path")
     def _on_path_submitted(self, event: Input.Submitted) -> None:
@@ -169,7 +169,11 @@ class ExportDialog(ModalScreen[tuple[ExportRequest, int] | None]):
         except ExportFailed as error:
             self.app.call_from_thread(self._show_error, str(error))
             return
-        self.app.call_from_thread(self.dismiss, (request, count))
+        self.app.call_from_thread(self._done, (request, count))
+
+    def _done(self, result: tuple[ExportRequest, int] | None) -> None:
+        if self.is_current:  # dismissed once, whatever keys come meanwhile
+            self.dismiss(result)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._done(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,6 +29,30 @@ class TagSuggester(Suggester):
             if tag.startswith(last.lower()) and tag != last and tag not in taken:
                 return f"{head} {tag}".lstrip() if head else tag
         return None
+
+
+class TagInput(Input):
+    """The tags field. Keys that reach it after Enter (typed in the same burst:
+    ``t x y Enter j s``) are not text for it: they go back to the app, to the
+    list the editor is closing onto, in their order."""
+
+    closed = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.closed:
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter":
+            # Closed now, not when the submit binding runs: that comes after the
+            # keys already queued behind this one, which would be typed here.
+            self.closed = True
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        self.closed = True
+        await super().action_submit()
 
 
 def parse_tags(text: str) -> list[str]:
@@ -65,12 +90,42 @@ class TagEditor(ModalScreen[list[str] | None]):
         self.known = known
         # Tab pressed again cycles: the word as typed, its matches, where we are.
         self._cycle: tuple[str, list[str], int] | None = None
+        # Keys that arrive before the field has the focus (``t x y`` in a burst).
+        self._early: list[events.Key] | None = []
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys that reach the screen itself, not the field: they arrived while
+        the editor was opening. Kept until it is there, then typed into it."""
+        if event.key not in ("enter",) and not (event.is_printable and event.character):
+            return
+        if self._early is None and self.query_one("#tag-input", TagInput).has_focus:
+            return  # it came through the field, which has had its say
+        event.stop()
+        event.prevent_default()
+        if self._early is not None:
+            self._early.append(event)
+            return
+        self._type(event)
+
+    def _type(self, key: events.Key) -> bool:
+        """A key typed into the field; False once Enter has closed the editor."""
+        field = self.query_one("#tag-input", TagInput)
+        if field.closed:
+            self.app.post_message(events.Key(key.key, key.character))
+            return False
+        if key.key == "enter":
+            field.closed = True
+            self._save(field.value)
+            return False
+        if key.character:
+            field.insert_text_at_cursor(key.character)
+        return True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tag-dialog", classes="dialog"):
             yield Label("Tags", classes="dialog-title")
             yield Label(self.paper_title, id="tag-paper", classes="dim")
-            yield Input(
+            yield TagInput(
                 value=" ".join(self.tags),
                 placeholder="tags separated by spaces",
                 suggester=TagSuggester(self.known),
@@ -89,7 +144,10 @@ class TagEditor(ModalScreen[list[str] | None]):
         if field.value:
             field.value += " "
         field.cursor_position = len(field.value)
-        field.focus()
+        self.set_focus(field)
+        early, self._early = self._early or [], None
+        for key in early:  # typed before the editor was there: into the field, in order
+            self._type(key)
 
     def action_complete(self) -> None:
         """Complete the last word from the known tags; Tab again: the next one."""
@@ -115,8 +173,11 @@ class TagEditor(ModalScreen[list[str] | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._save(event.value)
+
+    def _save(self, value: str) -> None:
         if self.is_current:  # a second Enter before the dialog closed saves nothing twice
-            self.dismiss(parse_tags(event.value))
+            self.dismiss(parse_tags(value))
 
     def action_cancel(self) -> None:
         if self.is_current:
