@@ -49,6 +49,9 @@ READABLE_VERSIONS = (2, 3, 4)
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500
 JOURNAL_NAME = "decisions.jsonl"
+# An import commits every this many entries (about 50 ms of work), so a
+# decision never waits long for the write lock.
+IMPORT_COMMIT_ENTRIES = 500
 # Beside the library once it is found damaged: every process then refuses to
 # write to it, not only the one that found the damage, until a restore.
 REFUSAL_SUFFIX = ".damaged"
@@ -890,7 +893,7 @@ class Library:
         source_file: str,
         progress: Callable[[int, int], None] | None = None,
     ) -> ImportStats:
-        """Merge one dump's entries into the library in a single transaction."""
+        """Merge one dump's entries into the library (see import_stream)."""
         return self.import_stream([entries], source_file, progress=progress)
 
     def import_stream(
@@ -901,28 +904,50 @@ class Library:
         progress: Callable[[int, int], None] | None = None,
         check: Callable[[], None] | None = None,
     ) -> ImportStats:
-        """Merge one dump's entries, arriving in batches, in a single transaction.
+        """Merge one dump's entries, arriving in batches, committed every
+        IMPORT_COMMIT_ENTRIES entries: the write lock is free between them, so a
+        decision made meanwhile (the app, another terminal) waits milliseconds,
+        not for the whole import. An interrupted import keeps what it committed,
+        every paper whole; importing the file again completes it.
 
         A paper seen in several batches is one paper, as within one batch. The
         batches may be produced while earlier ones are stored (a parser in
-        another process). ``check`` runs after the last batch; if it raises,
-        the whole import is undone.
+        another process). ``check`` (is this a dump at all?) runs before the
+        first commit; if it raises, nothing is kept.
         """
         stats = ImportStats()
         run = _ImportRun(source_file)
-        # An import needs atomicity, not an fsync at its commit: in WAL mode a
-        # kill still leaves the library before or after the whole import, and
-        # only a power cut could undo it (run it again). State writes keep FULL.
-        with self._lock, self._synchronous("NORMAL"), self._write() as conn:
-            run.seq = self._next_seq(conn)
+        checked = check is None
+        # An import needs atomic commits, not an fsync at each: in WAL mode a kill
+        # leaves every commit whole, and only a power cut could undo the last
+        # ones (run it again). State writes keep FULL.
+        with self._lock, self._synchronous("NORMAL"):
             for entries in batches:
-                run.store(conn, entries, progress)
-            if check is not None:
-                check()
-            if run.inserted:
-                pending = conn.execute("SELECT EXISTS (SELECT 1 FROM pending_state)").fetchone()[0]
-                if pending:
-                    stats.state_applied = self._apply_pending(conn, list(run.inserted), run.seq)
+                total = len(entries)
+                for start in range(0, max(total, 1), IMPORT_COMMIT_ENTRIES):
+                    chunk = entries[start : start + IMPORT_COMMIT_ENTRIES]
+                    with self._write() as conn:
+                        # A change counter per commit: the index catches up on each,
+                        # even when another process wrote between two of them.
+                        run.seq = self._next_seq(conn)
+                        run.store(conn, chunk)
+                        if not checked:
+                            check()  # type: ignore[misc]
+                            checked = True
+                        arrived = run.just_inserted
+                        # Decisions kept for papers not yet imported, in the same commit
+                        # as the papers: a kill never leaves one without the other.
+                        if (
+                            arrived
+                            and conn.execute(
+                                "SELECT EXISTS (SELECT 1 FROM pending_state)"
+                            ).fetchone()[0]
+                        ):
+                            stats.state_applied += self._apply_pending(conn, arrived, run.seq)
+                    if progress:
+                        progress(start + len(chunk), total)
+            if not checked:
+                check()  # type: ignore[misc]
         stats.papers = len(run.seen)
         stats.new = len(run.inserted)
         stats.updated = len(run.updated)
@@ -942,14 +967,10 @@ class _ImportRun:
         self.inserted: dict[str, None] = {}
         self.updated: dict[str, None] = {}
 
-    def store(
-        self,
-        conn: sqlite3.Connection,
-        entries: Sequence[Entry],
-        progress: Callable[[int, int], None] | None,
-    ) -> None:
+    def store(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
         merged = _merge_within_file(entries)
         self.seen.update(merged)
+        self.just_inserted: list[str] = []
         existing = _load_existing(conn, list(merged))
         inserts: list[tuple] = []
         updates: list[tuple] = []
@@ -963,6 +984,7 @@ class _ImportRun:
                 )
                 new_sources.extend((pid, f, d) for f, d in sorted(sources))
                 self.inserted[pid] = None
+                self.just_inserted.append(pid)
                 continue
             fields, old_sources = old
             merged_fields = _merge_fields(fields, entry)
@@ -976,8 +998,6 @@ class _ImportRun:
         new_sources.sort()
         batch = 5000
         for start in range(0, len(inserts), batch):
-            if progress:
-                progress(start, len(inserts))
             conn.executemany(
                 "INSERT INTO papers (id, norm_title, title, abstract, authors, organization, "
                 "published, published_raw, upvotes, links, first_seen, seq) "

@@ -96,7 +96,14 @@ def test_restore_prefers_a_backup_that_holds_papers(library: Path, data_dir: Pat
 
     with Library(empty) as fresh:
         fresh.counts()
-    backups.take(empty, "start", data_dir / "backups")
+    # take() no longer copies an empty library over one with papers: put the copy
+    # there as an older paperdesk would have, newest of all.
+    import shutil
+
+    from datetime import UTC, datetime, timedelta
+
+    later = backups._stamp(datetime.now(UTC) + timedelta(minutes=1))
+    shutil.copy(empty, data_dir / "backups" / f"library-{later}-start.sqlite3")
     result = run("restore", "--yes")
     assert "hold no papers" in result.stderr
     assert len(json.loads(run("list", "--json").stdout)) == 12
