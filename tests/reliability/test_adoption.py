@@ -99,7 +99,6 @@ def test_restore_prefers_a_backup_that_holds_papers(library: Path, data_dir: Pat
     # take() no longer copies an empty library over one with papers: put the copy
     # there as an older paperdesk would have, newest of all.
     import shutil
-
     from datetime import UTC, datetime, timedelta
 
     later = backups._stamp(datetime.now(UTC) + timedelta(minutes=1))
