@@ -124,8 +124,16 @@ def clamp_future(
     return (result if clamped else incoming), clamped
 
 
+def _weight(stamp: str | None) -> datetime:
+    """A stamp as merges compare it: one more than a day in the future (a
+    machine with a wrong clock, written before stamps were clamped) tells
+    nothing, so it never beats a real decision."""
+    parsed = parse_stamp(stamp)
+    return _UNKNOWN if parsed > datetime.now(UTC) + FUTURE_SLACK else parsed
+
+
 def _later(incoming: str | None, local: str | None) -> bool:
-    return parse_stamp(incoming) > parse_stamp(local)
+    return _weight(incoming) > _weight(local)
 
 
 def merge(local: PaperState, incoming: PaperState, *, replaying: bool = False) -> PaperState:
@@ -146,7 +154,7 @@ def merge(local: PaperState, incoming: PaperState, *, replaying: bool = False) -
     for tag in sorted(set(local.tags) | set(local.removed) | set(incoming.tags)
                       | set(incoming.removed)):  # fmt: skip
         events = [
-            (parse_stamp(at), order if replaying else present, present, at)
+            (_weight(at), order if replaying else present, present, at)
             for order, source in enumerate((local, incoming))
             for present, table in ((True, source.tags), (False, source.removed))
             if tag in table
@@ -164,7 +172,7 @@ def _take_flag(local: Flag, incoming: Flag, replaying: bool = False) -> bool:
     if not local.decided:
         return True
     if replaying:
-        return parse_stamp(incoming.at) >= parse_stamp(local.at)
+        return _weight(incoming.at) >= _weight(local.at)
     return _later(incoming.at, local.at)
 
 

@@ -370,10 +370,39 @@ class Library:
             if version < SCHEMA_VERSION:
                 self._migrate(conn)
         except sqlite3.DatabaseError as error:
+            if not self._read_only and not _writable(self.path.parent):
+                return self._open_where_nothing_can_be_written()
+            if "unable to open" in str(error) or "disk I/O" in str(error):
+                raise LibraryError(
+                    f"cannot open the library {self.path} ({error}): is the disk full or "
+                    "failing? The file itself was not touched"
+                ) from None
             raise LibraryError(
                 f"the library file {self.path} is damaged or not a paperdesk library "
                 f"({error}); it was left untouched. `paperdesk restore` brings back a backup"
             ) from None
+        return conn
+
+    def _open_where_nothing_can_be_written(self) -> sqlite3.Connection:
+        """A library on a read-only file system (or in a directory this user may
+        not write): it is read as it is, and every write says why it cannot be."""
+        self.write_refusal = (
+            f"the library is in {self.path.parent}, where nothing can be written (a "
+            "read-only file system or its permissions): paperdesk can read it, not change it"
+        )
+        try:
+            # immutable: SQLite needs neither the -shm nor locks (nothing can change it).
+            conn = sqlite3.connect(
+                self.path.resolve().as_uri() + "?mode=ro&immutable=1",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise LibraryError(f"cannot read the library {self.path}: {error}") from None
+        if version not in READABLE_VERSIONS:
+            raise LibraryError(f"{self.path} has library schema {version}, not {SCHEMA_VERSION}")
         return conn
 
     def _check_new(self, conn: sqlite3.Connection) -> None:
@@ -1019,6 +1048,18 @@ class _ImportRun:
 _MERGE_COLUMNS = (
     "abstract", "authors", "organization", "published", "published_raw", "upvotes", "links",
 )  # fmt: skip
+
+
+def _writable(directory: Path) -> bool:
+    """Whether files can be made in a directory (os.access says yes to root on a
+    read-only file system, so it is tried)."""
+    try:
+        probe = directory / f".paperdesk-probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+        return True
+    except OSError:
+        return False
 
 
 def _checked(tags: Iterable[str]) -> list[str]:

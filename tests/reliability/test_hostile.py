@@ -195,3 +195,47 @@ def test_a_huge_abstract_is_cut_at_import_and_nothing_hangs(tmp_path, data_dir):
     )  # fmt: skip
     assert found.returncode == 0
     assert time.monotonic() - started < 60
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A directory on its own file system, made read-only by the test (needs root)."""
+    import subprocess
+
+    from tests.conftest import missing
+
+    where = tmp_path / "mount"
+    where.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(where)], capture_output=True
+        ).returncode
+    ):
+        missing("needs root to mount a read-only file system (mount -t tmpfs)")
+
+    def make_read_only():
+        subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+
+    yield where, make_read_only
+    subprocess.run(["umount", str(where)], capture_output=True)
+
+
+def test_a_library_on_a_read_only_file_system_reads_and_says_why_it_cannot_write(
+    read_only_mount, monkeypatch
+):
+    from tests.dumps import LOREM, E, page
+
+    where, make_read_only = read_only_mount
+    monkeypatch.setenv("PAPERDESK_DATA_DIR", str(where / "data"))
+    dump = where / "d.txt"
+    dump.write_text(page([E("A paper on a read-only disk", LOREM)]))
+    assert cli("import", str(dump)).exit_code == 0
+    pid = json.loads(cli("list", "--json").stdout)[0]["id"]
+    assert cli("star", pid).exit_code == 0
+    make_read_only()
+    listed = cli("list", "--starred", "--json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["id"] == pid
+    assert cli("show", pid).exit_code == 0
+    message = clean_failure(cli("unstar", pid))
+    assert "nothing can be written" in message and "can read it" in message

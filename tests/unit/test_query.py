@@ -150,3 +150,33 @@ def test_parser_never_raises_on_arbitrary_text(text):
         q.parse(text)
     except q.QueryError:
         pass
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["(", "NOT ", "tag:(", "title:(", "(a OR "]),
+    st.integers(min_value=0, max_value=600),
+    st.lists(
+        st.sampled_from(["(", ")", "NOT ", "-", "tag:(", "a", " OR ", '"', "x~", "*"]),
+        max_size=50,
+    ),
+)
+def test_any_nesting_is_a_tree_or_a_query_error(opener, depth, tail):
+    """Hundreds of "(" or NOT raised RecursionError (a traceback, or the app exiting)."""
+    from paperdesk import query as q
+
+    try:
+        tree = q.parse(opener * depth + "a" + "".join(tail))
+    except q.QueryError:
+        return
+
+    def depth_of(node, level=0):
+        assert level <= q.MAX_DEPTH + 2, "deeper than every later walk of the tree can take"
+        for child in getattr(node, "items", ()) or ([node.item] if hasattr(node, "item") else []):
+            depth_of(child, level + 1)
+
+    depth_of(tree)

@@ -296,3 +296,12 @@ def test_merge_keeps_the_latest_decision_for_every_tag_and_is_idempotent(a, b):
             assert st_.parse_stamp(got.at) == max(
                 st_.parse_stamp(mine.at), st_.parse_stamp(theirs.at)
             )
+
+
+def test_a_stamp_far_in_the_future_never_beats_a_real_decision():
+    from paperdesk.state import Flag, PaperState, merge, now_stamp
+
+    bogus = PaperState(read=Flag(True, "9999-12-31T00:00:00.000Z"))
+    real = PaperState(read=Flag(False, now_stamp()))
+    assert merge(bogus, real).read.value is False  # the library held the bogus one
+    assert merge(real, bogus).read.value is False
