@@ -549,3 +549,13 @@ async def test_keys_right_after_t_go_to_the_tag_editor(desk: Desk):
         assert fresh(desk, pid).tags == ("x4w",)
         assert app.paper_list.cursor == 1  # j moved in the list after the editor closed
         assert fresh(desk, app.paper_list.ids[1]).starred  # and s starred, not typed
+
+
+async def test_t_over_the_help_screen_opens_no_tag_editor(desk: Desk):
+    from paperdesk.tui.screens.help import HelpScreen
+
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark", "t")
+        assert isinstance(app.screen, HelpScreen)

@@ -793,6 +793,8 @@ class PaperdeskApp(App[None]):
         self.screen.set_focus(widget)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_tags" and self.screen is not self.screen_stack[0]:
+            return False  # a priority binding: not over the help or a dialog
         if action in ("focus_search", "edit_tags") and isinstance(self.focused, Input):
             # A "/" typed in a text field goes to it with the keys around it, in
             # order (run here, it jumped ahead of the keys still queued there).
