@@ -380,14 +380,7 @@ def _restore(
         raise LibraryError(f"cannot copy the backup {backup.path}: {error}") from None
     if before_swap:
         before_swap()
-    replaced: Path | None = None
-    if library_path.exists():
-        replaced = directory / f"replaced-{_stamp()}.sqlite3"
-        # The WAL holds committed changes not yet in the main file: it moves with it.
-        for suffix in ("", "-wal", "-shm"):
-            side = Path(f"{library_path}{suffix}")
-            if side.exists():
-                os.replace(side, Path(f"{replaced}{suffix}"))
+    replaced = _move_aside(library_path, directory)
     os.replace(incoming, library_path)
     # The library in place is a good copy: writing to it is allowed again.
     Path(f"{library_path}{REFUSAL_SUFFIX}").unlink(missing_ok=True)
@@ -415,6 +408,19 @@ class Rebuilt:
     journal_skipped: int
 
 
+def _move_aside(library_path: Path, directory: Path) -> Path | None:
+    """The library (if any) into the backups directory as replaced-*, never deleted."""
+    if not library_path.exists():
+        return None
+    replaced = directory / f"replaced-{_stamp()}.sqlite3"
+    # The WAL holds committed changes not yet in the main file: it moves with it.
+    for suffix in ("", "-wal", "-shm"):
+        side = Path(f"{library_path}{suffix}")
+        if side.exists():
+            os.replace(side, Path(f"{replaced}{suffix}"))
+    return replaced
+
+
 def restore_from_journal(library_path: Path, directory: Path) -> Rebuilt:
     """When no backup can be used: a new, empty library that holds every
     decision of the journal, kept until an import brings each paper back (as
@@ -426,13 +432,7 @@ def restore_from_journal(library_path: Path, directory: Path) -> Rebuilt:
         states, skipped = state.replay(handle)
     with _nobody_else(library_path):
         directory.mkdir(parents=True, exist_ok=True)
-        replaced: Path | None = None
-        if library_path.exists():
-            replaced = directory / f"replaced-{_stamp()}.sqlite3"
-            for suffix in ("", "-wal", "-shm"):
-                side = Path(f"{library_path}{suffix}")
-                if side.exists():
-                    os.replace(side, Path(f"{replaced}{suffix}"))
+        replaced = _move_aside(library_path, directory)
         Path(f"{library_path}{REFUSAL_SUFFIX}").unlink(missing_ok=True)
         with Library(library_path, announce=False, anew=True) as library:
             result = library.import_state(states)
