@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from textual import on, work
@@ -417,11 +417,7 @@ class PaperdeskApp(App[None]):
     def _sort_in_force(self) -> str:
         if not self.query_text.strip():
             return self.list_sort
-        try:
-            scored = q.has_scored_words(parse_query(self.query_text))
-        except QueryError:
-            scored = True
-        return self.search_sort if scored else self.list_sort
+        return self.search_sort if _ranks(self.query_text) else self.list_sort
 
     # --- background upkeep ---------------------------------------------------------------
 
@@ -1051,6 +1047,16 @@ class PaperdeskApp(App[None]):
             self._save_ui_state()
         self._in_use.release()
         self.desk.close()
+
+
+@lru_cache(maxsize=64)
+def _ranks(query: str) -> bool:
+    """Whether a query ranks by relevance (it has words), parsed once per text:
+    the status line asks after every key."""
+    try:
+        return q.has_scored_words(parse_query(query))
+    except QueryError:
+        return True
 
 
 def _typed_part(suggestion: str | None, composed: str) -> str | None:

@@ -154,7 +154,7 @@ class TagEditor(ModalScreen[list[str] | None]):
         field = self.query_one("#tag-input", Input)
         head, _, _ = field.value.rpartition(" ")
         if self._cycle is not None and field.value == self._cycle[0]:
-            typed, matches, at = self._cycle
+            _value, matches, at = self._cycle
             at = (at + 1) % len(matches)
         else:
             matches = completions(field.value, self.known)
