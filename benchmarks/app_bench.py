@@ -44,7 +44,7 @@ def library_for(n: int) -> Path:
     dump_path.write_text(dump(n), encoding="utf-8")
     with Desk(data) as desk:
         desk.import_file(dump_path, year=2025)
-        desk.index.rebuild(desk.library)
+        desk.rebuild_index()
     dump_path.unlink()
     return data
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth import REAL, dump  # noqa: E402
 
 from paperdesk.desk import Desk  # noqa: E402
-from paperdesk.index import highlight  # noqa: E402
+from paperdesk.search.highlights import highlight  # noqa: E402
 
 
 def size_of(text: str) -> int:
@@ -152,7 +152,7 @@ def run_size(n: int, n_queries: int) -> list[tuple[str, str, str, str]]:
         store_s = time.perf_counter() - start
         assert report.stats and report.stats.new == n, report.summary
         start = time.perf_counter()
-        desk.index.rebuild(desk.library)
+        desk.rebuild_index()
         ours_index_s = time.perf_counter() - start
         papers = list(desk.library.iter_all())
         start = time.perf_counter()
@@ -178,14 +178,14 @@ def run_size(n: int, n_queries: int) -> list[tuple[str, str, str, str]]:
         assert daily_report.stats and daily_report.stats.new == 100, daily_report.summary
         rows.append(("daily import of 100 (end to end)", f"{daily_s:.2f} s", "", ""))
 
-        desk.index.search(desk.library, "warmup")
+        desk.search("warmup")
         sets = query_sets(rng, n_queries)
         highlight_ours: list[float] = []
         for kind, pairs in sets.items():
             ours = []
             for text, _plain_text in pairs:
                 start = time.perf_counter()
-                results = desk.index.search(desk.library, text, limit=20, with_highlights=False)
+                results = desk.search(text, limit=20, with_highlights=False)
                 ours.append(time.perf_counter() - start)
                 if results.hits:
                     start = time.perf_counter()

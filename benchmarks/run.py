@@ -92,7 +92,7 @@ def step_import(dump: Path, data: Path) -> dict:
         raise SystemExit(f"import failed: {report.summary}")
     desk.sync_index()
     done = time.perf_counter()
-    papers = desk.library.count()
+    papers = desk.count()
     desk.close()
     return {
         "papers": papers,
@@ -177,10 +177,10 @@ def step_queries(data: Path, plain: Path, n_queries: int, seed: int) -> dict:
     from whoosh import index
 
     from paperdesk.desk import Desk
-    from paperdesk.index import highlight
+    from paperdesk.search.highlights import highlight
 
     desk = Desk(data)
-    desk.index.search(desk.library, "warmup")  # opens the index (not timed)
+    desk.search("warmup")  # opens the index (not timed)
     plain_ix = index.open_dir(str(plain)) if plain.exists() else None
     sets = query_sets(random.Random(seed), n_queries)
     figures: dict[str, object] = {}
@@ -189,7 +189,7 @@ def step_queries(data: Path, plain: Path, n_queries: int, seed: int) -> dict:
         ours: list[float] = []
         for text, _plain in sets[kind]:
             start = time.perf_counter()
-            results = desk.index.search(desk.library, text, limit=20, with_highlights=False)
+            results = desk.search(text, limit=20, with_highlights=False)
             ours.append(time.perf_counter() - start)
             if results.hits:
                 start = time.perf_counter()
@@ -256,19 +256,17 @@ def step_forms(data: Path) -> dict:
         return statistics.median(times)
 
     desk = Desk(data)
-    desk.index.search(desk.library, "warmup")  # opens the index (not timed)
+    desk.search("warmup")  # opens the index (not timed)
     figures: dict[str, dict] = {"search": {}, "list": {}}
     for text in FORMS:
-        total = desk.index.search(desk.library, text, limit=20, with_highlights=False).total
+        total = desk.search(text, limit=20, with_highlights=False).total
         figures["search"][text] = {
             "total": total,
-            "top20_s": median_of(
-                lambda t=text: desk.index.search(desk.library, t, limit=20, with_highlights=False)
-            ),
-            "all_s": median_of(lambda t=text: desk.index.search_ids(desk.library, t)),
+            "top20_s": median_of(lambda t=text: desk.search(t, limit=20, with_highlights=False)),
+            "all_s": median_of(lambda t=text: desk.search_ids(t)),
         }
     for order in LIST_ORDERS:
-        figures["list"][order] = median_of(lambda o=order: desk.library.ids(sort=o))
+        figures["list"][order] = median_of(lambda o=order: desk.ids(sort=o))
     desk.close()
     return figures
 
@@ -305,7 +303,7 @@ def step_daily(data: Path, work: Path, runs: int = 3) -> dict:
     times = []
     for run in range(runs):
         with Desk(data) as desk:
-            before = desk.library.count()
+            before = desk.count()
             daily = work / f"daily-{before}.txt"
             daily.write_text(dump(100, seed=before + run), encoding="utf-8")
             start = time.perf_counter()

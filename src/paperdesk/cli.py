@@ -32,10 +32,12 @@ from typer.core import TyperCommand
 from paperdesk import __version__, backups, paths
 from paperdesk.atomic import write_atomic
 from paperdesk.desk import MAX_STDIN_BYTES, Desk
+from paperdesk.errors import BadInput, LibraryError
 from paperdesk.export import FORMATS as EXPORT_FORMATS
 from paperdesk.export import GROUPS as EXPORT_GROUPS
 from paperdesk.model import Paper, visible
-from paperdesk.store import SORTS, BadInput, Filter, LibraryError
+from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS
+from paperdesk.store import Filter
 
 app = typer.Typer(
     name="paperdesk",
@@ -240,21 +242,17 @@ def print_plain(papers: list[Paper]) -> None:
 # --- completion: read the library directly, quickly, and never fail ---------------------
 
 
-def _completion_library():
-    from paperdesk.store import Library
-
-    return Library(paths.library_path(), create=False, read_only=True)
+def _completion_desk() -> Desk:
+    """The library as it is, read-only, never created: a completion changes nothing."""
+    return Desk(create=False, read_only=True)
 
 
 def complete_ids(incomplete: str) -> list[str]:
     """Paper IDs starting with what was typed (with their titles, for zsh and fish)."""
     wanted = incomplete.strip().lower()
     try:
-        with _completion_library() as library:
-            rows = library._query(
-                "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT 50",
-                (wanted, wanted + "g"),
-            )
+        with _completion_desk() as desk:
+            rows = desk.ids_with_titles(wanted, limit=50)
     except Exception:  # noqa: BLE001 - a completion must never print a traceback
         return []
     return [(pid, _one_line(title)[:60]) for pid, title in rows]  # type: ignore[misc]
@@ -262,8 +260,8 @@ def complete_ids(incomplete: str) -> list[str]:
 
 def complete_tags(incomplete: str) -> list[str]:
     try:
-        with _completion_library() as library:
-            tags = [tag for tag, _ in library.tag_counts()]
+        with _completion_desk() as desk:
+            tags = [tag for tag, _ in desk.tag_counts()]
     except Exception:  # noqa: BLE001
         return []
     wanted = incomplete.casefold()
@@ -307,7 +305,7 @@ def _run_app(desk: Desk | None = None, banner: str | None = None, backup: bool =
     kwargs: dict[str, Any] = {"banner": banner} if banner else {}
     desk = desk or open_desk()
     try:
-        desk.library.counts()  # a library that cannot be opened is reported before the app starts
+        desk.counts()  # a library that cannot be opened is reported before the app starts
         make_app(desk, backup_on_start=backup, freeze_gc=True, **kwargs).run()
     except LibraryError as error:
         raise fail(str(error)) from None
@@ -431,15 +429,15 @@ def _choices(name: str, values: Any) -> Any:
     return Enum(name, {value: value for value in values}, type=str)
 
 
-ListSort = _choices("ListSort", SORTS)
-SearchSort = _choices("SearchSort", ("relevance", "published", "upvotes"))
+ListSort = _choices("ListSort", LIST_SORTS)
+SearchSort = _choices("SearchSort", SEARCH_SORTS)
 ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
 ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
 
 SortOption = Annotated[
     ListSort,
     typer.Option(
-        "--sort", case_sensitive=False, help=f"Order: {', '.join(SORTS)}.", show_default=True
+        "--sort", case_sensitive=False, help=f"Order: {', '.join(LIST_SORTS)}.", show_default=True
     ),
 ]
 PlainOption = Annotated[
@@ -505,11 +503,11 @@ def list_(
         tags=tuple(tag or ()),
     )
     with open_desk() as desk:
-        papers = desk.library.list(flt, sort=sort.value, limit=limit)
+        papers = desk.papers(flt, sort=sort.value, limit=limit)
         if as_json:
             print_json([p.to_json() for p in papers])
             return
-        total = desk.library.count()
+        total = desk.count()
     if not total:
         say("The library is empty. Import a dump: paperdesk import FILE...")
         return
@@ -565,7 +563,7 @@ def show(
 ) -> None:
     """Show one paper in full."""
     with open_desk() as desk:
-        paper = desk.library.get(desk.library.resolve_id(paper_id))
+        paper = desk.paper(paper_id)
     if as_json:
         print_json(paper.to_json())
     else:
@@ -644,7 +642,7 @@ def _print_tags(tags: tuple[str, ...]) -> None:
 def tag(paper_id: IdArgument, tags: TagsArgument) -> None:
     """Add tags to a paper."""
     with open_desk() as desk:
-        result = desk.add_tags(desk.library.resolve_id(paper_id), tags)
+        result = desk.add_tags(desk.resolve_id(paper_id), tags)
         _notices(desk)
     _print_tags(result)
 
@@ -656,8 +654,8 @@ def untag(paper_id: IdArgument, tags: TagsArgument) -> None:
     from paperdesk.model import normalise_tag
 
     with open_desk() as desk:
-        full = desk.library.resolve_id(paper_id)
-        before = set(desk.library.get(full).tags)
+        full = desk.resolve_id(paper_id)
+        before = set(desk.get(full).tags)
         result = desk.remove_tags(full, tags)
         _notices(desk)
     for name in dict.fromkeys(normalise_tag(t) for t in tags):
@@ -709,7 +707,7 @@ def search(
         raise usage("cannot read the query '': nothing to search for")
     with open_desk() as desk:
         try:
-            results = desk.index.search(desk.library, query, limit=limit, sort=sort.value)
+            results = desk.search(query, limit=limit, sort=sort.value)
         except QueryError as error:
             raise usage(f"cannot read the query {query!r}: {error}") from None
         _notices(desk)
@@ -757,8 +755,8 @@ def similar(
 ) -> None:
     """Papers most like one paper."""
     with open_desk() as desk:
-        paper = desk.library.get(desk.library.resolve_id(paper_id))
-        hits = desk.index.similar(desk.library, paper, limit=limit)
+        paper = desk.paper(paper_id)
+        hits = desk.similar(paper, limit=limit)
         _notices(desk)
     if as_json:
         print_json([{**hit.paper.to_json(), "score": round(hit.score, 4)} for hit in hits])
@@ -779,9 +777,7 @@ def index_update() -> None:
     """Bring the search index up to date with the library (the app runs this)."""
     with open_desk() as desk, _progress() as progress:
         task = progress.add_task("updating the search index", total=None)
-        done = desk.index.sync(
-            desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
-        )
+        done = desk.update_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
         _notices(desk)
     out.print(f"search index up to date ({plural(done, 'paper')} updated)")
 
@@ -791,10 +787,8 @@ def index_update() -> None:
 def index_rebuild() -> None:
     """Rebuild the search index from the library."""
     with open_desk() as desk, _progress() as progress:
-        task = progress.add_task("indexing", total=desk.library.count())
-        done = desk.index.rebuild(
-            desk.library, progress=lambda n, t: progress.update(task, completed=n, total=t)
-        )
+        task = progress.add_task("indexing", total=desk.count())
+        done = desk.rebuild_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
     out.print(f"indexed {done} papers")
 
 
@@ -883,13 +877,14 @@ def restore(
     merged into the restored copy (the later decision wins). Quit the app first.
     At a terminal it asks first; a script passes --yes.
     """
-    directory = paths.backups_dir()
-    found = backups.list_backups(directory)
+    desk = open_desk()
+    directory = desk.backups_path
+    found = desk.backups()
     if list_:
         _list_backups(found, directory)
         return
     if journal:
-        _restore_from_journal(directory, yes)
+        _restore_from_journal(desk, yes)
         return
     if not found:
         raise fail(
@@ -897,8 +892,7 @@ def restore(
             "your decisions from the decision journal"
         )
     chosen = _choose_backup(found, backup)
-    library_path = paths.library_path()
-    lacking = backups.compare(library_path, chosen.path)
+    lacking = desk.compare_with_backup(chosen)
     if lacking is not None and lacking.papers:
         say(
             f"{chosen.name} lacks {plural(lacking.papers, 'paper')} that the library has "
@@ -920,8 +914,8 @@ def restore(
             raise usage("restore replaces your library: confirm at a terminal, or pass --yes")
         if not typer.confirm(f"Replace the library with {chosen.name}?", default=False, err=True):
             raise fail("not restored; the library is as it was")
-    result = backups.restore(library_path, chosen, directory, merge_newer=not exact)
-    summary = backups.summarise(library_path)
+    result = desk.restore(chosen, merge_newer=not exact)
+    summary = desk.summary()
     out.print(
         f"restored {chosen.name}: {summary.papers} papers, {summary.starred} starred, "
         f"{summary.tagged} tagged, {summary.read} read",
@@ -947,7 +941,7 @@ def restore(
             "yellow")  # fmt: skip
 
 
-def _restore_from_journal(directory: Path, yes: bool) -> None:
+def _restore_from_journal(desk: Desk, yes: bool) -> None:
     if not yes:
         if not _at_terminal():
             raise usage("restore replaces your library: confirm at a terminal, or pass --yes")
@@ -957,7 +951,7 @@ def _restore_from_journal(directory: Path, yes: bool) -> None:
             err=True,
         ):
             raise fail("not restored; the library is as it was")
-    result = backups.restore_from_journal(paths.library_path(), directory)
+    result = desk.restore_from_journal()
     out.print(
         f"a new library holds the decision journal's decisions about "
         f"{plural(result.decisions, 'paper')}; import your dumps again (paperdesk import "

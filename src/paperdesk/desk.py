@@ -18,13 +18,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from paperdesk import paths, state
 from paperdesk.importers import dailypapers
 from paperdesk.model import Entry, Paper
 from paperdesk.processes import die_with_parent
 from paperdesk.store import (
+    Counts,
     Filter,
     ImportStats,
     Library,
@@ -32,6 +33,10 @@ from paperdesk.store import (
     LibraryError,
     StateImport,
 )
+
+if TYPE_CHECKING:
+    from paperdesk.backups import Backup, Lacking, Rebuilt, Restored, Summary
+    from paperdesk.search import Hit, SearchIndex, SearchResults
 
 Progress = Callable[[int, int], None]
 # Dumps larger than this are parsed in pieces, in worker processes, while storing.
@@ -147,9 +152,13 @@ def _looks_like_journal(text: str) -> bool:
 class Desk:
     """The user's library and search index, opened lazily."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path | None = None, *, create: bool = True, read_only: bool = False
+    ) -> None:
         self.data_dir = data_dir or paths.data_dir()
-        self.library = Library(self.data_dir / paths.library_path().name)
+        self.library = Library(
+            self.data_dir / paths.library_path().name, create=create, read_only=read_only
+        )
         self._index = None
         self.notices: list[str] = []
         # The CLI keeps the index in step after every write. The app turns this
@@ -175,14 +184,52 @@ class Desk:
             self.library.refuse_writes(str(error))
             raise
 
+    # --- backups and restore ---------------------------------------------------------
+
+    def backups(self) -> list[Backup]:
+        """The library's backups, newest first."""
+        from paperdesk import backups
+
+        return backups.list_backups(self.backups_path)
+
+    def compare_with_backup(self, backup: Backup) -> Lacking | None:
+        """What the library has that ``backup`` lacks (None if it cannot be read)."""
+        from paperdesk import backups
+
+        return backups.compare(self.library.path, backup.path)
+
+    def summary(self) -> Summary:
+        """How many papers the library holds, and how many are starred, tagged, read."""
+        from paperdesk import backups
+
+        return backups.summarise(self.library.path)
+
+    def restore(self, backup: Backup, merge_newer: bool = True) -> Restored:
+        """Put ``backup`` in the library's place (see ``backups.restore``)."""
+        from paperdesk import backups
+
+        self.close()
+        return backups.restore(
+            self.library.path, backup, self.backups_path, merge_newer=merge_newer
+        )
+
+    def restore_from_journal(self) -> Rebuilt:
+        """A new library holding only the decision journal's decisions."""
+        from paperdesk import backups
+
+        self.close()
+        return backups.restore_from_journal(self.library.path, self.backups_path)
+
+    # --- the search index ----------------------------------------------------------
+
     @property
-    def index(self):  # -> paperdesk.index.SearchIndex
+    def index(self) -> SearchIndex:
         if self._index is None:
             # Whoosh is imported only when the index is first needed: commands
             # that never search (list, star, locate) start faster without it.
-            from paperdesk.index import SearchIndex
+            from paperdesk.search import SearchIndex
 
-            self._index = SearchIndex(self.index_path, notice=self.notices.append)
+            self._index = SearchIndex(self.index_path, self.library, notice=self.notices.append)
         return self._index
 
     def close(self) -> None:
@@ -199,7 +246,15 @@ class Desk:
 
     def sync_index(self, progress: Progress | None = None, wait: float | None = None) -> None:
         """Bring the index up to date with the library (cheap when it already is)."""
-        self.index.sync(self.library, progress=progress, wait=wait)
+        self.index.sync(progress=progress, wait=wait)
+
+    def rebuild_index(self, progress: Progress | None = None) -> int:
+        """Build the index afresh from the library; how many papers it holds."""
+        return self.index.rebuild(progress=progress)
+
+    def update_index(self, progress: Progress | None = None) -> int:
+        """Apply the library's changes to the index; how many papers changed."""
+        return self.index.sync(progress=progress)
 
     # --- importing -----------------------------------------------------------
 
@@ -345,15 +400,85 @@ class Desk:
         report.warnings.extend(str(w) for w in summary.warnings)
         return report
 
+    # --- reading -----------------------------------------------------------------
+
+    @property
+    def library_path(self) -> Path:
+        return self.library.path
+
+    def paper(self, id_or_prefix: str) -> Paper:
+        """The paper with this ID, or the one paper whose ID starts so (UnknownPaper)."""
+        return self.library.get(self.library.resolve_id(id_or_prefix))
+
+    def get(self, paper_id: str) -> Paper:
+        return self.library.get(paper_id)
+
+    def get_many(self, ids: Sequence[str]) -> list[Paper]:
+        return self.library.get_many(ids)
+
+    def papers(
+        self, filter: Filter | None = None, sort: str = "published", limit: int | None = None
+    ) -> list[Paper]:
+        """The papers a filter selects, in one of ``sorts.LIST_SORTS``."""
+        return self.library.papers(filter, sort=sort, limit=limit)
+
+    def ids(
+        self, filter: Filter | None = None, sort: str = "published", limit: int | None = None
+    ) -> list[str]:
+        return self.library.ids(filter, sort, limit=limit)
+
+    def count(self, filter: Filter | None = None) -> int:
+        return self.library.count(filter)
+
+    def counts(self) -> Counts:
+        return self.library.counts()
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        return self.library.tag_counts()
+
+    def max_seq(self) -> int:
+        """The library's change sequence: it moves on with every write."""
+        return self.library.max_seq()
+
+    @property
+    def last_write_seq(self) -> int:
+        """The sequence of this process's own last write (the app's own changes)."""
+        return self.library.last_write_seq
+
+    def check_files(self) -> None:
+        """LibraryError when the library's files were replaced or removed under us."""
+        self.library.check_files()
+
+    # --- searching ---------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int | None = 20,
+        sort: str = "relevance",
+        with_highlights: bool = True,
+        suggest: bool = True,
+    ) -> SearchResults:
+        """Papers matching a query in the query language, ranked (``paperdesk.search``)."""
+        return self.index.search(
+            query, limit=limit, sort=sort, with_highlights=with_highlights, suggest=suggest
+        )
+
+    def search_ids(self, query: str, *, sort: str = "relevance") -> SearchResults:
+        """Every match's ID in order, without loading the papers."""
+        return self.index.search_ids(query, sort=sort)
+
+    def similar(self, paper: Paper, limit: int = 10) -> list[Hit]:
+        return self.index.similar(paper, limit=limit)
+
     # --- selections ------------------------------------------------------------
 
     def select(self, query: str | None = None) -> tuple[list[Paper], str]:
         """The starred papers, or every paper matching a query, with a title for them."""
         if query is None:
-            return self.library.list(Filter(starred=True)), "Starred papers"
-        results = self.index.search(
-            self.library, query, limit=None, with_highlights=False, suggest=False
-        )
+            return self.library.papers(Filter(starred=True)), "Starred papers"
+        results = self.index.search(query, limit=None, with_highlights=False, suggest=False)
         return [hit.paper for hit in results.hits], f"Papers matching: {query}"
 
     # --- the user's state -------------------------------------------------------
@@ -367,6 +492,14 @@ class Desk:
 
     def resolve(self, ids: Sequence[str]) -> list[str]:
         return [self.library.resolve_id(pid) for pid in ids]
+
+    def resolve_id(self, id_or_prefix: str) -> str:
+        """The full ID of the one paper whose ID is or starts with this (UnknownPaper)."""
+        return self.library.resolve_id(id_or_prefix)
+
+    def ids_with_titles(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(ID, title) of the first papers whose ID starts with ``prefix`` (completion)."""
+        return self.library.ids_with_titles(prefix, limit)
 
     def set_starred(self, ids: Sequence[str], starred: bool = True) -> list[str]:
         changed = self.library.set_starred(ids, starred)
@@ -421,13 +554,12 @@ class Desk:
         if not self.auto_sync_index:
             return
         if changed and (self._index is not None or self.index_path.exists()):
-            from paperdesk.index import SEARCH_LOCK_WAIT_S, IndexBusy, IndexDeferred
+            from paperdesk.search.index import SEARCH_LOCK_WAIT_S, IndexBusy, IndexDeferred
 
             try:
                 # A decision returns once it is saved: it may index itself and a
                 # few others, never wait for another process's work or a rebuild.
                 self.index.sync(
-                    self.library,
                     wait=SEARCH_LOCK_WAIT_S,
                     at_most=len(changed) + DECISION_INDEX_SLACK,
                 )

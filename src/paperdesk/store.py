@@ -30,6 +30,7 @@ try:  # POSIX: writers announce themselves to `paperdesk restore`
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+from paperdesk.errors import BadInput, LibraryDamaged, LibraryError, UnknownPaper
 from paperdesk.model import (
     ID_LENGTH,
     MIN_ID_PREFIX,
@@ -41,6 +42,7 @@ from paperdesk.model import (
     normalise_tag,
     normalise_title,
 )
+from paperdesk.sorts import LIST_SORTS, checked
 from paperdesk.state import Flag, PaperState, clamp_future, merge, now_stamp, paper_from_json
 
 SCHEMA_VERSION = 4
@@ -123,7 +125,8 @@ CREATE TABLE IF NOT EXISTS sources (
 ) WITHOUT ROWID;
 """
 
-SORTS = {
+# The SQL order of each of paperdesk.sorts.LIST_SORTS.
+ORDER_BY = {
     "published": "p.published IS NULL, p.published DESC, p.norm_title",
     "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.published DESC, p.norm_title",
     "title": "p.norm_title",
@@ -140,22 +143,6 @@ SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
              ORDER BY page_date, file)) AS sources
 FROM papers AS p
 """
-
-
-class LibraryError(Exception):
-    """The library cannot be used; the message says what and what to do."""
-
-
-class LibraryDamaged(LibraryError):
-    """The library file is damaged: it is left as it is and nothing more is written."""
-
-
-class BadInput(LibraryError):
-    """A value the user gave that cannot be used (an empty or over-long tag)."""
-
-
-class UnknownPaper(LibraryError):
-    """An ID (or ID prefix) that names no paper, or more than one."""
 
 
 @dataclass(frozen=True)
@@ -678,7 +665,7 @@ class Library:
                 found[paper.id] = paper
         return [found[pid] for pid in ids if pid in found]
 
-    def list(
+    def papers(
         self,
         filter: Filter | None = None,
         sort: str = "published",
@@ -686,9 +673,7 @@ class Library:
         offset: int = 0,
     ) -> list[Paper]:
         where, params = (filter or Filter()).where()
-        order = SORTS.get(sort)
-        if order is None:
-            raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+        order = ORDER_BY[checked(sort, LIST_SORTS)]
         sql = f"{_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self._query(sql, [*params, -1 if limit is None else limit, offset])
         return [_row_to_paper(row) for row in rows]
@@ -699,12 +684,20 @@ class Library:
         """Every matching ID in order (or the first ``limit``): a covering index makes
         this about 1 s for a million papers, the first screenful a millisecond."""
         where, params = (filter or Filter()).where()
-        order = SORTS.get(sort, SORTS["published"])
+        order = ORDER_BY[checked(sort, LIST_SORTS)]
         sql = f"SELECT p.id FROM papers AS p{where} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params = [*params, limit]
         return [row[0] for row in self._query(sql, params)]
+
+    def ids_with_titles(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """(ID, title) of the first papers, by ID, whose ID starts with ``prefix``."""
+        rows = self._query(
+            "SELECT id, title FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+        return [(pid, title) for pid, title in rows]
 
     def count(self, filter: Filter | None = None) -> int:
         where, params = (filter or Filter()).where()

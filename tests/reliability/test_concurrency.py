@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from paperdesk import index as index_module
 from paperdesk.desk import Desk
+from paperdesk.search import index as index_module
 from paperdesk.store import Library
 from tests.reliability.test_crash import big_dump, finish, paperdesk
 
@@ -76,7 +76,7 @@ def test_two_apps_writing_the_same_papers_lose_nothing(tmp_path: Path):
         thread.join()
     assert errors == []
     with Library(path) as lib:
-        papers = lib.list()
+        papers = lib.papers()
     assert all(p.starred and p.read and p.tags == ("seen",) for p in papers)
 
 
@@ -94,7 +94,7 @@ def test_a_locked_index_is_waited_for_then_reported_clearly(
         assert changed == [pid]
         assert any("index not updated" in n and "busy" in n for n in desk.notices)
     # Once the other writer is done, the index catches up on its own.
-    results = desk.index.search(desk.library, "is:starred", limit=5)
+    results = desk.search("is:starred", limit=5)
     assert [hit.paper.id for hit in results.hits] == [pid]
     desk.close()
 
@@ -127,13 +127,13 @@ def test_search_answers_from_the_index_while_another_process_updates_it(
 ):
     desk = Desk()
     desk.import_file(samples[0])
-    assert desk.index.search(desk.library, "grokking").total >= 1  # the index is built
+    assert desk.search("grokking").total >= 1  # the index is built
     monkeypatch.setattr(index_module, "SEARCH_LOCK_WAIT_S", 0.1)
     desk.auto_sync_index = False
     desk.set_starred([desk.library.ids()[0]])  # a change the index has not seen yet
     with open(data_dir / index_module.LOCK_FILE, "a+b") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        results = desk.index.search(desk.library, "grokking")
+        results = desk.search("grokking")
     assert results.total >= 1
     assert any("another paperdesk is updating the search index" in n for n in desk.notices)
     desk.close()

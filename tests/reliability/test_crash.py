@@ -123,7 +123,7 @@ def snapshot(data_dir: Path) -> tuple[int, dict[str, tuple[bool, bool, tuple[str
     conn.close()
     with Library(path) as lib:
         decided = {
-            p.id: (p.read, p.starred, p.tags) for p in lib.list() if p.read or p.starred or p.tags
+            p.id: (p.read, p.starred, p.tags) for p in lib.papers() if p.read or p.starred or p.tags
         }
         return lib.count(), decided
 

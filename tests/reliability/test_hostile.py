@@ -41,7 +41,7 @@ def imported(samples) -> list[Path]:
 
 def state(data_dir: Path) -> list[tuple]:
     with Library(data_dir / "library.sqlite3") as lib:
-        return [(p.id, p.read, p.starred, p.tags) for p in lib.list(sort="title")]
+        return [(p.id, p.read, p.starred, p.tags) for p in lib.papers(sort="title")]
 
 
 # --- where the data lives ---------------------------------------------------------------

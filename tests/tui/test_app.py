@@ -106,7 +106,7 @@ async def test_s_j_s_stars_two_papers(desk: Desk):
         first, second = app.paper_list.ids[:2]
         await pilot.press("s", "j", "s")
         await settle(pilot)
-        starred = {p.id for p in Desk(desk.data_dir).library.list(Filter(starred=True))}
+        starred = {p.id for p in Desk(desk.data_dir).library.papers(Filter(starred=True))}
         assert starred == {first, second}
         assert "2 starred" in status(app)
         await pilot.press("s")  # toggles back
@@ -582,7 +582,7 @@ async def test_the_index_is_updated_in_a_separate_process(desk: Desk):
         other.auto_sync_index = False
         meta = other.index._read_meta(other.index_path)
         assert meta["seq"] == other.library.max_seq()
-        hits = other.index.search(other.library, "is:starred", limit=5).hits
+        hits = other.search("is:starred", limit=5).hits
         assert [hit.paper.id for hit in hits] == [starred]
         other.close()
 
@@ -649,7 +649,7 @@ async def test_opening_shows_the_first_rows_then_keeps_the_cursor(desk: Desk, mo
         await settle(pilot)
         assert len(app.paper_list.ids) == 29
         assert app.paper_list.current_id == current
-        read = {p.id for p in desk.library.list() if p.read}
+        read = {p.id for p in desk.library.papers() if p.read}
         assert read == set(app.paper_list.ids[:2])  # the two papers moved past
 
 

@@ -1,4 +1,7 @@
-"""The domain never imports the UI, and importing it creates no files."""
+"""The layers keep to their places: the domain never imports the UI, only the
+search engine imports Whoosh, the CLI and the app go through ``Desk``, and
+importing a module creates no files. (import-linter checks the same contracts
+in CI, see pyproject.toml; these tests keep them in the test command.)"""
 
 from __future__ import annotations
 
@@ -13,10 +16,9 @@ DOMAIN = [
     "paperdesk.importers.dailypapers",
     "paperdesk.store",
     "paperdesk.query",
-    "paperdesk.index",
-    "paperdesk.postings",
-    "paperdesk.whoosh_fixes",
-    "paperdesk.codec",
+    "paperdesk.search",
+    "paperdesk.search.index",
+    "paperdesk.search.highlights",
     "paperdesk.desk",
     "paperdesk.export",
     "paperdesk.state",
@@ -41,23 +43,65 @@ def test_domain_module_does_not_import_textual(module, tmp_path):
     assert not (tmp_path / "data").exists(), f"importing {module} created the data directory"
 
 
-# The search engine: the index, its posting-list reader and format, the fixes to whoosh.
-WHOOSH_MODULES = {"index.py", "postings.py", "codec.py", "whoosh_fixes.py"}
-
-
-def test_only_the_search_modules_import_whoosh():
+def _sources():
     from pathlib import Path
 
     import paperdesk
 
     root = Path(paperdesk.__file__).parent
+    return root, {path: path.read_text(encoding="utf-8") for path in root.rglob("*.py")}
+
+
+def test_only_the_search_engine_imports_whoosh():
+    root, sources = _sources()
     offenders = [
         str(path.relative_to(root))
-        for path in root.rglob("*.py")
-        if path.name not in WHOOSH_MODULES
-        and (
-            "import whoosh" in path.read_text(encoding="utf-8")
-            or "from whoosh" in path.read_text(encoding="utf-8")
-        )
+        for path, text in sources.items()
+        if path.parent != root / "search" and ("import whoosh" in text or "from whoosh" in text)
     ]
     assert offenders == []
+
+
+def test_nothing_outside_the_engine_reaches_into_it():
+    """Outside ``paperdesk/search``, only the package itself (SearchIndex and its
+    results) and its highlights are named."""
+    import re
+
+    root, sources = _sources()
+    allowed = {"paperdesk.search", "paperdesk.search.highlights", "paperdesk.search.index"}
+    offenders = []
+    for path, text in sources.items():
+        if path.parent == root / "search":
+            continue
+        for name in re.findall(r"(?:from|import) (paperdesk\.search[\w.]*)", text):
+            if name not in allowed:
+                offenders.append(f"{path.relative_to(root)}: {name}")
+    assert offenders == []
+
+
+def test_the_cli_and_the_app_go_through_the_desk():
+    """No ``desk.library`` or ``desk.index`` reached through: Desk is the one door."""
+    import re
+
+    root, sources = _sources()
+    offenders = [
+        f"{path.relative_to(root)}: {match}"
+        for path, text in sources.items()
+        if path.name == "cli.py" or "tui" in path.relative_to(root).parts
+        for match in re.findall(r"desk\.(?:library|index|_index)\b", text)
+    ]
+    assert offenders == []
+
+
+def test_highlights_do_not_load_the_engine(tmp_path):
+    """The preview pane highlights with the analysis alone."""
+    code = (
+        "import sys, paperdesk.search.highlights\n"
+        "loaded = [m for m in ('paperdesk.search.index', 'paperdesk.search.postings', "
+        "'whoosh.searching', 'whoosh.index') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

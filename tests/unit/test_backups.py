@@ -37,7 +37,7 @@ def digest(path: Path) -> str:
 
 def starred(library_path: Path) -> set[str]:
     with Library(library_path) as lib:
-        return {p.id for p in lib.list() if p.starred}
+        return {p.id for p in lib.papers() if p.starred}
 
 
 def damage_pages(path: Path) -> None:
@@ -126,7 +126,7 @@ def test_a_destroyed_library_gets_every_decision_back_from_backup_and_journal(de
     assert result.merge_problem  # the replaced file could not be read...
     assert result.replayed == 2  # ...but the journal had both newer decisions
     with Library(path) as lib:
-        assert {p.id for p in lib.list() if p.starred} == {a, b}
+        assert {p.id for p in lib.papers() if p.starred} == {a, b}
         assert lib.get(a).read
 
 
@@ -169,7 +169,7 @@ def test_a_truncated_library_is_reported(desk: Desk):
         handle.truncate(path.stat().st_size // 3)
     assert backups.check(path) is not None
     with Library(path) as lib, pytest.raises(LibraryError, match=str(path)):
-        lib.list()
+        lib.papers()
 
 
 def test_an_empty_library_is_not_backed_up_over_one_with_papers(tmp_path):

@@ -15,8 +15,8 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.matching import FilterMatcher, ListMatcher
 
-from paperdesk import index as pi
-from paperdesk.codec import (
+from paperdesk.search import schema as pi
+from paperdesk.search.codec import (
     BLOCK_LIMIT,
     BlockMatcher,
     PaperdeskCodec,

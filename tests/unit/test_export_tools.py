@@ -104,7 +104,7 @@ def sample_papers(samples, data: Path) -> list[Paper]:
         for path in samples:
             desk.import_file(path)
         desk.set_starred(desk.library.ids())
-        return desk.library.list()
+        return desk.library.papers()
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:

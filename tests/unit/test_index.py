@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperdesk.desk import Desk
-from paperdesk.index import META_FILE, highlight, match_spans
 from paperdesk.model import Entry, Paper
 from paperdesk.query import QueryError
+from paperdesk.search.highlights import highlight, match_spans
+from paperdesk.search.index import META_FILE
 
 PAPERS = [
     Entry(
@@ -69,7 +70,7 @@ def desk(data_dir: Path):
 
 
 def ids_for(desk: Desk, query: str, **kw) -> list[str]:
-    results = desk.index.search(desk.library, query, limit=None, **kw)
+    results = desk.search(query, limit=None, **kw)
     return [hit.paper.title.split(" ")[0].rstrip(",:") for hit in results.hits]
 
 
@@ -113,7 +114,7 @@ def test_query_forms(desk: Desk, query: str, expected: set[str]):
 
 
 def test_state_queries_follow_state_changes(desk: Desk):
-    by_title = {p.title.split(" ")[0].rstrip(",:"): p.id for p in desk.library.list()}
+    by_title = {p.title.split(" ")[0].rstrip(",:"): p.id for p in desk.library.papers()}
     assert titles(desk, "is:starred") == set()
     desk.set_starred([by_title["Grokking"]])
     desk.set_read([by_title["Cogito"], by_title["Grokking"]])
@@ -135,13 +136,13 @@ def test_sync_after_import_and_from_another_process(desk: Desk, data_dir: Path):
     assert titles(desk, "diffusion") == {"Diffusion"}
     # Another "process": its own Desk over the same files.
     with Desk(data_dir) as other:
-        pid = other.library.resolve_id(desk.library.list(sort="title")[0].id)
+        pid = other.library.resolve_id(desk.library.papers(sort="title")[0].id)
         other.set_starred([pid])
-    assert len(desk.index.search(desk.library, "is:starred").hits) == 1
+    assert len(desk.search("is:starred").hits) == 1
 
 
 def test_total_counts_all_matches_not_only_shown(desk: Desk):
-    results = desk.index.search(desk.library, "", limit=2)
+    results = desk.search("", limit=2)
     assert (results.total, len(results.hits)) == (5, 2)
 
 
@@ -150,9 +151,9 @@ def test_sorts(desk: Desk):
     assert ids_for(desk, "", sort="published")[:2] == ["Cogito", "The"]
     desk.notices.clear()
     with pytest.raises(ValueError):
-        desk.index.search(desk.library, "", sort="sideways")
+        desk.search("", sort="sideways")
     with pytest.raises(ValueError):
-        desk.index.search_ids(desk.library, "", sort="sideways")
+        desk.search_ids("", sort="sideways")
     assert desk.notices == []  # a bad sort is the caller's mistake, not index damage
 
 
@@ -165,15 +166,15 @@ def test_ranking_prefers_title_matches(desk: Desk):
 
 
 def test_highlights(desk: Desk):
-    results = desk.index.search(desk.library, "lottery tickets")
+    results = desk.search("lottery tickets")
     [hit] = results.hits
     assert hit.highlights["title"] == (
         "Grokking **Tickets**: **Lottery** **Tickets** Accelerate Grokking"
     )
     assert "**lottery** **tickets**" in hit.highlights["abstract"]
-    accent = desk.index.search(desk.library, "lowenheim").hits[0]
+    accent = desk.search("lowenheim").hits[0]
     assert "**Löwenheim**" in accent.highlights["title"]
-    prefix = desk.index.search(desk.library, "transf*").hits[0]
+    prefix = desk.search("transf*").hits[0]
     assert prefix.highlights["title"].startswith("**Transformers**")
 
 
@@ -200,12 +201,12 @@ def test_match_spans_use_the_analyzer():
 
 
 def test_did_you_mean(desk: Desk):
-    results = desk.index.search(desk.library, "grokkng tickets")
+    results = desk.search("grokkng tickets")
     assert results.total == 0
     assert results.suggestion == "grokking tickets"
-    field = desk.index.search(desk.library, "title:lotery")
+    field = desk.search("title:lotery")
     assert field.suggestion == "title:lottery"
-    assert desk.index.search(desk.library, "grokking").suggestion is None
+    assert desk.search("grokking").suggestion is None
 
 
 def test_similar(desk: Desk):
@@ -219,15 +220,15 @@ def test_similar(desk: Desk):
         ],
         "b.txt",
     )
-    grokking = next(p for p in desk.library.list() if p.title.startswith("Grokking"))
-    similar = desk.index.similar(desk.library, grokking, limit=3)
+    grokking = next(p for p in desk.library.papers() if p.title.startswith("Grokking"))
+    similar = desk.similar(grokking, limit=3)
     assert grokking.id not in [hit.paper.id for hit in similar]
     assert similar[0].paper.title == "Lottery Tickets Revisited"
 
 
 def test_malformed_query_raises_query_error(desk: Desk):
     with pytest.raises(QueryError):
-        desk.index.search(desk.library, "foo:bar")
+        desk.search("foo:bar")
 
 
 def test_rebuild_and_schema_change(desk: Desk, data_dir: Path):
@@ -241,7 +242,7 @@ def test_rebuild_and_schema_change(desk: Desk, data_dir: Path):
     with Desk(data_dir) as again:
         assert titles(again, "grokking") == {"Grokking"}
         assert any("schema version" in n for n in again.notices)
-        assert again.index.rebuild(again.library) == 5
+        assert again.rebuild_index() == 5
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete", "garbage-toc", "no-meta", "lock"])
@@ -314,7 +315,7 @@ def test_index_directory_removed_entirely(desk: Desk, data_dir: Path):
 )
 def test_any_query_either_answers_or_says_why(desk: Desk, text: str):
     try:
-        desk.index.search(desk.library, text, limit=5)
+        desk.search(text, limit=5)
     except QueryError:
         pass
 
@@ -347,8 +348,8 @@ def test_total_is_exact_when_matches_far_outnumber_the_shown(tmp_path: Path):
         "learning tag:x": None,
     }
     for query, expected in cases.items():
-        shown = desk.index.search(desk.library, query, limit=5)
-        every = desk.index.search_ids(desk.library, query)
+        shown = desk.search(query, limit=5)
+        every = desk.search_ids(query)
         assert shown.total == len(every.ids), query  # all of them, not the collected few
         if expected is not None:
             assert shown.total == expected, query
@@ -360,29 +361,29 @@ def test_spelling_vocabulary_after_rebuild_and_updates(desk: Desk):
     """A rebuild gives each unstemmed word to the spell field once (the first paper
     that has it); suggestions must still find every word, also after that paper is
     updated (starred, tagged, re-imported) and the index merged."""
-    from paperdesk.index import SPELL_ANALYZER
+    from paperdesk.search.analysis import SPELL_ANALYZER
 
-    desk.index.rebuild(desk.library)
+    desk.rebuild_index()
     everything = {
         token.text
-        for paper in desk.library.list()
+        for paper in desk.library.papers()
         for token in SPELL_ANALYZER(f"{paper.title}\n{paper.abstract}")
     }
-    reader = desk.index.searcher(desk.library).reader()
+    reader = desk.index.searcher().reader()
     vocabulary = {term.decode() for term in reader.lexicon("spell")}
     assert vocabulary == everything
-    grokking = next(p for p in desk.library.list() if p.title.startswith("Grokking"))
+    grokking = next(p for p in desk.library.papers() if p.title.startswith("Grokking"))
     for starred in (True, False, True):  # each update replaces the paper's document
         desk.set_starred([grokking.id], starred)
-    desk.index.searcher(desk.library)
+    desk.index.searcher()
     # Small updates keep short posting lists inline in the term entry; a merge
     # reads them back (this crashed before the values fix in index.py).
     desk.index._ix.optimize()  # merge: deleted documents' postings go
     desk.index.close()
-    assert desk.index.search(desk.library, "grokkng").suggestion == "grokking"
-    assert desk.index.search(desk.library, "grokkin~").total == 1
-    assert desk.index.search(desk.library, '"lottery tickets" is:starred').total == 1
-    assert desk.index.search(desk.library, "host:github.com").total == 1  # no values
+    assert desk.search("grokkng").suggestion == "grokking"
+    assert desk.search("grokkin~").total == 1
+    assert desk.search('"lottery tickets" is:starred').total == 1
+    assert desk.search("host:github.com").total == 1  # no values
 
 
 def test_segment_files_are_read_in_place_not_copied():
@@ -411,23 +412,25 @@ def test_segment_files_are_read_in_place_not_copied():
     assert ours.get(0, 5) == b"first"
 
 
-def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path):
-    """tests/fixtures/index-schema-8 is a real index written by schema 8 (the
-    format before accent-folded tags): opening it rebuilds it, saying why."""
+@pytest.mark.parametrize("schema", [8, 10])
+def test_an_index_of_the_previous_format_is_rebuilt_not_called_damaged(tmp_path, schema):
+    """tests/fixtures/index-schema-N are real indexes written by older formats
+    (8: before accent-folded tags; 10: the engine's classes pickled under their
+    old module paths): opening one rebuilds it, saying why."""
     import shutil
 
     from paperdesk.desk import Desk
-    from paperdesk.index import INDEX_SCHEMA_VERSION
+    from paperdesk.search.schema import INDEX_SCHEMA_VERSION
 
-    fixture = Path(__file__).parents[1] / "fixtures" / "index-schema-8"
+    fixture = Path(__file__).parents[1] / "fixtures" / f"index-schema-{schema}"
     with Desk(tmp_path / "data") as desk:
         desk.import_sample()
         shutil.copytree(fixture, desk.index_path)
-        results = desk.index.search(desk.library, "agents")
+        results = desk.search("agents")
         assert results.total > 0
         assert desk.notices == [
             "search index rebuilt from the library: its schema version changed "
-            f"(8 -> {INDEX_SCHEMA_VERSION})"
+            f"({schema} -> {INDEX_SCHEMA_VERSION})"
         ]
         assert not any("damaged" in notice for notice in desk.notices)
 
@@ -446,4 +449,4 @@ def test_possessives_match_the_word(tmp_path):
             "p.txt",
         )
         for query in ("agent", "title:agent", "network", "networks", '"agent plan"'):
-            assert desk.index.search(desk.library, query).total == 1, query
+            assert desk.search(query).total == 1, query

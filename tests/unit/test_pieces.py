@@ -92,7 +92,7 @@ def library_content(desk: Desk):
     return [
         (p.id, p.title, p.abstract, p.authors, p.organization, p.published, p.upvotes,
          p.links, p.sources)
-        for p in desk.library.list(sort="title")
+        for p in desk.library.papers(sort="title")
     ]  # fmt: skip
 
 

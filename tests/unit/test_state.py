@@ -46,7 +46,7 @@ def make(tmp_path: Path, name: str, *titles: str) -> Library:
 
 
 def visible(lib: Library) -> dict[str, tuple[bool, bool, tuple[str, ...]]]:
-    return {p.title: (p.read, p.starred, p.tags) for p in lib.list(sort="title")}
+    return {p.title: (p.read, p.starred, p.tags) for p in lib.papers(sort="title")}
 
 
 def roundtrip(source: Library, target: Library):
@@ -246,7 +246,7 @@ def test_a_version_1_library_is_migrated_with_its_decisions(tmp_path):
     )
     conn.close()
     with Library(path) as lib:
-        [paper] = lib.list()
+        [paper] = lib.papers()
         assert (paper.read, paper.starred, paper.tags) == (True, True, ("rl",))
         got = lib.states()["0123456789"]
         assert got.read == Flag(True, "2025-05-05T00:00:00Z")

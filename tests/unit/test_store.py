@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paperdesk.model import Entry, Source
-from paperdesk.store import SORTS, Filter, Library, LibraryError, UnknownPaper
+from paperdesk.store import ORDER_BY, Filter, Library, LibraryError, UnknownPaper
 
 
 @pytest.fixture
@@ -25,11 +25,11 @@ def test_import_then_reimport_changes_nothing(library: Library):
     entries = [entry("Alpha", authors=3), entry("Beta", upvotes=2)]
     first = library.import_entries(entries, "a.txt")
     assert (first.papers, first.new, first.updated, first.unchanged) == (2, 2, 0, 0)
-    before = library.list(sort="title")
+    before = library.papers(sort="title")
     seq = library.max_seq()
     again = library.import_entries(entries, "a.txt")
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
-    assert library.list(sort="title") == before
+    assert library.papers(sort="title") == before
     assert library.max_seq() == seq  # nothing for the index to catch up on
 
 
@@ -52,7 +52,7 @@ def test_merge_fills_missing_fields_and_keeps_existing_ones(library: Library):
         "b.txt",
     )
     assert (stats.new, stats.updated) == (0, 1)
-    [paper] = library.list()
+    [paper] = library.papers()
     assert paper.title == "Alpha"  # the first spelling stays
     assert (paper.abstract, paper.authors, paper.organization) == ("Now with text.", 5, "Lab")
     assert (paper.published, paper.published_raw) == (date(2024, 1, 2), "Jan 2, 2024")
@@ -60,13 +60,13 @@ def test_merge_fills_missing_fields_and_keeps_existing_ones(library: Library):
     assert paper.links == ("https://a.io",)
     assert paper.sources == (Source("a.txt", None), Source("b.txt", "2025-01-01"))
     library.import_entries([entry("alpha", authors=9, abstract="Other.")], "c.txt")
-    [paper] = library.list()
+    [paper] = library.papers()
     assert (paper.authors, paper.abstract) == (5, "Now with text.")
 
 
 def test_import_never_touches_the_users_state(library: Library):
     library.import_entries([entry("Alpha")], "a.txt")
-    pid = library.list()[0].id
+    pid = library.papers()[0].id
     library.set_starred([pid])
     library.set_read([pid])
     library.add_tags(pid, ["rl", "To Read"])
@@ -85,13 +85,13 @@ def test_same_paper_twice_in_one_file_is_one_record(library: Library):
         "a.txt",
     )
     assert (stats.papers, stats.new) == (1, 1)
-    [paper] = library.list()
+    [paper] = library.papers()
     assert paper.authors == 2 and len(paper.sources) == 2
 
 
 def test_state_changes_report_only_real_changes(library: Library):
     library.import_entries([entry("A"), entry("B")], "a.txt")
-    ids = [p.id for p in library.list(sort="title")]
+    ids = [p.id for p in library.papers(sort="title")]
     assert sorted(library.set_starred(ids)) == sorted(ids)
     assert library.set_starred(ids) == []
     assert sorted(library.set_starred(ids, False)) == sorted(ids)
@@ -100,7 +100,7 @@ def test_state_changes_report_only_real_changes(library: Library):
 
 def test_tags_normalise_add_remove_and_count(library: Library):
     library.import_entries([entry("A"), entry("B")], "a.txt")
-    a, b = (p.id for p in library.list(sort="title"))
+    a, b = (p.id for p in library.papers(sort="title"))
     assert library.add_tags(a, ["RL Theory", "rl-theory", "  grokking "]) == (
         "grokking",
         "rl-theory",
@@ -109,7 +109,7 @@ def test_tags_normalise_add_remove_and_count(library: Library):
     assert library.tag_counts() == [("grokking", 2), ("rl-theory", 1)]
     assert library.remove_tags(a, ["GROKKING", "absent"]) == ("rl-theory",)
     assert library.set_tags(b, ["x", "y"]) == ("x", "y")
-    assert [p.id for p in library.list(Filter(tag="x"))] == [b]
+    assert [p.id for p in library.papers(Filter(tag="x"))] == [b]
     with pytest.raises(UnknownPaper):
         library.add_tags("ffffffffff", ["x"])
 
@@ -123,24 +123,24 @@ def test_filters_and_sorts(library: Library):
         ],
         "a.txt",
     )
-    titles = lambda **kw: [p.title for p in library.list(**kw)]  # noqa: E731
+    titles = lambda **kw: [p.title for p in library.papers(**kw)]  # noqa: E731
     assert titles(sort="published") == ["New", "Old", "Mid"]
     assert titles(sort="upvotes") == ["Mid", "Old", "New"]
     assert titles(sort="title") == ["Mid", "New", "Old"]
     assert titles(sort="title", limit=1, offset=1) == ["New"]
-    mid = library.list(sort="title")[0].id
+    mid = library.papers(sort="title")[0].id
     library.set_read([mid])
     assert titles(filter=Filter(read=False), sort="title") == ["New", "Old"]
     assert titles(filter=Filter(read=True)) == ["Mid"]
     assert library.counts().unread == 2
     assert library.ids(Filter(read=True)) == [mid]
     with pytest.raises(ValueError):
-        library.list(sort="sideways")
+        library.papers(sort="sideways")
 
 
 def test_resolve_id_prefixes(library: Library):
     library.import_entries([entry(f"Paper {n}") for n in range(40)], "a.txt")
-    full = library.list()[0].id
+    full = library.papers()[0].id
     assert library.resolve_id(full) == full
     assert library.resolve_id(full[:6].upper()) == full
     with pytest.raises(UnknownPaper, match="too short"):
@@ -153,7 +153,7 @@ def test_resolve_id_prefixes(library: Library):
 
 def test_ambiguous_prefix(library: Library):
     library.import_entries([entry(f"Paper {n}") for n in range(3000)], "a.txt")
-    ids = sorted(p.id for p in library.list())
+    ids = sorted(p.id for p in library.papers())
     shared = next(a[:4] for a, b in zip(ids, ids[1:], strict=False) if a[:4] == b[:4])
     with pytest.raises(UnknownPaper, match="ambiguous"):
         library.resolve_id(shared)
@@ -164,7 +164,7 @@ def test_damaged_library_file_is_reported_and_left_untouched(tmp_path: Path):
     path.write_bytes(b"this is not a database" * 100)
     before = path.read_bytes()
     with pytest.raises(LibraryError, match="damaged"):
-        Library(path).list()
+        Library(path).papers()
     assert path.read_bytes() == before
 
 
@@ -174,7 +174,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path):
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with pytest.raises(LibraryError, match="newer paperdesk"):
-        Library(path).list()
+        Library(path).papers()
 
 
 def test_library_is_created_lazily(tmp_path: Path):
@@ -189,7 +189,7 @@ def test_two_connections_see_each_others_writes(tmp_path: Path):
     path = tmp_path / "library.sqlite3"
     one, two = Library(path), Library(path)
     one.import_entries([entry("A")], "a.txt")
-    pid = two.list()[0].id
+    pid = two.papers()[0].id
     two.set_starred([pid])
     assert one.get(pid).starred
     one.add_tags(pid, ["x"])
@@ -200,7 +200,7 @@ def test_iter_all_and_changed_since(library: Library):
     library.import_entries([entry(f"P{n}") for n in range(25)], "a.txt")
     assert len(list(library.iter_all(batch=7))) == 25
     seq = library.max_seq()
-    pid = library.list()[3].id
+    pid = library.papers()[3].id
     library.set_read([pid])
     assert [p.id for p in library.changed_since(seq, library.max_seq())] == [pid]
 
@@ -234,7 +234,7 @@ def test_the_list_reads_a_covering_index_not_the_table(tmp_path: Path):
     for sort in ("published", "upvotes", "title", "added"):
         for filter in (Filter(), Filter(read=False), Filter(read=True)):
             where, _params = filter.where()
-            sql = f"SELECT p.id FROM papers AS p{where.replace('?', '0')} ORDER BY {SORTS[sort]}"
+            sql = f"SELECT p.id FROM papers AS p{where.replace('?', '0')} ORDER BY {ORDER_BY[sort]}"
             assert f"COVERING INDEX papers_by_{sort}" in plan(sql), (sort, filter)
             # (the added order's last part, newest row first, is sorted apart)
             assert "TEMP B-TREE FOR ORDER BY" not in plan(sql), (sort, filter)

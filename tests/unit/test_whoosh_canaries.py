@@ -1,4 +1,4 @@
-"""Canaries: each patch in paperdesk.whoosh_fixes exists for a bug or a cost of
+"""Canaries: each patch in paperdesk.search.whoosh_fixes exists for a bug or a cost of
 whoosh-reloaded as it ships. Each test here runs the *unpatched* library in a
 fresh interpreter (paperdesk's search modules never imported) and shows that
 bug. When an upgrade fixes one, its test fails with the message that the patch
@@ -35,21 +35,21 @@ def unpatched(code: str, tmp_path: Path, timeout: float = 60) -> str:
         timeout=timeout,
     )
     assert result.returncode == 0, result.stderr
-    assert "paperdesk.whoosh_fixes" not in result.stderr
+    assert "paperdesk.search.whoosh_fixes" not in result.stderr
     return result.stdout.strip()
 
 
 def still_needed(shown: bool, fix: str, bug: str) -> None:
     assert shown, (
         f"whoosh-reloaded no longer shows {bug}: the patch {fix} in "
-        "paperdesk/whoosh_fixes.py can go (and TESTED_WHOOSH move to this version)"
+        "paperdesk/search/whoosh_fixes.py can go (and TESTED_WHOOSH move to this version)"
     )
 
 
 def test_the_version_is_the_one_the_fixes_were_made_for():
     from importlib.metadata import version
 
-    from paperdesk import whoosh_fixes
+    from paperdesk.search import whoosh_fixes
 
     assert version("whoosh-reloaded") == whoosh_fixes.TESTED_WHOOSH
 
@@ -238,4 +238,4 @@ def test_parallel_writer_workers_outlive_a_killed_parent(tmp_path):
     (tmp_path / "patched").mkdir()
     orphans = _orphans_after_a_kill(tmp_path / "plain", "")
     still_needed(bool(orphans), "_workers_die_with_their_parent", "orphaned workers")
-    assert _orphans_after_a_kill(tmp_path / "patched", "import paperdesk.index") == []
+    assert _orphans_after_a_kill(tmp_path / "patched", "import paperdesk.search.index") == []

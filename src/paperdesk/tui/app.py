@@ -185,7 +185,7 @@ class PaperdeskApp(App[None]):
         )
         with Horizontal(id="main"):
             yield TagPanel(id="tags")
-            papers = PaperList(self.desk.library.get_many, id="papers")
+            papers = PaperList(self.desk.get_many, id="papers")
             papers.on_move = self._on_moved
             yield papers
             yield Preview(id="preview")
@@ -203,7 +203,7 @@ class PaperdeskApp(App[None]):
 
     def on_mount(self) -> None:
         # Tell `paperdesk restore` that this library is open here.
-        self._in_use = InUse(self.desk.library.path)
+        self._in_use = InUse(self.desk.library_path)
         self._in_use.acquire()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
@@ -265,14 +265,14 @@ class PaperdeskApp(App[None]):
                 # A query that only filters (upvotes:>=5, is:starred) keeps the list's order.
                 sort = self.search_sort if scored else self.list_sort
                 composed = self._composed_query(typing=self._typing)
-                results = self.desk.index.search_ids(
-                    self.desk.library, composed, sort=sort if sort in SEARCH_SORTS else "relevance"
+                results = self.desk.search_ids(
+                    composed, sort=sort if sort in SEARCH_SORTS else "relevance"
                 )
                 ids, terms = results.ids, results.terms
                 suggestion = _typed_part(results.suggestion, composed)
                 if not scored and sort not in SEARCH_SORTS:  # by title or date added
                     wanted = set(ids)
-                    ids = [pid for pid in self.desk.library.ids(sort=sort) if pid in wanted]
+                    ids = [pid for pid in self.desk.ids(sort=sort) if pid in wanted]
             else:
                 flt = Filter(
                     starred=True if self.view == "starred" else None,
@@ -282,10 +282,10 @@ class PaperdeskApp(App[None]):
                 if not self.loaded:
                     # Opening: paint the first screenful at once, then list the rest
                     # (a million IDs take about a second).
-                    first = self.desk.library.ids(flt, self.list_sort, limit=FIRST_ROWS)
+                    first = self.desk.ids(flt, self.list_sort, limit=FIRST_ROWS)
                     if len(first) == FIRST_ROWS:
                         self.call_from_thread(self._apply_first_rows, first)
-                ids = self.desk.library.ids(flt, self.list_sort)
+                ids = self.desk.ids(flt, self.list_sort)
         except QueryError as error:
             problem = str(error)
             ids = None
@@ -350,9 +350,9 @@ class PaperdeskApp(App[None]):
     def refresh_side(self) -> None:
         """Counts and the tags pane, read in a worker."""
         try:
-            counts = self.desk.library.counts()
-            tags = self.desk.library.tag_counts()
-            seq = self.desk.library.max_seq()
+            counts = self.desk.counts()
+            tags = self.desk.tag_counts()
+            seq = self.desk.max_seq()
         except LibraryError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
@@ -484,17 +484,17 @@ class PaperdeskApp(App[None]):
         counter alone tells: one index lookup, where counting a million papers
         took 5 ms warm and 0.3 s cold every 2 s, holding the library."""
         try:
-            self.desk.library.check_files()
+            self.desk.check_files()
         except LibraryError as error:
             if not self._refusal_shown:
                 self._refusal_shown = True
                 self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
             return
         try:
-            seq = self.desk.library.max_seq()
+            seq = self.desk.max_seq()
             if seq == self._known_seq:
                 return
-            total = self.desk.library.count()
+            total = self.desk.count()
         except LibraryError:
             return
         self.call_from_thread(self._external_change, seq, total)
@@ -544,7 +544,7 @@ class PaperdeskApp(App[None]):
 
     def _mark_read_after_viewing(self, paper_id: str) -> None:
         try:
-            paper = self.desk.library.get(paper_id)
+            paper = self.desk.get(paper_id)
             if paper.read:
                 return
             changed = self.desk.set_read([paper_id], True)
@@ -565,7 +565,7 @@ class PaperdeskApp(App[None]):
 
     def _after_write(self, ids: Iterable[str]) -> None:
         """Show what was just written, then let the workers catch up."""
-        own = self.desk.library.last_write_seq
+        own = self.desk.last_write_seq
         if own is not None and self._known_seq is not None:
             if own > self._known_seq + 1:
                 # Another process wrote since we last looked: our own write must not
@@ -573,7 +573,7 @@ class PaperdeskApp(App[None]):
                 # counter as ours).
                 self._missed_external = True
             self._known_seq = max(own, self._known_seq)
-        fresh = self.desk.library.get_many(list(ids))
+        fresh = self.desk.get_many(list(ids))
         for paper in fresh:
             self.paper_list.update_paper(paper)
         current = self.paper_list.current
@@ -665,8 +665,8 @@ class PaperdeskApp(App[None]):
         if paper is None:
             return
         try:
-            paper = self.desk.library.get(paper.id)  # the tags as they are now
-            known = [tag for tag, _count in self.desk.library.tag_counts()]
+            paper = self.desk.get(paper.id)  # the tags as they are now
+            known = [tag for tag, _count in self.desk.tag_counts()]
         except LibraryError as error:
             self.notify(str(error), severity="error")
             return

@@ -11,8 +11,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paperdesk.index import Terms, match_spans
 from paperdesk.model import Paper, visible
+from paperdesk.search.highlights import Terms, match_spans
 
 
 class Preview(ScrollView, can_focus=True):

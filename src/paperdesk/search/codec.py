@@ -20,7 +20,7 @@ and unpickled too: reading the 43,000 postings of "model" at 100k papers took
 so the numbers and weights come out of ``array.frombytes`` and ``accumulate``
 in C. Everything else (terms, columns, stored fields, inlined postings,
 vectors) is Whoosh 3's. The codec is recorded in each segment, so an index
-written with it is read with it. Like ``paperdesk.index``, this module may
+written with it is read with it. Like the rest of ``paperdesk.search``, it may
 import ``whoosh``.
 """
 
@@ -33,7 +33,7 @@ from array import array
 from bisect import bisect_left
 from itertools import accumulate
 
-import paperdesk.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
 
 # isort: split
 

@@ -1,4 +1,6 @@
-"""paperdesk.postings answers exactly what Whoosh's own search answers, faster.
+"""The search engine (paperdesk.search) answers exactly what Whoosh's own search
+answers: the same matches, the same scores, the same order. Whoosh's
+``searcher.search`` is the oracle here and nowhere else.
 
 The library is built in several imports with state changes in between, so the
 index has several segments and deleted documents: the cases where offsets,
@@ -17,19 +19,17 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from paperdesk import index as pi
+import paperdesk.search.postings as pp
 from paperdesk import query as q
-from paperdesk import whoosh_fixes
 from paperdesk.desk import Desk
 from paperdesk.model import Entry
-from paperdesk.postings import (
-    Postings,
-    _within_one,
-    best,
-    best_of,
-    near_words,
-    split_filters,
-)
+from paperdesk.search import matching, whoosh_fixes
+from paperdesk.search.collect import by_column, collect, sort_scores, top
+from paperdesk.search.compiler import compile_query
+from paperdesk.search.postings import Postings
+from paperdesk.search.schema import FILTER_FIELDS, make_schema
+from paperdesk.search.scoring import term_scores
+from paperdesk.search.vocabulary import near_words, within_one
 
 WORDS = (
     "grokking lottery ticket sparse model models network neural gradient descent agent "
@@ -64,7 +64,7 @@ def desk(tmp_path_factory):
     with Desk(tmp_path_factory.mktemp("postings") / "data") as desk:
         for batch in range(3):
             desk.library.import_entries(_entries(rng, 60, batch * 60), f"batch{batch}.txt")
-            desk.index.search(desk.library, "model")  # sync: one segment per batch
+            desk.search("model")  # sync: one segment per batch
             ids = [p.id for p in desk.library.iter_all()]
             desk.set_starred(rng.sample(ids, 15))
             desk.set_read(rng.sample(ids, 30))
@@ -74,7 +74,7 @@ def desk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def searcher(desk):
-    searcher = desk.index.searcher(desk.library)
+    searcher = desk.index.searcher()
     assert len(searcher.leaf_searchers()) > 1, "the test wants several segments"
     assert searcher.reader().has_deletions(), "the test wants deleted documents"
     return searcher
@@ -116,7 +116,33 @@ QUERIES = [
     "model is:unread",
     "the",
     "nothingmatchesthis",
+    "id:a",  # an ID prefix: a constant score, as Whoosh's Prefix
+    "id:3 OR grokking",
+    "model -id:b",
 ]
+
+
+def _compiled(searcher, text):
+    return compile_query(q.parse(text), searcher.reader())
+
+
+def split_filters(searcher, wquery):
+    """Whoosh's way to the same ranking: the top-level filter terms given as its
+    ``filter`` (a set of documents, from Whoosh's own matching), the rest scored."""
+    if not isinstance(wquery, wq.And):
+        return wquery, None
+    ranked, allowed = [], None
+    for sub in wquery.subqueries:
+        if isinstance(sub, wq.Term) and sub.fieldname in FILTER_FIELDS:
+            docs = set(searcher.docs_for_query(sub))
+            allowed = docs if allowed is None else allowed & docs
+        else:
+            ranked.append(sub)
+    if allowed is None:
+        return wquery, None
+    if not ranked:
+        return wq.Every(), allowed
+    return (ranked[0] if len(ranked) == 1 else wq.And(ranked)), allowed
 
 
 def _as_shipped(wquery):
@@ -139,14 +165,14 @@ def _whoosh_docs(searcher, wquery) -> set[int]:
         return set(searcher.docs_for_query(wquery))
 
 
-def _whoosh_ranking(searcher, postings, wquery, limit):
+def _whoosh_ranking(searcher, wquery, limit):
     """Whoosh's ranking of every match, cut to ``limit``.
 
     Not ``search(limit=N)``: Whoosh's top-N collector loses matches of a phrase
     OR-ed with a word ('"model network" OR grokking' misses phrase matches that
     rank 7th of all), even with ``optimize=False``.
     """
-    scored, allowed = split_filters(wquery, postings)
+    scored, allowed = split_filters(searcher, wquery)
     with _as_shipped(wquery):
         results = searcher.search(scored, limit=None, filter=allowed)
     return [(score, docnum) for score, docnum in results.top_n][:limit]
@@ -169,60 +195,41 @@ def _same_ranking(ours, theirs, everything=None):
 
 
 def _ours(postings: Postings, wquery, limit: int | None):
-    """(total, ranking) as the search takes them: the dense path, else the matchers."""
-    found = postings.dense(wquery, limit)
-    if found is not None:
-        return found
-    matches = postings.of(wquery)
-    return len(matches), (postings.ranked(wquery, matches, limit) if matches else [])
+    """(total, [(score, document)] best first): the engine's one ranking path."""
+    found = collect(postings, wquery, limit, None)
+    return found.total, list(zip(found.values.tolist(), found.docs.tolist(), strict=True))
+
+
+def _matches(postings: Postings, wquery) -> set[int]:
+    return set(np.flatnonzero(matching.mask(postings, wquery)).tolist())
 
 
 @pytest.mark.parametrize("text", QUERIES)
 def test_matches_and_ranking_are_whooshs_own(searcher, text):
     postings = Postings(searcher)
-    wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+    wquery = _compiled(searcher, text)
     expected = _whoosh_docs(searcher, wquery)
-    assert set(postings.of(wquery)) == expected
-    assert set(np.flatnonzero(postings.mask(wquery)).tolist()) == expected
+    assert _matches(postings, wquery) == expected
     total, ours = _ours(postings, wquery, 20)
     assert total == len(expected)
     if not expected:
         return
-    assert ours is not None  # small library: every query is ranked here
-    everything = _whoosh_ranking(searcher, postings, wquery, None)
+    everything = _whoosh_ranking(searcher, wquery, None)
     _same_ranking(ours, everything[:20], everything)
     total, everything = _ours(Postings(searcher), wquery, None)  # (a fresh cache)
     assert len(everything) == total == len(expected)
     assert everything[:20] == ours
 
 
-def test_words_fields_phrases_and_filters_take_the_dense_path(searcher):
-    dense = (
-        "model",
-        "models",
-        "title:agent",
-        "mod*",
-        "grokkin~",
-        "sparse OR kernel",
-        "is:unread",
-        "model network",
-        '"gradient descent"',
-        "model -neural",
-        "model is:unread",
-        "policy published:2024",
-        "upvotes:>=12 network",
-        "authors:<=3",
-        "published:[2023-01-01 TO 2024-06-30] vision",
-        "upvotes:>=5 OR grokking -ticket",
-        "NOT gradient",
-        "NOT upvotes:>=5 is:unread",
-    )
-    for text in dense:
-        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
-        assert Postings(searcher).dense(wquery, 20) is not None, text
-    # A boosted group is ranked by Whoosh's matchers.
-    wquery = wq.Or([wq.Term("title", "model"), wq.Term("abstract", "model")], boost=2.0)
-    assert Postings(searcher).dense(wquery, 20) is None
+def test_a_form_the_compiler_never_makes_is_refused_not_guessed(searcher):
+    """The engine handles exactly the compiler's output: a boosted group (which
+    Whoosh scores by its own rules) is a TypeError naming the query."""
+    postings = Postings(searcher)
+    boosted = wq.Or([wq.Term("title", "model"), wq.Term("abstract", "model")], boost=2.0)
+    with pytest.raises(TypeError, match="cannot score"):
+        collect(postings, boosted, 20, None)
+    with pytest.raises(TypeError, match="cannot match"):
+        matching.mask(postings, wq.Wildcard("title", "m*l"))
 
 
 def test_dense_scores_are_whooshs_to_the_last_bit(searcher):
@@ -230,7 +237,7 @@ def test_dense_scores_are_whooshs_to_the_last_bit(searcher):
     postings = Postings(searcher)
     for field_name, word in (("title", "model"), ("abstract", "grokk"), ("org", "tencent")):
         term = wq.Term(field_name, word, boost=1.5)
-        mine = postings._term_scores(term, postings.postings(field_name, word))
+        mine = term_scores(postings, term, postings.postings(field_name, word))
         theirs = {}
         for leaf, offset in postings.leaves:
             matcher = term.matcher(leaf, leaf.context(needs_current=True))
@@ -246,15 +253,16 @@ def test_dense_scores_are_whooshs_to_the_last_bit(searcher):
     scores=st.dictionaries(st.integers(0, 500), st.sampled_from((0.5, 1.0, 1.25, 2.0, 3.0))),
     limit=st.one_of(st.none(), st.integers(0, 30)),
 )
-def test_best_is_a_full_sort_cut_to_the_limit(scores, limit):
+def test_the_top_is_a_full_sort_cut_to_the_limit(scores, limit):
     """Ties (many here) go to the lower document, also across the cut-off score."""
     everything = sorted(((s, d) for d, s in scores.items()), key=lambda p: (-p[0], p[1]))
-    assert best(scores, limit) == (everything if limit is None else everything[:limit])
     dense, matches = np.zeros(501), np.zeros(501, dtype=bool)
     for doc, score in scores.items():
         dense[doc], matches[doc] = score, True
     dense[~matches] = 9.0  # outside the matches: never shown
-    assert best_of(dense, matches, limit) == best(scores, limit)
+    values, docs = top(dense, matches, limit)
+    found = list(zip(values.tolist(), docs.tolist(), strict=True))
+    assert found == (everything if limit is None else everything[:limit])
 
 
 OPERANDS = st.one_of(
@@ -277,39 +285,37 @@ QUERY_TEXT = st.lists(
 def test_generated_queries_match_whoosh(searcher, text):
     postings = Postings(searcher)
     try:
-        wquery = pi.to_whoosh(q.parse(text), searcher.reader())
+        wquery = _compiled(searcher, text)
     except q.QueryError:
         return
-    matches = postings.of(wquery)
-    assert set(matches) == _whoosh_docs(searcher, wquery)
-    assert set(np.flatnonzero(postings.mask(wquery)).tolist()) == set(matches)
+    matches = _matches(postings, wquery)
+    assert matches == _whoosh_docs(searcher, wquery)
     total, ours = _ours(postings, wquery, 10)
     assert total == len(matches)
-    if ours is not None and matches:
-        everything = _whoosh_ranking(searcher, postings, wquery, None)
+    if matches:
+        everything = _whoosh_ranking(searcher, wquery, None)
         _same_ranking(ours, everything[:10], everything)
 
 
 def test_a_small_cache_evicts_and_still_answers(searcher):
     postings = Postings(searcher, cache_postings=50)
-    wquery = pi.to_whoosh(q.parse("model network gradient"), searcher.reader())
-    first = postings.dense(wquery, 20)
+    wquery = _compiled(searcher, "model network gradient")
+    first = _ours(postings, wquery, 20)
     assert postings._cached <= max(50, max(len(p.ids) for p in postings._cache.values()))
     assert len(postings._cache) < 6  # title and abstract of three words: some went
-    again = postings.dense(wquery, 20)
-    assert again == first == Postings(searcher).dense(wquery, 20)
+    again = _ours(postings, wquery, 20)
+    assert again == first == _ours(Postings(searcher), wquery, 20)
 
 
 def test_search_results_use_the_same_ranking(desk, searcher):
     """Through the public API: total, order and scores as Whoosh gives them."""
-    results = desk.index.search(desk.library, "model network", limit=5)
-    postings = Postings(searcher)
-    wquery = pi.to_whoosh(q.parse("model network"), searcher.reader())
-    theirs = _whoosh_ranking(searcher, postings, wquery, 5)
+    results = desk.search("model network", limit=5)
+    wquery = _compiled(searcher, "model network")
+    theirs = _whoosh_ranking(searcher, wquery, 5)
     column = searcher.reader().column_reader("id")
     assert [hit.paper.id for hit in results.hits] == [column[d] for _, d in theirs]
     assert results.total == len(set(searcher.docs_for_query(wquery)))
-    ids = desk.index.search_ids(desk.library, "model network").ids
+    ids = desk.search_ids("model network").ids
     assert ids[:5] == [hit.paper.id for hit in results.hits]
 
 
@@ -330,13 +336,11 @@ def test_search_results_use_the_same_ranking(desk, searcher):
 )
 def test_every_id_of_a_search_in_the_order_of_its_hits(desk, monkeypatch, text, sort):
     """The app's list of a search (IDs from the ranking arrays, the column read
-    whole) is every hit of the same search, in the same order, on every path:
-    ranked arrays, sorted arrays, and the set-based fallback."""
-    import paperdesk.postings as pp
-
+    whole) is every hit of the same search, in the same order, by relevance
+    and by a column."""
     monkeypatch.setattr(pp, "KEYS_AT_ONCE", 1)
-    hits = desk.index.search(desk.library, text, limit=None, sort=sort).hits
-    found = desk.index.search_ids(desk.library, text, sort=sort)
+    hits = desk.search(text, limit=None, sort=sort).hits
+    found = desk.search_ids(text, sort=sort)
     assert found.ids == [hit.paper.id for hit in hits], text
     assert found.total == len(hits)
 
@@ -351,7 +355,7 @@ def test_near_words_are_whooshs_terms_within(searcher, word, distance):
 
 @given(st.text("abc", max_size=6), st.text("abc", max_size=6))
 def test_within_one_edit_is_damerau_levenshtein(a, b):
-    assert _within_one(a, b) == (damerau_levenshtein(a, b, limit=1) <= 1)
+    assert within_one(a, b) == (damerau_levenshtein(a, b, limit=1) <= 1)
 
 
 def test_posting_skips_land_where_whoosh_walks(tmp_path):
@@ -385,8 +389,6 @@ def test_posting_skips_land_where_whoosh_walks(tmp_path):
 
 
 def test_many_keys_come_from_the_whole_column(searcher, monkeypatch, tmp_path):
-    import paperdesk.postings as pp
-
     postings = Postings(searcher)
     docs = list(range(postings.doc_count))[::-1]
     one_by_one = [postings.key_of(doc) for doc in docs]
@@ -397,7 +399,7 @@ def test_many_keys_come_from_the_whole_column(searcher, monkeypatch, tmp_path):
     from whoosh import index as whoosh_index
 
     (tmp_path / "odd").mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / "odd"), pi.make_schema())
+    ix = whoosh_index.create_in(str(tmp_path / "odd"), make_schema())
     with ix.writer() as writer:
         for key in ("a", "bbb", "cc"):
             writer.add_document(id=key, title=key)
@@ -417,17 +419,33 @@ def test_many_keys_come_from_the_whole_column(searcher, monkeypatch, tmp_path):
         ("abstract", ["grokk", "nothingmatchesthis"]),
     ],
 )
-def test_phrases_are_checked_at_once_as_one_candidate_at_a_time(searcher, field_name, words):
-    """The array check of every candidate's positions finds what the check of
-    each candidate's unpickled positions finds (and Whoosh's, tested above)."""
+def test_phrases_are_where_whooshs_decoded_positions_stand_together(searcher, field_name, words):
+    """The check of every candidate's positions at once (arrays straight from
+    the blocks) finds the documents where Whoosh's own decoded positions put
+    the words next to each other, in order."""
     postings = Postings(searcher)
-    together = postings.mask(wq.And([wq.Term(field_name, word) for word in words]))
-    at_once = postings._phrase_at_once(field_name, words, together)
-    assert at_once is not None  # the index keeps positions as arrays
-    one_by_one = postings._phrase_docs(field_name, words, np.flatnonzero(together).tolist())
-    assert set(at_once.tolist()) == one_by_one
+    found = np.flatnonzero(matching.phrase(postings, wq.Phrase(field_name, words))).tolist()
+    expected = set()
+    for leaf, offset in postings.leaves:
+        reader = leaf.reader()
+        at = []
+        for word in words:
+            if (field_name, word) not in reader:
+                break
+            matcher = reader.postings(field_name, word)
+            spots = {}
+            while matcher.is_active():
+                spots[matcher.id()] = set(matcher.value_as("positions"))
+                matcher.next()
+            at.append(spots)
+        else:
+            for doc in set.intersection(*(set(spots) for spots in at)):
+                starts = set.intersection(*({s - i for s in at[i][doc]} for i in range(len(at))))
+                if starts:
+                    expected.add(offset + doc)
+    assert set(found) == expected
     if words == ["gradient", "descent"]:
-        assert one_by_one  # the test has phrases that match
+        assert found  # the test has phrases that match
 
 
 @pytest.mark.parametrize("column", ["published_sort", "upvotes_sort"])
@@ -438,24 +456,27 @@ def test_sorted_results_are_whooshs_sorting_collectors(searcher, column, text):
     """By date or upvotes: Whoosh's order (value, then the higher document first)
     and its 'score' (the value), from the column read whole."""
     postings = Postings(searcher)
-    wquery = pi.to_whoosh(q.parse(text), searcher.reader())
-    scored, allowed = split_filters(wquery, postings)
+    wquery = _compiled(searcher, text)
+    scored, allowed = split_filters(searcher, wquery)
     theirs = searcher.search(scored, limit=None, sortedby=column, reverse=True, filter=allowed)
     expected = [(key or 0.0, doc) for key, doc in theirs.top_n]
-    total, ours = postings.dense_sorted(wquery, column, None)
-    assert total == len(expected)
-    assert ours == expected
-    assert postings.dense_sorted(wquery, column, 7) == (total, expected[:7])
+    for limit in (None, 7):
+        found = collect(postings, wquery, limit, column)
+        assert found.total == len(expected)
+        ours = list(zip(sort_scores(found.values), found.docs.tolist(), strict=True))
+        assert ours == expected[:limit]
+    everything = by_column(postings.column(column), matching.mask(postings, wquery), None)
+    assert everything[0] == len(expected)
 
 
 def test_similar_papers_are_whooshs_more_like(desk, searcher):
     """The same papers and scores as Whoosh's more_like, ranked from the postings."""
     column = searcher.reader().column_reader("id")
-    for paper in desk.library.list(limit=12):
+    for paper in desk.library.papers(limit=12):
         docnum = searcher.document_number(id=paper.id)
         text = f"{paper.title} {paper.abstract}"
         theirs = searcher.more_like(docnum, "abstract", text=text, top=5, numterms=12)
-        ours = desk.index.similar(desk.library, paper, limit=5)
+        ours = desk.similar(paper, limit=5)
         _same_ranking(
             [(hit.score, hit.paper.id) for hit in ours],
             [(hit.score, column[hit.docnum]) for hit in theirs],

@@ -1,8 +1,9 @@
-"""Fixes to whoosh-reloaded 2.7.5, applied once when ``paperdesk.index`` is imported.
+"""Fixes to whoosh-reloaded 2.7.5, applied once when ``paperdesk.search.index`` is imported.
 
 Each one is a bug or a cost measured in paperdesk's benchmarks (see
 docs/PERFORMANCE.md); each is idempotent and says what it replaces. Like
-``paperdesk.index``, this module may import ``whoosh``; nothing else does.
+the rest of ``paperdesk.search``, this module may import ``whoosh``; nothing
+outside that package does.
 
 The fixes reach into private names of that one version, so paperdesk pins it
 exactly (pyproject.toml) and importing this module checks it: another version
@@ -19,8 +20,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
 
+from paperdesk.errors import LibraryError
 from paperdesk.processes import die_with_parent
-from paperdesk.store import LibraryError
 
 TESTED_WHOOSH = "2.7.5"
 

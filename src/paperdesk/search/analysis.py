@@ -1,0 +1,90 @@
+"""How text becomes index terms: the analyzers of the schema and of queries.
+
+Word characters, accents folded, lower-cased, then stemmed. No stop list in
+the index: phrases keep every word, and "the" is cheap enough to index (a
+bare stop word in a query matches everything instead, see ``compiler``).
+
+This module loads only Whoosh's analysis package, not the engine: the
+preview highlights matches with it (``highlights``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+
+# isort: split
+
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter
+from whoosh.support.charset import accent_map
+
+from paperdesk.model import fold_accents, normalise_tag
+
+WORD_PATTERN = r"\w+(?:[.'’]\w+)*"
+WORD = re.compile(WORD_PATTERN, re.UNICODE)
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from in into is it of on or that the their this to with".split()
+)
+# The fields whose text is stemmed (the rest are analysed by PLAIN_ANALYZER or kept whole).
+STEMMED_FIELDS = ("title", "abstract")
+
+
+class PossessiveFilter(Filter):
+    """Drops a trailing 's (or ’s): "agent's" is the word "agent", so a search
+    for agent finds it. In the index and in queries alike."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            if len(text) > 2 and text[-2] in "'’" and text[-1] == "s":
+                token.text = text[:-2]
+            yield token
+
+
+TEXT_ANALYZER = (
+    RegexTokenizer(WORD_PATTERN)
+    | LowercaseFilter()
+    | PossessiveFilter()
+    | CharsetFilter(accent_map)
+    | StemFilter()
+)
+# The same words unstemmed: the vocabulary that fuzzy words and "did you mean"
+# measure edit distances against.
+SPELL_ANALYZER = (
+    RegexTokenizer(WORD_PATTERN)
+    | LowercaseFilter()
+    | PossessiveFilter()
+    | CharsetFilter(accent_map)
+)
+PLAIN_ANALYZER = RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def analyse(field_name: str, text: str) -> list[str]:
+    """``text`` as the index terms of one field."""
+    if field_name in STEMMED_FIELDS:
+        return [token.text for token in TEXT_ANALYZER(text)]
+    if field_name == "org":
+        return [token.text for token in PLAIN_ANALYZER(text)]
+    if field_name == "tag":
+        tag = fold_accents(normalise_tag(text))
+        return [tag] if tag else []
+    return [text.lower()] if text else []
+
+
+def stems(word: str) -> list[str]:
+    """A word's terms in the stemmed fields."""
+    return [token.text for token in TEXT_ANALYZER(word)]
+
+
+def spelling_words(text: str) -> set[str]:
+    """The distinct unstemmed words of ``text``, as SPELL_ANALYZER gives them:
+    its steps done once per distinct word (three times faster on a rebuild)."""
+    return {
+        _unpossessive(word.lower() if word.isascii() else word.lower().translate(accent_map))
+        for word in set(WORD.findall(text))
+    }
+
+
+def _unpossessive(word: str) -> str:
+    return word[:-2] if len(word) > 2 and word[-2] in "'’" and word[-1] == "s" else word
