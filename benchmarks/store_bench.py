@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth import dump  # noqa: E402
 
 from paperdesk.importers.dailypapers import parse  # noqa: E402
-from paperdesk.store import Library  # noqa: E402
+from paperdesk.library import Library  # noqa: E402
 
 IMPORT = """
 import sys, time

@@ -88,8 +88,7 @@ def test_restore_brings_back_the_backup_with_papers_not_the_empty_one(library: P
 
 
 def test_restore_prefers_a_backup_that_holds_papers(library: Path, data_dir: Path, tmp_path):
-    from paperdesk import backups
-    from paperdesk.store import Library
+    from paperdesk.library import Library, backups
 
     # An empty library's backup, newest of all (taken before the fix, say).
     empty = tmp_path / "elsewhere" / "library.sqlite3"
@@ -135,7 +134,7 @@ def test_a_deleted_write_ahead_log_stops_the_open_writer(library: Path, data_dir
     """The app holds the library open; someone deletes -wal and -shm; a CLI star
     "succeeds" into new ones. The open writer must notice and stop (its next
     write would mix two logs), saying the journal has every decision."""
-    from paperdesk.store import Library, LibraryError
+    from paperdesk.library import Library, LibraryError
 
     ids = [p["id"] for p in json.loads(run("list", "--json").stdout)]
     held = Library(library)
@@ -162,7 +161,7 @@ def test_restore_waits_for_no_writer_and_refuses_while_one_writes(library: Path,
     restore and writes no more into the moved-away file."""
     import threading
 
-    from paperdesk.store import Library, LibraryError
+    from paperdesk.library import Library, LibraryError
 
     writer = Library(library)
     started, release = threading.Event(), threading.Event()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from paperdesk.desk import Desk
+from paperdesk.library import Library
 from paperdesk.search import index as index_module
-from paperdesk.store import Library
 from tests.reliability.test_crash import big_dump, finish, paperdesk
 
 
@@ -102,8 +102,8 @@ def test_a_locked_index_is_waited_for_then_reported_clearly(
 def test_the_cli_says_clearly_when_the_library_stays_busy(data_dir: Path, samples, monkeypatch):
     from typer.testing import CliRunner
 
-    from paperdesk import store
     from paperdesk.cli import app
+    from paperdesk.library import files as store
 
     runner = CliRunner()
     assert runner.invoke(app, ["import", str(samples[0])]).exit_code == 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from paperdesk.store import Library
+from paperdesk.library import Library
 from tests.dumps import E, page
 
 KILLS = int(os.environ.get("PAPERDESK_CRASH_KILLS", "6"))
@@ -218,7 +218,7 @@ def test_killing_an_import_while_it_parses_leaves_no_worker(data_dir, tmp_path):
     """A dump past LARGE_DUMP_CHARS is parsed by worker processes: a kill -9 of
     the import in that phase must take them too (they held the library's files
     and the caller's output pipe: `paperdesk import | tee` hung)."""
-    from paperdesk.desk import LARGE_DUMP_CHARS
+    from paperdesk.importers.pipeline import LARGE_DUMP_CHARS
 
     dump = big_dump(tmp_path / "huge.txt", n=14000)
     assert dump.stat().st_size > LARGE_DUMP_CHARS
@@ -236,7 +236,7 @@ def test_a_decision_does_not_wait_for_a_running_import(library_with_decisions, t
     """The import commits in batches: a star made while it runs is saved within
     a fraction of a second (it froze the app 30 s, then failed "database is
     locked"), and the import still completes."""
-    from paperdesk.store import Library
+    from paperdesk.library import Library
 
     data_dir, _decided = library_with_decisions
     dump = big_dump(tmp_path / "big.txt", n=20000)

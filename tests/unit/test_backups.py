@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from paperdesk import backups
 from paperdesk.desk import Desk
+from paperdesk.library import Library, LibraryDamaged, LibraryError, backups
+from paperdesk.library.state import replay
 from paperdesk.model import Entry, id_of_normalised, normalise_title
-from paperdesk.state import replay
-from paperdesk.store import Library, LibraryDamaged, LibraryError
 
 TITLES = [f"Paper number {n} about topic {n % 7}" for n in range(300)]
 
@@ -173,9 +172,8 @@ def test_a_truncated_library_is_reported(desk: Desk):
 
 
 def test_an_empty_library_is_not_backed_up_over_one_with_papers(tmp_path):
-    from paperdesk import backups
+    from paperdesk.library import Library, backups
     from paperdesk.model import Entry
-    from paperdesk.store import Library
 
     path = tmp_path / "library.sqlite3"
     directory = tmp_path / "backups"

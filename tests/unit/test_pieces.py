@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperdesk import desk as desk_module
 from paperdesk.desk import Desk
+from paperdesk.importers import pipeline as desk_module
 from paperdesk.importers.dailypapers import (
     DumpRejected,
     parse,

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paperdesk import state as st_
-from paperdesk import store
+from paperdesk.library import Library
+from paperdesk.library import decisions as store
+from paperdesk.library import state as st_
+from paperdesk.library.state import Flag, PaperState, StateFileError, document, from_document, merge
 from paperdesk.model import Entry, id_of_normalised, normalise_title
-from paperdesk.state import Flag, PaperState, StateFileError, document, from_document, merge
-from paperdesk.store import Library
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ def test_a_bad_state_file_is_refused_with_a_reason(data, message):
 
 def test_a_refused_file_writes_nothing(tmp_path):
     from paperdesk.desk import Desk
-    from paperdesk.store import LibraryError
+    from paperdesk.library import LibraryError
 
     desk = Desk(tmp_path / "d")
     desk.library.import_entries(entries("Alpha"), "x.txt")
@@ -299,7 +299,7 @@ def test_merge_keeps_the_latest_decision_for_every_tag_and_is_idempotent(a, b):
 
 
 def test_a_stamp_far_in_the_future_never_beats_a_real_decision():
-    from paperdesk.state import Flag, PaperState, merge, now_stamp
+    from paperdesk.library.state import Flag, PaperState, merge, now_stamp
 
     bogus = PaperState(read=Flag(True, "9999-12-31T00:00:00.000Z"))
     real = PaperState(read=Flag(False, now_stamp()))

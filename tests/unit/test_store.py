@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from paperdesk.library import ORDER_BY, Filter, Library, LibraryError, UnknownPaper
 from paperdesk.model import Entry, Source
-from paperdesk.store import ORDER_BY, Filter, Library, LibraryError, UnknownPaper
 
 
 @pytest.fixture

@@ -208,7 +208,11 @@ def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
         if column not in ("read", "starred") or not isinstance(record["value"], bool):
             raise ValueError(f"unknown journal record {record!r}")
         flag = Flag(record["value"], at)
-        return {_check_id(pid): PaperState(**{column: flag}) for pid in record["ids"]}
+
+        def decided() -> PaperState:
+            return PaperState(read=flag) if column == "read" else PaperState(starred=flag)
+
+        return {_check_id(pid): decided() for pid in record["ids"]}
     pid = _check_id(record["id"])
     return {
         pid: PaperState(

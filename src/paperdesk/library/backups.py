@@ -23,16 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
-from paperdesk import state
-from paperdesk.store import (
-    IN_USE_SUFFIX,
-    JOURNAL_NAME,
-    REFUSAL_SUFFIX,
-    Library,
-    LibraryDamaged,
-    LibraryError,
-)
+from paperdesk.errors import LibraryDamaged, LibraryError, damaged_message
+from paperdesk.library import state
+from paperdesk.library.files import IN_USE_SUFFIX, JOURNAL_NAME, REFUSAL_SUFFIX
+from paperdesk.library.store import Library
 
 try:
     import fcntl
@@ -53,6 +49,13 @@ class Backup:
     @property
     def name(self) -> str:
         return self.path.name
+
+    def problem(self) -> str | None:
+        """Why this backup cannot be restored, or None when it can (``check``)."""
+        return check(self.path)
+
+    def summary(self) -> Summary:
+        return summarise(self.path)
 
 
 @dataclass(frozen=True)
@@ -237,11 +240,7 @@ def _holds_papers(path: Path) -> bool:
 
 
 def _damaged(library_path: Path, problem: str) -> str:
-    return (
-        f"the library {library_path} is damaged ({problem}); it was left as it is and "
-        "nothing more is written to it. `paperdesk restore` brings back the newest backup "
-        "with every decision made since"
-    )
+    return damaged_message(library_path, problem)
 
 
 def _same(path: Path, fingerprint: tuple) -> bool:
@@ -291,7 +290,7 @@ class InUse:
 
     def __init__(self, library_path: Path) -> None:
         self.path = _use_lock_path(library_path)
-        self._handle = None
+        self._handle: BinaryIO | None = None
 
     def acquire(self) -> None:
         if fcntl is None:  # pragma: no cover - not on this platform

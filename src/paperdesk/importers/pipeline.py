@@ -1,0 +1,270 @@
+"""The import pipeline: a dump (a file or standard input) into the library.
+
+A dump is read (``dailypapers.read_dump``: its encoding, its size), parsed
+(``dailypapers.parse``), checked to be a dump at all, and merged into the
+library in commits (``Library.import_stream``). A dump larger than
+LARGE_DUMP_CHARS is cut at page starts and parsed piece by piece in worker
+processes while the pieces already parsed are stored: memory stays at a few
+pieces whatever the size, and parsing overlaps with SQLite's work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from paperdesk.importers import dailypapers
+from paperdesk.model import Entry
+from paperdesk.processes import die_with_parent
+
+if TYPE_CHECKING:
+    from paperdesk.library import ImportStats, Library
+
+Progress = Callable[[int, int], None]
+# Dumps larger than this are parsed in pieces, in worker processes, while storing.
+LARGE_DUMP_CHARS = 8_000_000
+PIECES_IN_FLIGHT = 3
+T = TypeVar("T")
+
+
+def _parse_workers() -> int:
+    # The store waits on SQLite much of the time: parsing on every core pays.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class _InProcess:
+    """The pool's interface, parsing in this process (when forking is not safe)."""
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, func, *args) -> Future:
+        future: Future = Future()
+        future.set_result(func(*args))
+        return future
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # read_dump says why
+
+
+def _with_last(items: Iterator[T]) -> Iterator[tuple[T, bool]]:
+    """Each item, and whether it is the last."""
+    previous = next(items, _NOTHING)
+    while previous is not _NOTHING:
+        item = next(items, _NOTHING)
+        yield previous, item is _NOTHING  # type: ignore[misc]
+        previous = item
+
+
+_NOTHING = object()
+
+
+def _parse_pool():
+    """Worker processes for parsing, forked: no re-import, no main-module guard needed.
+
+    Forking a process that runs other threads (the app) is unsafe; there the
+    pieces are parsed in this process instead, still one at a time.
+    """
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _InProcess()
+    return ProcessPoolExecutor(
+        max_workers=_parse_workers(),
+        mp_context=multiprocessing.get_context("fork"),
+        # A kill -9 of the import must not leave workers holding its files and pipes.
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+StageProgress = Callable[[str, int, int], None]
+STDIN_NAME = "(standard input)"
+# Standard input is read whole (it cannot be streamed twice); a bigger dump goes in a file.
+MAX_STDIN_BYTES = 256 * 2**20
+
+
+def _source_name(path: Path) -> str:
+    """Where a paper was seen, as the user can find it again: the file's full path
+    (two ``daily.txt`` from different folders stay apart)."""
+    try:
+        return str(path.resolve())
+    except OSError:
+        return str(path.absolute())
+
+
+@dataclass
+class FileReport:
+    """The outcome of importing one file."""
+
+    path: Path
+    stats: ImportStats | None = None
+    warnings: list[str] = field(default_factory=list)
+    rejected: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.rejected:
+            return f"{self.path}: rejected: {self.rejected}"
+        assert self.stats is not None
+        s = self.stats
+        return (
+            f"{self.path}: {s.papers} papers: {s.new} new, {s.updated} updated, "
+            f"{s.unchanged} unchanged, {len(self.warnings)} warnings"
+        )
+
+
+def import_file(
+    library: Library,
+    path: Path,
+    *,
+    year: int | None = None,
+    progress: StageProgress | None = None,
+) -> FileReport:
+    """Parse one dump and merge it into the library.
+
+    ``progress`` is called with a stage ("parsing", "storing"), done and total.
+    """
+    report = FileReport(path)
+    try:
+        if _file_size(path) > LARGE_DUMP_CHARS:
+            # Read piece by piece: memory stays at a few pieces, whatever the size.
+            note, pieces = dailypapers.stream_pages(path)
+            if note:
+                report.warnings.append(note)
+            return _import_pieces(library, report, pieces, year, progress, _file_size(path))
+        text, note = dailypapers.read_dump(path)
+    except dailypapers.DumpRejected as error:
+        report.rejected = str(error)
+        return report
+    return _import_text(
+        library, report, text, note, year, dailypapers.file_year(path), _source_name(path), progress
+    )
+
+
+def import_bytes(
+    library: Library,
+    data: bytes,
+    *,
+    year: int | None = None,
+    progress: StageProgress | None = None,
+    name: str = STDIN_NAME,
+) -> FileReport:
+    """Import a dump given as bytes (standard input): the same checks as a file."""
+    report = FileReport(Path(name))
+    if len(data) > MAX_STDIN_BYTES:
+        report.rejected = (
+            f"is larger than {MAX_STDIN_BYTES // 2**20} MB; save it to a file and import that"
+        )
+        return report
+    try:
+        text, note = dailypapers.read_bytes(data)
+    except dailypapers.DumpRejected as error:
+        report.rejected = str(error)
+        return report
+    return _import_text(library, report, text, note, year, None, name, progress)
+
+
+def _import_text(
+    library: Library,
+    report: FileReport,
+    text: str,
+    note: str | None,
+    year: int | None,
+    fallback_year: int | None,
+    source: str,
+    progress: StageProgress | None,
+) -> FileReport:
+    def stage(name: str) -> Progress | None:
+        return (lambda done, total: progress(name, done, total)) if progress else None
+
+    try:
+        result = dailypapers.parse(
+            text, year=year, fallback_year=fallback_year, progress=stage("parsing")
+        )
+        del text  # a large dump's text is not needed any more
+        dailypapers.check_is_dump(result)
+    except dailypapers.DumpRejected as error:
+        report.rejected = str(error)
+        return report
+    if note:
+        report.warnings.append(note)
+    report.warnings.extend(str(w) for w in result.warnings)
+    report.stats = library.import_entries(result.entries, source, progress=stage("storing"))
+    return report
+
+
+def _import_pieces(
+    library: Library,
+    report: FileReport,
+    pieces: Iterator[tuple[int, str]],
+    year: int | None,
+    progress: StageProgress | None,
+    total: int,
+) -> FileReport:
+    """A large dump: parsed piece by piece in worker processes while the pieces
+    already parsed are stored, all in one transaction. Memory stays bounded by
+    a few pieces' entries, and parsing overlaps with SQLite's work."""
+    path = report.path
+    fallback = dailypapers.file_year(path)
+    summary = dailypapers.ParseResult()
+    counts = {"entries": 0, "plausible": 0}
+    upcoming = _with_last(pieces)
+
+    def batches() -> Iterator[list[Entry]]:
+        done = 0
+        with _parse_pool() as pool:
+            waiting: deque = deque()
+
+            def submit(piece: tuple[int, str], last: bool) -> None:
+                future = pool.submit(dailypapers.parse_piece, piece, year, fallback, last)
+                waiting.append((future, len(piece[1])))
+
+            for piece, last in itertools.islice(upcoming, PIECES_IN_FLIGHT):
+                submit(piece, last)
+            while waiting:
+                future, size = waiting.popleft()
+                result = future.result()
+                for piece, last in itertools.islice(upcoming, 1):
+                    submit(piece, last)
+                summary.warnings.extend(result.warnings)
+                summary.page_dates.extend(result.page_dates)
+                summary.has_structure |= result.has_structure
+                counts["entries"] += len(result.entries)
+                counts["plausible"] += dailypapers.plausible_entries(result.entries)
+                yield result.entries
+                done += size
+                if progress:
+                    progress("importing", min(done, total), total)
+        if progress:
+            progress("importing", total, total)  # sizes were in characters, total in bytes
+
+    def check() -> None:
+        dailypapers.check_is_dump(summary, entries=counts["entries"], plausible=counts["plausible"])
+
+    try:
+        report.stats = library.import_stream(batches(), _source_name(path), check=check)
+    except dailypapers.DumpRejected as error:
+        report.rejected = str(error)
+        return report
+    except BrokenProcessPool:
+        report.rejected = (
+            "the parser process stopped unexpectedly (out of memory?); nothing was imported"
+        )
+        return report
+    report.warnings.extend(str(w) for w in summary.warnings)
+    return report

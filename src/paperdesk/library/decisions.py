@@ -1,0 +1,281 @@
+"""The user's decisions: read, starred, tags, and decisions as data.
+
+A decision is one write transaction that touches only its own columns, is
+stamped with the time it was made, and is appended to the decision journal
+beside the library (``decisions.jsonl``), so a restore can bring back what was
+decided after the newest backup. Merging decisions (a state file, another
+machine's journal) keeps the later one of each; a decision about a paper the
+library does not have yet waits in ``pending_state`` until an import brings it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from paperdesk.errors import BadInput, UnknownPaper
+from paperdesk.library.files import chunks
+from paperdesk.library.reading import Reading
+from paperdesk.library.state import (
+    Flag,
+    PaperState,
+    clamp_future,
+    merge,
+    now_stamp,
+    paper_from_json,
+)
+from paperdesk.model import check_tag, normalise_tag
+
+
+@dataclass
+class StateImport:
+    """What merging a state file did."""
+
+    papers: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pending: int = 0  # kept for papers the library does not have yet
+    clamped: int = 0  # decisions stamped more than a day ahead, counted as made now
+    changed_ids: list[str] = field(default_factory=list)
+
+
+class Decisions(Reading):
+    """The decisions half of a ``Library``."""
+
+    def _set_flag(self, column: str, ids: Sequence[str], value: bool) -> list[str]:
+        """Set read or starred; return the IDs whose value actually changed."""
+        assert column in ("read", "starred")
+        changed: list[str] = []
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            stamp = now_stamp()
+            for chunk in chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"UPDATE papers SET {column} = ?, {column}_at = ?, seq = ? "
+                    f"WHERE id IN ({marks}) AND {column} != ? RETURNING id",
+                    (int(value), stamp, seq, *chunk, int(value)),
+                ).fetchall()
+                changed.extend(row[0] for row in rows)
+        if changed:
+            self._journal({"at": stamp, "set": column, "value": value, "ids": changed})
+        return changed
+
+    def set_read(self, ids: Sequence[str], read: bool = True) -> list[str]:
+        return self._set_flag("read", ids, read)
+
+    def set_starred(self, ids: Sequence[str], starred: bool = True) -> list[str]:
+        return self._set_flag("starred", ids, starred)
+
+    def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        return self._change_tags(paper_id, add=_checked(tags))
+
+    def remove_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        return self._change_tags(paper_id, remove=tags)
+
+    def set_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
+        """Replace a paper's tags with exactly these."""
+        wanted = set(_checked(t for t in tags if normalise_tag(t)))
+        current = set(self.get(paper_id).tags)
+        return self._change_tags(paper_id, add=wanted - current, remove=current - wanted)
+
+    def _change_tags(
+        self, paper_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        add_set = {normalise_tag(t) for t in add} - {""}
+        remove_set = {normalise_tag(t) for t in remove} - {""}
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
+                raise UnknownPaper(f"no paper with ID {paper_id!r}")
+            changes = 0
+            stamp = now_stamp()
+            added_tags: list[str] = []
+            removed_tags: list[str] = []
+            for tag in sorted(add_set):
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                    (paper_id, tag, stamp),
+                ).rowcount
+                if added:
+                    conn.execute(
+                        "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (paper_id, tag)
+                    )
+                    added_tags.append(tag)
+                changes += added
+            for tag in sorted(remove_set):
+                removed = conn.execute(
+                    "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, tag)
+                ).rowcount
+                if removed:
+                    # Remember the removal, so merging an older state file does not
+                    # bring the tag back.
+                    conn.execute(
+                        "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) "
+                        "VALUES (?, ?, ?)",
+                        (paper_id, tag, stamp),
+                    )
+                    removed_tags.append(tag)
+                changes += removed
+            if changes:
+                conn.execute(
+                    "UPDATE papers SET seq = ? WHERE id = ?", (self._next_seq(conn), paper_id)
+                )
+            rows = conn.execute(
+                "SELECT tag FROM tags WHERE paper_id = ? ORDER BY tag", (paper_id,)
+            ).fetchall()
+        if changes:
+            self._journal({"at": stamp, "id": paper_id, "add": added_tags, "remove": removed_tags})
+        return tuple(row[0] for row in rows)
+
+    # --- decisions as data (state export and import) -------------------------
+
+    def states(self) -> dict[str, PaperState]:
+        """Every paper with a decision, and the decisions kept for papers not here yet."""
+        with self._lock:
+            conn = self.conn
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
+                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL "
+                    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals"
+                )
+            ]
+            result = _load_states(conn, ids)
+            for pid, text in conn.execute("SELECT paper_id, state FROM pending_state"):
+                result[pid] = paper_from_json(pid, json.loads(text))
+        return result
+
+    def import_state(self, incoming: dict[str, PaperState]) -> StateImport:
+        """Merge decisions into the library in one transaction: the later one wins.
+
+        Decisions about papers the library does not have are kept and applied
+        when an import brings those papers.
+        """
+        incoming, clamped = clamp_future(incoming)
+        result = StateImport(papers=len(incoming), clamped=clamped)
+        ids = sorted(incoming)
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            present: set[str] = set()
+            for chunk in chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk)
+                present.update(row[0] for row in rows)
+            local = _load_states(conn, [pid for pid in ids if pid in present])
+            journal: dict[str, object] = {}
+            for pid in ids:
+                if pid in present:
+                    old = local.get(pid) or PaperState()
+                    new = merge(old, incoming[pid])
+                    if _write_state(conn, pid, old, new, seq):
+                        journal[pid] = new.to_json()
+                        result.updated += 1
+                        result.changed_ids.append(pid)
+                    else:
+                        result.unchanged += 1
+                    continue
+                row = conn.execute(
+                    "SELECT state FROM pending_state WHERE paper_id = ?", (pid,)
+                ).fetchone()
+                old = paper_from_json(pid, json.loads(row[0])) if row else PaperState()
+                new = merge(old, incoming[pid])
+                journal[pid] = new.to_json()
+                conn.execute(
+                    "INSERT OR REPLACE INTO pending_state (paper_id, state) VALUES (?, ?)",
+                    (pid, json.dumps(journal[pid], ensure_ascii=False)),
+                )
+                result.pending += 1
+        if journal:
+            self._journal({"at": now_stamp(), "state": journal})
+        return result
+
+    def _apply_pending(self, conn: sqlite3.Connection, ids: Sequence[str], seq: int) -> int:
+        """Apply the decisions kept for papers that an import has just brought."""
+        applied = 0
+        for chunk in chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT paper_id, state FROM pending_state WHERE paper_id IN ({marks})", chunk
+            ).fetchall()
+            for pid, text in rows:
+                _write_state(conn, pid, PaperState(), paper_from_json(pid, json.loads(text)), seq)
+                conn.execute("DELETE FROM pending_state WHERE paper_id = ?", (pid,))
+                applied += 1
+        return applied
+
+
+def _checked(tags: Iterable[str]) -> list[str]:
+    """Tags a user gave, normalised; BadInput for an empty or over-long one."""
+    try:
+        return [check_tag(tag) for tag in tags]
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _load_states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, PaperState]:
+    states: dict[str, PaperState] = {}
+    for chunk in chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        for pid, title, read, read_at, starred, starred_at in conn.execute(
+            f"SELECT id, title, read, read_at, starred, starred_at FROM papers "
+            f"WHERE id IN ({marks})",
+            chunk,
+        ):
+            states[pid] = PaperState(
+                read=Flag(bool(read), read_at), starred=Flag(bool(starred), starred_at), title=title
+            )
+        for pid, tag, at in conn.execute(
+            f"SELECT paper_id, tag, added_at FROM tags WHERE paper_id IN ({marks})", chunk
+        ):
+            states[pid].tags[tag] = at
+        for pid, tag, at in conn.execute(
+            f"SELECT paper_id, tag, removed_at FROM tag_removals WHERE paper_id IN ({marks})", chunk
+        ):
+            states[pid].removed[tag] = at
+    return states
+
+
+def _write_state(
+    conn: sqlite3.Connection, pid: str, old: PaperState, new: PaperState, seq: int
+) -> bool:
+    """Write the difference between two states of one paper; True if there was one."""
+    changed = False
+    for column in ("read", "starred"):
+        before, after = getattr(old, column), getattr(new, column)
+        if before != after:
+            conn.execute(
+                f"UPDATE papers SET {column} = ?, {column}_at = ? WHERE id = ?",
+                (int(after.value), after.at, pid),
+            )
+            changed = True
+    changed |= _write_tag_map(conn, "tags", "added_at", pid, old.tags, new.tags)
+    changed |= _write_tag_map(conn, "tag_removals", "removed_at", pid, old.removed, new.removed)
+    if changed:
+        conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
+    return changed
+
+
+def _write_tag_map(
+    conn: sqlite3.Connection,
+    table: str,
+    column: str,
+    pid: str,
+    before: dict[str, str | None],
+    after: dict[str, str | None],
+) -> bool:
+    """Make one paper's rows of ``tags`` or ``tag_removals`` match ``after``."""
+    changed = False
+    for tag, at in after.items():
+        if tag not in before or before[tag] != at:
+            conn.execute(
+                f"INSERT OR REPLACE INTO {table} (paper_id, tag, {column}) VALUES (?, ?, ?)",
+                (pid, tag, at),
+            )
+            changed = True
+    for tag in before.keys() - after.keys():
+        conn.execute(f"DELETE FROM {table} WHERE paper_id = ? AND tag = ?", (pid, tag))
+        changed = True
+    return changed

@@ -1,0 +1,118 @@
+"""The library's SQLite schema and its migrations.
+
+``SCHEMA_VERSION`` is the file's ``user_version``; a file of an older version
+is migrated in one transaction when it is first opened for writing, and one
+of a newer version is refused (another paperdesk wrote it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+SCHEMA_VERSION = 4
+# Versions whose files a read-only handle can read (3 and 4 only changed indexes).
+READABLE_VERSIONS = (2, 3, 4)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY,
+    norm_title TEXT NOT NULL,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL DEFAULT '',
+    authors INTEGER,
+    organization TEXT,
+    published TEXT,
+    published_raw TEXT,
+    upvotes INTEGER,
+    links TEXT NOT NULL DEFAULT '[]',
+    read INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0,
+    read_at TEXT,
+    starred_at TEXT,
+    first_seen TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS papers_seq ON papers(seq);
+CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
+CREATE INDEX IF NOT EXISTS papers_upvotes ON papers(upvotes);
+CREATE INDEX IF NOT EXISTS papers_unread ON papers(read) WHERE read = 0;
+CREATE INDEX IF NOT EXISTS papers_starred ON papers(starred) WHERE starred = 1;
+-- Covering indexes in the list's sort orders: the app's list of a million IDs
+-- (and the unread/starred filters and counts) reads one of these, not the
+-- table with its abstracts (1M papers: 4.6 s -> about 1 s).
+CREATE INDEX IF NOT EXISTS papers_by_published
+    ON papers(published IS NULL, published DESC, norm_title, id, read, starred);
+CREATE INDEX IF NOT EXISTS papers_by_upvotes
+    ON papers(upvotes IS NULL, upvotes DESC, published DESC, norm_title, id, read, starred);
+-- (Version 4: the title and added orders too. 1M papers by title took 3.6 s warm
+-- and 44 s from a cold disk, reading the table for each ID.)
+CREATE INDEX IF NOT EXISTS papers_by_title ON papers(norm_title, id, read, starred);
+CREATE INDEX IF NOT EXISTS papers_by_added ON papers(first_seen, id, read, starred);
+CREATE TABLE IF NOT EXISTS tags (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    tag TEXT NOT NULL,
+    added_at TEXT,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE TABLE IF NOT EXISTS tag_removals (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    tag TEXT NOT NULL,
+    removed_at TEXT,
+    PRIMARY KEY (paper_id, tag)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_state (
+    paper_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    paper_id TEXT NOT NULL REFERENCES papers(id),
+    file TEXT NOT NULL,
+    page_date TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (paper_id, file, page_date)
+) WITHOUT ROWID;
+"""
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a library of an older schema (or a new, empty file) to SCHEMA_VERSION,
+    in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 1:
+            # Version 2 keeps the time of every decision (read, star, each tag),
+            # which merging state files needs. The old single stamp seeds them.
+            for statement in (
+                "ALTER TABLE papers ADD COLUMN read_at TEXT",
+                "ALTER TABLE papers ADD COLUMN starred_at TEXT",
+                "ALTER TABLE tags ADD COLUMN added_at TEXT",
+                "UPDATE papers SET read_at = state_changed WHERE read = 1",
+                "UPDATE papers SET starred_at = state_changed WHERE starred = 1",
+                "UPDATE tags SET added_at = (SELECT state_changed FROM papers "
+                "WHERE papers.id = tags.paper_id)",
+            ):
+                conn.execute(statement)
+        if version < 4:  # replaced by covering indexes (papers_by_title, _added)
+            conn.execute("DROP INDEX IF EXISTS papers_title")
+            conn.execute("DROP INDEX IF EXISTS papers_first_seen")
+        # executescript() would commit on its own; run the statements one by one.
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        # A library's identity lets derived data (the index) notice when the
+        # file it was built from was replaced, by a restore for example.
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', ?)",
+            (uuid.uuid4().hex,),
+        )
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
