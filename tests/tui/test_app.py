@@ -8,8 +8,8 @@ import pytest
 from textual import events
 
 from paperdesk.desk import Desk
+from paperdesk.library import Filter
 from paperdesk.settings import Settings
-from paperdesk.store import Filter
 from paperdesk.tui.app import PaperdeskApp, make_app
 from paperdesk.tui.pilot import settle, workers_done
 from paperdesk.tui.screens.confirm import ConfirmScreen
@@ -308,7 +308,7 @@ async def test_open_and_copy_link_and_title(desk: Desk, monkeypatch):
     app = app_for(desk, mark_read_on_move=False)
     opened: list[str] = []
     copied: list[str] = []
-    from paperdesk.tui import app as app_module
+    from paperdesk.tui import commands as app_module
 
     monkeypatch.setattr(app_module, "open_in_browser", lambda url: opened.append(url) or True)
     monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
@@ -551,8 +551,7 @@ async def test_q_quits(desk: Desk):
 
 
 async def test_restore_refuses_while_the_app_is_open(desk: Desk):
-    from paperdesk import backups
-    from paperdesk.store import LibraryError
+    from paperdesk.library import LibraryError, backups
 
     desk.set_starred([desk.library.ids()[0]])
     backup = desk.backup("start")
@@ -619,7 +618,7 @@ async def test_opening_shows_the_first_rows_then_keeps_the_cursor(desk: Desk, mo
     read by the swap."""
     import threading
 
-    from paperdesk.tui import app as app_module
+    from paperdesk.tui import view as app_module
 
     monkeypatch.setattr(app_module, "FIRST_ROWS", 5)
     release = threading.Event()

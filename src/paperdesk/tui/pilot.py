@@ -30,6 +30,8 @@ async def workers_done(app: App) -> None:
 async def settle(pilot: Pilot) -> None:
     """Pending messages, then every worker, then one more repaint."""
     await pilot.pause()
-    pilot.app.flush_pending()  # a PaperdeskApp's debounced writes and refreshes
+    flush = getattr(pilot.app, "flush_pending", None)  # a PaperdeskApp's debounced work
+    if flush is not None:
+        flush()
     await workers_done(pilot.app)
     await pilot.pause()

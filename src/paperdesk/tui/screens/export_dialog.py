@@ -153,9 +153,12 @@ class ExportDialog(ModalScreen[tuple[ExportRequest, int] | None]):
             question = f"{path} exists. Replace it with the {name} export?"
             if odd:
                 question += f" (Its name does not end in {EXTENSIONS[request.fmt]}.)"
-            self.app.push_screen(
-                ConfirmScreen(question), lambda yes: self._run(request) if yes else None
-            )
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._run(request)
+
+            self.app.push_screen(ConfirmScreen(question), answer)
             return
         self._run(request)
 

@@ -11,7 +11,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paperdesk.model import Paper, visible
+from paperdesk.model import Paper, facts, visible
 from paperdesk.search.highlights import Terms, match_spans
 
 
@@ -59,7 +59,9 @@ class Preview(ScrollView, can_focus=True):
             self._content = Text(self.text, style=self.get_component_rich_style("preview--meta"))
         else:
             rendered = self.render_paper(paper, terms)
-            self.text = "\n".join(part.plain for part in rendered.renderables)
+            self.text = "\n".join(
+                part.plain for part in rendered.renderables if isinstance(part, Text)
+            )
             self._content = rendered
         self._width = -1  # lay the lines out again, at the next paint's width
         if self.scroll_y:
@@ -127,18 +129,9 @@ class Preview(ScrollView, can_focus=True):
         meta_style = self.get_component_rich_style("preview--meta")
         label = self.get_component_rich_style("preview--label")
         parts: list[Text] = [self._marked(paper.title, "title", terms, "preview--title")]
-        facts = [
-            paper.published.isoformat() if paper.published else "no date",
-            f"{paper.authors} author{'s' if paper.authors != 1 else ''}"
-            if paper.authors is not None
-            else None,
-            paper.organization,
-            f"↑ {paper.upvotes}" if paper.upvotes is not None else None,
-            "★ starred" if paper.starred else None,
-            "read" if paper.read else "unread",
-            paper.id,
-        ]
-        parts.append(Text(visible(" · ".join(f for f in facts if f)), style=meta_style))
+        fact_line = [*facts(paper), *(["★ starred"] if paper.starred else [])]
+        fact_line += ["read" if paper.read else "unread", paper.id]
+        parts.append(Text(visible(" · ".join(fact_line)), style=meta_style))
         if paper.tags:
             line = Text("tags  ", style=label)
             tag_style = self.get_component_rich_style("preview--tag")

@@ -1,0 +1,308 @@
+"""The app's commands: triage (star, read, tags, mark all read), undo and
+redo, links, the clipboard and export. Each writes through ``Desk`` at once
+and goes on the undo history (``undo``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual import work
+
+from paperdesk.atomic import write_atomic
+from paperdesk.library import LibraryError
+from paperdesk.model import Paper
+from paperdesk.query import QueryError
+from paperdesk.tui.screens.confirm import ConfirmScreen
+from paperdesk.tui.screens.export_dialog import ExportDialog, ExportFailed, ExportRequest
+from paperdesk.tui.screens.tag_editor import TagEditor
+from paperdesk.tui.undo import History, UndoStep
+from paperdesk.tui.upkeep import Upkeep
+
+
+class Commands(Upkeep):
+    """The user's commands (see the module)."""
+
+    history: History
+
+    # --- triage actions -------------------------------------------------------------------------
+
+    def _write(
+        self,
+        label: str,
+        apply: Callable[[], list[str]],
+        revert: Callable[[], Iterable[str]] | None,
+        title: str = "",
+    ) -> None:
+        try:
+            changed = apply()
+        except LibraryError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        if revert is not None and changed:
+            self._remember(UndoStep(label, revert, apply, tuple(changed), title))
+        self._after_write(changed)
+
+    def _remember(self, step: UndoStep) -> None:
+        self.history.remember(step)
+
+    def action_toggle_star(self) -> None:
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        value = not paper.starred  # the opposite of what the user sees
+        self._write(
+            "star" if value else "unstar",
+            lambda: self.desk.set_starred([paper.id], value),
+            lambda: self.desk.set_starred([paper.id], not value),
+            paper.title,
+        )
+
+    def action_toggle_read(self) -> None:
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        value = not paper.read
+        self._write(
+            "mark read" if value else "mark unread",
+            lambda: self.desk.set_read([paper.id], value),
+            lambda: self.desk.set_read([paper.id], not value),
+            paper.title,
+        )
+        if not value and paper.id == self._visit:
+            # Marking unread is a decision: this visit no longer reads the paper,
+            # whatever reloads or other terminals' changes come meanwhile.
+            self._visit_since = None
+
+    def action_edit_tags(self) -> None:
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        try:
+            paper = self.desk.get(paper.id)  # the tags as they are now
+            known = [tag for tag, _count in self.desk.tag_counts()]
+        except LibraryError as error:
+            self.notify(str(error), severity="error")
+            return
+
+        def save(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            before = set(paper.tags)
+            added, removed = set(tags) - before, before - set(tags)
+            if not added and not removed:
+                return
+
+            def apply() -> list[str]:
+                # Only the difference is written: tags added meanwhile elsewhere stay.
+                if added:
+                    self.desk.add_tags(paper.id, sorted(added))
+                if removed:
+                    self.desk.remove_tags(paper.id, sorted(removed))
+                return [paper.id]
+
+            def revert() -> list[str]:
+                if added:
+                    self.desk.remove_tags(paper.id, sorted(added))
+                if removed:
+                    self.desk.add_tags(paper.id, sorted(removed))
+                return [paper.id]
+
+            self._write("tag", apply, revert, paper.title)
+            summary = ", ".join(
+                [f"+{t}" for t in sorted(added)] + [f"-{t}" for t in sorted(removed)]
+            )
+            self.notify(f"Tags: {summary}", timeout=3)
+
+        self.push_screen(TagEditor(paper.title, paper.tags, known), save)
+
+    def action_undo(self) -> None:
+        self._step(undo=True)
+
+    def action_redo(self) -> None:
+        self._step(undo=False)
+
+    def _step(self, undo: bool) -> None:
+        """Undo (or redo) the newest step: say what and on which paper, and show
+        that paper when it is in the list."""
+        verb = "Undid" if undo else "Redid"
+        taken = self.history.take(undo)
+        if taken is None:
+            self.notify("Nothing to undo." if undo else "Nothing to redo.", timeout=2)
+            return
+        step, action = taken
+        try:
+            changed = list(action()) if action is not None else []
+        except LibraryError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.history.done(step, undo)
+        self._after_write(changed or step.ids)
+        about = step.title or ""
+        if len(step.ids) > 1:
+            about = f"{len(step.ids):,} papers"
+        elif step.ids and step.ids[0] in self.paper_list.ids:
+            self.paper_list.cursor = self.paper_list.ids.index(step.ids[0])
+        self.notify(f"{verb} {step.label}: {about}" if about else f"{verb} {step.label}", timeout=4)
+
+    def action_mark_all_read(self) -> None:
+        ids = list(self.paper_list.ids)
+        if not ids:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._mark_all_read(ids)
+
+        self.push_screen(ConfirmScreen(f"Mark all {len(ids):,} shown papers as read?"), answer)
+
+    @work(thread=True, exclusive=True, group="bulk")
+    def _mark_all_read(self, ids: list[str]) -> None:
+        try:
+            changed = self.desk.set_read(ids, True)
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.call_from_thread(self._after_mark_all, changed)
+
+    def _after_mark_all(self, changed: list[str]) -> None:
+        if changed:
+            self._remember(
+                UndoStep(
+                    "mark all read",
+                    lambda: self.desk.set_read(changed, False),
+                    lambda: self.desk.set_read(changed, True),
+                    tuple(changed),
+                )
+            )
+        self.paper_list.invalidate()
+        self._show_current()
+        self.refresh_side()
+        self.sync_index()
+        self.notify(f"Marked {len(changed):,} papers read", timeout=3)
+
+    def _mark_read_after_viewing(self, paper_id: str) -> None:
+        try:
+            paper = self.desk.get(paper_id)
+            if paper.read:
+                return
+            changed = self.desk.set_read([paper_id], True)
+        except LibraryError as error:
+            self.notify(str(error), severity="error")
+            return
+        if changed:
+            self._remember(
+                UndoStep(
+                    "automatic read mark",
+                    lambda: self.desk.set_read(changed, False),
+                    lambda: self.desk.set_read(changed, True),
+                    tuple(changed),
+                    paper.title,
+                )
+            )
+            self._after_write(changed)
+
+    # --- links, clipboard, export ---------------------------------------------------------------
+
+    def _current_link(self) -> tuple[Paper, str] | None:
+        paper = self._current_or_warn()
+        if paper is None:
+            return None
+        return paper, link_for(paper)
+
+    def action_open_link(self) -> None:
+        if (found := self._current_link()) is None:
+            return
+        paper, link = found
+        more = f" ({len(paper.links) - 1} more in the preview)" if len(paper.links) > 1 else ""
+        self._open_in_browser(link, more)
+
+    @work(thread=True, exclusive=True, group="browser")
+    def _open_in_browser(self, link: str, more: str) -> None:
+        if open_in_browser(link):
+            self.call_from_thread(self.notify, f"Opened {link}{more}", timeout=3)
+            return
+        self.call_from_thread(self.copy_to_clipboard, link)
+        self.call_from_thread(
+            self.notify,
+            f"No browser could be started here; copied the link instead: {link}",
+            severity="warning",
+            timeout=6,
+        )
+
+    def action_copy_title(self) -> None:
+        paper = self._current_or_warn()
+        if paper is not None:
+            self.copy_to_clipboard(paper.title)
+            self.notify("Copied the title", timeout=2)
+
+    def action_copy_link(self) -> None:
+        if (found := self._current_link()) is None:
+            return
+        self.copy_to_clipboard(found[1])
+        self.notify(f"Copied {found[1]}", timeout=2)
+
+    def action_export(self) -> None:
+        query = self._composed_query() or None
+        self.push_screen(ExportDialog(query, Path.home(), self._write_export), self._exported)
+
+    def _write_export(self, request: ExportRequest) -> int:
+        """Write one export (in the dialog's worker); the number of papers."""
+        from paperdesk import export as exporting
+
+        try:
+            papers, title = self.desk.select(request.query)
+            document = exporting.render(
+                papers,
+                request.fmt,
+                title=title,
+                group_by=request.group_by,
+                with_abstracts=request.with_abstracts,
+            )
+            write_atomic(request.path, document)
+        except OSError as error:
+            raise ExportFailed(f"cannot write {request.path}: {error.strerror or error}") from None
+        except (LibraryError, QueryError) as error:
+            raise ExportFailed(str(error)) from None
+        return len(papers)
+
+    def _exported(self, result: tuple[ExportRequest, int] | None) -> None:
+        if result is not None:
+            request, count = result
+            papers = f"{count} paper{'s' if count != 1 else ''}"
+            self.notify(f"Exported {papers} to {request.path}", timeout=6)
+
+
+def link_for(paper: Paper) -> str:
+    """Where ``o`` goes: the paper's first link, else its arXiv abstract page
+    when an arXiv ID is known, else an arXiv search for its title."""
+    if paper.links:
+        for link in paper.links:
+            if "arxiv.org/abs/" in link or "huggingface.co/papers/" in link:
+                return link
+        return paper.links[0]
+    from urllib.parse import quote_plus
+
+    title = quote_plus(" ".join(paper.title.split()))
+    return f"https://arxiv.org/search/?searchtype=title&query={title}"
+
+
+def open_in_browser(url: str) -> bool:
+    """Open a URL in a graphical browser; False when none can be started here
+    (no display: a text browser would take over the app's terminal)."""
+    import webbrowser
+
+    graphical = (
+        sys.platform in ("darwin", "win32")
+        or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        or bool(os.environ.get("BROWSER"))
+    )
+    if not graphical:
+        return False
+    try:
+        return webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        return False

@@ -1,0 +1,218 @@
+"""The app's upkeep: what follows the user's actions and other processes'.
+
+The counts and the tags pane after a write, the search index (synced in a
+child process, so a Whoosh commit never holds the keys), the backup taken
+when the app opens, and the poll that notices another process's changes.
+A burst of keys costs one refresh of each (``_soon``), not one per key.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+
+from textual import work
+from textual.timer import Timer
+
+from paperdesk.library import LibraryError
+from paperdesk.tui.view import ViewState
+from paperdesk.tui.widgets.tag_panel import TagPanel
+
+SIDE_DELAY_S = 0.15  # counts and tags after a write
+INDEX_DELAY_S = 0.8  # the search index after a burst of writes
+
+
+class Upkeep(ViewState):
+    """The background upkeep of the view (see the module)."""
+
+    index_in_subprocess: bool
+    freeze_gc: bool
+    _side_started: bool
+    _memory_settled: bool
+    _missed_external: bool
+    _refusal_shown: bool
+    _known_seq: int | None
+    _pending: dict[str, tuple[Timer, Callable[[], object]]]
+
+    def _start_side(self) -> None:
+        """Once, after the first rows are shown: the counts, the tags pane and the
+        index sync. Started at once, they could take the library before the first
+        screenful did (its queries take turns), and counting a million papers
+        from a cold disk takes 2 s: the first paint waited 3.5 s."""
+        if self._side_started:
+            return
+        self._side_started = True
+        self.refresh_side()
+        self.sync_index()
+
+    @work(thread=True, exclusive=True, group="side")
+    def refresh_side(self) -> None:
+        """Counts and the tags pane, read in a worker."""
+        try:
+            counts = self.desk.counts()
+            tags = self.desk.tag_counts()
+            seq = self.desk.max_seq()
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._apply_side, counts, tags, seq)
+
+    def _apply_side(self, counts, tags, seq) -> None:
+        external = self._missed_external or (self._known_seq is not None and seq > self._known_seq)
+        grew = self._counted and counts.total != self.total
+        self.total, self.unread, self.starred = counts.total, counts.unread, counts.starred
+        self._counted = True
+        self._known_seq = seq
+        self._missed_external = False
+        if external:  # another process's change that our own write's refresh found
+            if grew:
+                self.reload()
+            self.paper_list.invalidate()
+            self._show_current()
+        self.query_one("#tags", TagPanel).set_tags(tags, counts.total, self.tag)
+        self._update_empty()
+        self._update_status()
+        self._settle_memory()
+
+    def _settle_memory(self) -> None:
+        """Once the app has opened (list and counts loaded), move everything it
+        holds out of the garbage collector's view: Python's full collections
+        scanned every object the app had created (Textual's widgets and styles,
+        the library, the index) and paused a key's repaint for 50-100 ms every
+        twenty keys or so. Later collections scan only what comes after. Only
+        where the process is the app's alone: frozen objects are never freed."""
+        if self.freeze_gc and self.loaded and self._counted and not self._memory_settled:
+            self._memory_settled = True
+            gc.freeze()
+
+    @work(thread=True, exclusive=True, group="index")
+    def sync_index(self) -> None:
+        """Bring the search index up to date with the library.
+
+        In a separate process by default: a Whoosh commit is a second or more of
+        Python, and in a thread of the app it would hold the GIL while keys wait.
+        """
+        try:
+            if self.index_in_subprocess:
+                self._sync_index_in_subprocess()
+            else:
+                self.desk.sync_index()
+        except Exception as error:  # noqa: BLE001 - the index is derived; the library is safe
+            self.call_from_thread(
+                self.notify, f"search index not updated: {error}", severity="warning"
+            )
+        notices = self._take_notices()
+        for notice in notices:
+            self.call_from_thread(self.notify, notice, severity="warning")
+
+    def _sync_index_in_subprocess(self) -> None:
+        env = dict(os.environ, PAPERDESK_DATA_DIR=str(self.desk.data_dir))
+        result = subprocess.run(
+            [sys.executable, "-m", "paperdesk", "index", "update"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        for line in result.stderr.splitlines():
+            if line.startswith("paperdesk: "):
+                self.desk.notices.append(line.removeprefix("paperdesk: "))
+
+    @work(thread=True, exclusive=True, group="backup")
+    def take_backup(self) -> None:
+        """A backup of the library as it is when the app opens (if it changed)."""
+        try:
+            self.desk.backup("start")
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=15)
+        except OSError as error:  # a read-only or full disk: the app reads on regardless
+            message = f"no start backup taken: {error.strerror or error}"
+            self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+
+    def _poll_tick(self) -> None:
+        """Look for other processes' changes, unless our own write's count refresh
+        is still to come: the library's change counter has moved for our own
+        write, and taking it for another process's reloaded every visible row in
+        the middle of the key's repaint (one key in thirteen took 115-140 ms).
+        Nor before the first counts: they set the counter to compare with."""
+        if self._counted and "side" not in self._pending:
+            self.poll_external()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_external(self) -> None:
+        """Notice changes made by another process (the CLI, another app).
+
+        Every write (an import, a state change, a state import) stamps the rows
+        it changes with a new change counter, and nothing deletes papers, so the
+        counter alone tells: one index lookup, where counting a million papers
+        took 5 ms warm and 0.3 s cold every 2 s, holding the library."""
+        try:
+            self.desk.check_files()
+        except LibraryError as error:
+            if not self._refusal_shown:
+                self._refusal_shown = True
+                self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
+            return
+        try:
+            seq = self.desk.max_seq()
+            if seq == self._known_seq:
+                return
+            total = self.desk.count()
+        except LibraryError:
+            return
+        self.call_from_thread(self._external_change, seq, total)
+
+    def _external_change(self, seq: int, total: int) -> None:
+        self._known_seq = seq
+        if self._counted and total > self.total:
+            arrived = total - self.total
+            self.notify(f"{arrived:,} new paper{'s' if arrived != 1 else ''}", timeout=4)
+        if total != self.total:
+            self.reload()
+        self.paper_list.invalidate()
+        self._show_current()
+        self.refresh_side()
+        self.sync_index()
+
+    def _after_write(self, ids: Iterable[str]) -> None:
+        """Show what was just written, then let the workers catch up."""
+        own = self.desk.last_write_seq
+        if own is not None and self._known_seq is not None:
+            if own > self._known_seq + 1:
+                # Another process wrote since we last looked: our own write must not
+                # hide it (the poll waits for our count refresh, which would take the
+                # counter as ours).
+                self._missed_external = True
+            self._known_seq = max(own, self._known_seq)
+        fresh = self.desk.get_many(list(ids))
+        for paper in fresh:
+            self.paper_list.update_paper(paper)
+        current = self.paper_list.current
+        if current is not None and any(p.id == current.id for p in fresh):
+            self.preview.show(current, self.terms)
+        self._soon("side", SIDE_DELAY_S, self.refresh_side)
+        self._soon("index", INDEX_DELAY_S, self.sync_index)
+
+    def _soon(self, name: str, delay: float, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once ``delay`` seconds after the last request: a burst of
+        key presses costs one count refresh and one index update, not one each."""
+        pending = self._pending.pop(name, None)
+        if pending is not None:
+            pending[0].stop()
+
+        def fire() -> None:
+            self._pending.pop(name, None)
+            callback()
+
+        self._pending[name] = (self.set_timer(delay, fire), callback)
+
+    def flush_pending(self) -> None:
+        """Run delayed upkeep now instead of later (tests and scripts use this)."""
+        for timer, callback in list(self._pending.values()):
+            timer.stop()
+            callback()
+        self._pending.clear()
