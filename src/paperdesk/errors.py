@@ -21,3 +21,13 @@ class BadInput(LibraryError):
 
 class UnknownPaper(LibraryError):
     """An ID (or ID prefix) that names no paper, or more than one."""
+
+
+def damaged_message(library_path: object, problem: str) -> str:
+    """What the user reads when the library file is found damaged (by a write,
+    a read or a backup's check): what happened and what to do."""
+    return (
+        f"the library {library_path} is damaged ({problem}); it was left as it is and "
+        "nothing more is written to it. `paperdesk restore` brings back the newest backup "
+        "with every decision made since"
+    )

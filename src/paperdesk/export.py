@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
-from paperdesk.model import Paper
+from paperdesk.model import Paper, facts
 
 FORMATS = ("md", "bibtex", "biblatex", "csv", "json")
 GROUPS = ("tag", "date", "none")
@@ -149,17 +149,7 @@ def md_link(url: str) -> str:
 
 
 def _facts(paper: Paper) -> str:
-    facts = [
-        paper.published.isoformat() if paper.published else "no date",
-        f"{paper.authors} author{'s' if paper.authors != 1 else ''}"
-        if paper.authors is not None
-        else None,
-        f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}"
-        if paper.upvotes is not None
-        else None,
-        paper.organization,
-    ]
-    return " · ".join(md_escape(f) for f in facts if f)
+    return " · ".join(md_escape(fact) for fact in facts(paper))
 
 
 def _md_paper(paper: Paper, with_abstracts: bool) -> list[str]:

@@ -152,3 +152,19 @@ class Paper:
             "first_seen": self.first_seen,
             "sources": [source.to_json() for source in self.sources],
         }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def facts(paper: Paper) -> list[str]:
+    """A paper's facts line, the same in the CLI, the preview and exports: its
+    date, authors, upvotes and organisation (each left out when unknown)."""
+    found = [
+        paper.published.isoformat() if paper.published else "no date",
+        _count(paper.authors, "author") if paper.authors is not None else None,
+        _count(paper.upvotes, "upvote") if paper.upvotes is not None else None,
+        paper.organization,
+    ]
+    return [fact for fact in found if fact]

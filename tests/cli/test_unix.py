@@ -383,3 +383,17 @@ def test_a_decision_leaves_another_process_s_index_work_to_the_next_search(libra
     assert json.loads(meta.read_text())["seq"] == before  # no catch-up done by the star
     assert as_json("search", "pending paper", "--limit", "1")["total"] == 900
     assert as_json("search", "is:starred")["total"] == 1
+
+
+def test_show_and_the_markdown_export_give_one_facts_line(tmp_path, data_dir):
+    """A paper's facts (date, authors, upvotes, organisation) read the same, in
+    the same order, in ``show`` and in the Markdown export (model.facts)."""
+    dump = tmp_path / "one.txt"
+    entry = E("Facts of a paper", LOREM, date="Nov 2, 2025", upvotes=9, org="acme Acme Labs")
+    dump.write_text(page([entry]), encoding="utf-8")
+    run("import", str(dump))
+    [paper] = as_json("list")
+    line = f"2025-11-02 · 9 upvotes · {paper['organization']}"
+    assert paper["organization"]
+    assert line in run("show", paper["id"]).stdout
+    assert line in run("export", "--format", "md", "--query", f"id:{paper['id']}").stdout
