@@ -47,3 +47,11 @@ def samples() -> list[Path]:
             "repository; see the README's Development section)"
         )
     return SAMPLE_FILES
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The reliability tests (kills, races, hostile files in subprocesses) are
+    ``slow``: ``pytest -m "not slow"`` is the quick loop, ``make test`` runs all."""
+    for item in items:
+        if "reliability" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,15 +29,15 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
-from paperdesk import __version__, backups, paths
+from paperdesk import __version__, paths
 from paperdesk.atomic import write_atomic
 from paperdesk.desk import MAX_STDIN_BYTES, Desk
 from paperdesk.errors import BadInput, LibraryError
 from paperdesk.export import FORMATS as EXPORT_FORMATS
 from paperdesk.export import GROUPS as EXPORT_GROUPS
-from paperdesk.model import Paper, visible
+from paperdesk.library import Filter
+from paperdesk.model import Paper, facts, visible
 from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS
-from paperdesk.store import Filter
 
 app = typer.Typer(
     name="paperdesk",
@@ -125,14 +125,14 @@ class OnceCommand(TyperCommand):
             if arg == "--":
                 break
             name = arg.split("=", 1)[0] if arg.startswith("--") else arg[:2]
-            param = single.get(name)
-            if param is None or not arg.startswith("-"):
+            option = single.get(name)
+            if option is None or not arg.startswith("-"):
                 continue
-            if param.name in seen:
+            if option.name in seen:
                 raise typer.BadParameter(
-                    f"{seen[param.name]} was given more than once; give it once", ctx=ctx
+                    f"{seen[option.name]} was given more than once; give it once", ctx=ctx
                 )
-            seen[param.name or name] = name
+            seen[option.name or name] = name
             skip_next = arg == name  # the value is the next argument
         return super().parse_args(ctx, args)
 
@@ -429,10 +429,21 @@ def _choices(name: str, values: Any) -> Any:
     return Enum(name, {value: value for value in values}, type=str)
 
 
-ListSort = _choices("ListSort", LIST_SORTS)
-SearchSort = _choices("SearchSort", SEARCH_SORTS)
-ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
-ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
+if TYPE_CHECKING:  # to the type checker, each is an Enum of str values
+    ListSort = Enum
+    SearchSort = Enum
+    ExportFormat = Enum
+    ExportGroup = Enum
+else:
+    ListSort = _choices("ListSort", LIST_SORTS)
+    SearchSort = _choices("SearchSort", SEARCH_SORTS)
+    ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
+    ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
+# The defaults of the options above.
+BY_PUBLISHED = ListSort("published")
+BY_RELEVANCE = SearchSort("relevance")
+AS_MARKDOWN = ExportFormat("md")
+GROUPED_BY_TAG = ExportGroup("tag")
 
 SortOption = Annotated[
     ListSort,
@@ -489,7 +500,7 @@ def list_(
             autocompletion=complete_tags,
         ),
     ] = None,
-    sort: SortOption = ListSort.published,
+    sort: SortOption = BY_PUBLISHED,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N papers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
     plain: PlainOption = False,
@@ -523,16 +534,9 @@ def list_(
 
 def show_paper(paper: Paper) -> None:
     out.print(Text(_one_line(paper.title), style="bold"))
-    facts = [
-        f"ID {paper.id}",
-        f"published {paper.published.isoformat()}" if paper.published else "no date",
-        f"{paper.authors} authors" if paper.authors is not None else None,
-        paper.organization,
-        f"{plural(paper.upvotes, 'upvote')}" if paper.upvotes is not None else None,
-        "starred" if paper.starred else None,
-        "read" if paper.read else "unread",
-    ]
-    out.print(Text(visible(" · ".join(f for f in facts if f)), style="dim"))
+    line = [f"ID {paper.id}", *facts(paper), *(["starred"] if paper.starred else [])]
+    line.append("read" if paper.read else "unread")
+    out.print(Text(visible(" · ".join(line)), style="dim"))
     if paper.tags:
         out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
     for link in paper.links:
@@ -692,7 +696,7 @@ def search(
     sort: Annotated[
         SearchSort,
         typer.Option("--sort", case_sensitive=False, help="Order: relevance, published, upvotes."),
-    ] = SearchSort.relevance,
+    ] = BY_RELEVANCE,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
     plain: PlainOption = False,
 ) -> None:
@@ -972,14 +976,14 @@ def _at_terminal() -> bool:
 
 def _choose_backup(found, wanted: str | None):
     if wanted is None:
-        good = [b for b in found if b.reason != "replaced" and backups.check(b.path) is None]
+        good = [b for b in found if b.reason != "replaced" and b.problem() is None]
         if not good:
             raise fail(
                 "every backup is damaged (`paperdesk restore --list` shows them); "
                 "`paperdesk restore --journal` rebuilds your decisions from the decision journal"
             )
         # An empty library's backup never wins over one that holds papers.
-        chosen = next((b for b in good if backups.summarise(b.path).papers), good[0])
+        chosen = next((b for b in good if b.summary().papers), good[0])
         if chosen is not good[0]:
             skipped = good.index(chosen)
             say(
@@ -1013,11 +1017,11 @@ def _list_backups(found, directory: Path) -> None:
         )
     for number, backup in enumerate(found, 1):
         taken = backup.taken.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        problem = backups.check(backup.path)
+        problem = backup.problem()
         if problem:
             table.add_row(str(number), taken, backup.reason, "damaged", "", "", "", backup.name)
             continue
-        s = backups.summarise(backup.path)
+        s = backup.summary()
         table.add_row(
             str(number), taken, backup.reason, str(s.papers), str(s.starred), str(s.tagged),
             str(s.read), backup.name,
@@ -1040,7 +1044,7 @@ def export(
         typer.Option(
             "--format", "-f", case_sensitive=False, help="md, bibtex, biblatex, csv or json."
         ),
-    ] = ExportFormat.md,
+    ] = AS_MARKDOWN,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write to FILE (replaced atomically; - for stdout)."),
@@ -1050,7 +1054,7 @@ def export(
         typer.Option(
             "--group-by", case_sensitive=False, help="Markdown sections: tag, date or none."
         ),
-    ] = ExportGroup.tag,
+    ] = GROUPED_BY_TAG,
     with_abstracts: Annotated[
         bool, typer.Option("--with-abstracts", help="Include abstracts (Markdown).")
     ] = False,
@@ -1111,7 +1115,8 @@ def _pipe_closed() -> None:
     more, so the program ends quietly with status 0."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())  # nothing more reaches the pipe
+        if sys.__stdout__ is not None:
+            os.dup2(devnull, sys.__stdout__.fileno())  # nothing more reaches the pipe
     except (OSError, ValueError, AttributeError):
         pass
     raise SystemExit(0)
@@ -1147,5 +1152,5 @@ def main() -> None:
         if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
             with contextlib.suppress(AttributeError, ValueError):
                 stream.reconfigure(errors="replace")  # type: ignore[union-attr]
-    sys.stdout = _PipeGuard(sys.stdout)  # type: ignore[assignment]
+    sys.stdout = _PipeGuard(sys.stdout)
     app()

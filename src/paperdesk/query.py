@@ -483,7 +483,7 @@ def _simplify(node: Node) -> Node:
         flat: list[Node] = []
         for item in items:
             if type(item) is type(node):
-                flat.extend(item.items)  # type: ignore[union-attr]
+                flat.extend(item.items)
             else:
                 flat.append(item)
         return flat[0] if len(flat) == 1 else type(node)(tuple(flat))

@@ -38,7 +38,7 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return Settings(), [f"{path}: {error}; using the default settings"]
     problems = []
-    values = {}
+    values: dict[str, object] = {}
     known = {f.name: f for f in fields(Settings)}
     for key, value in data.items():
         field = known.get(key)
@@ -53,4 +53,4 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
             problems.append(f"{path}: {key} should be a {type(default).__name__}; ignored")
         else:
             values[key] = value
-    return Settings(**values), problems
+    return Settings(**values), problems  # type: ignore[arg-type] # each value checked above

@@ -31,6 +31,7 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import accumulate
 
 import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
@@ -125,9 +126,7 @@ def postings_arrays(matcher) -> tuple[np.ndarray, np.ndarray] | None:
     ids: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        typecode, raw_ids, kind, raw_weights, _values = matcher._data
+        typecode, raw_ids, kind, raw_weights, _values = matcher._block()
         count = matcher._blocklength
         ids.append(np.frombuffer(raw_ids, dtype=_NUMBERS[typecode]).cumsum(dtype=np.int64))
         if kind == _ONES:
@@ -154,9 +153,7 @@ def positions_of(matcher, offset: int = 0) -> tuple[np.ndarray, np.ndarray] | No
         if not isinstance(matcher.format, PositionArray):
             return None
         while matcher.is_active():  # each block's parts straight from its bytes
-            if matcher._data is None:
-                matcher._read_data()
-            typecode, raw_ids, _kind, _weights, raw = matcher._data
+            typecode, raw_ids, _kind, _weights, raw = matcher._block()
             if matcher._compression and raw:
                 raw = zlib.decompress(raw)
             if raw[:1] != b"V":
@@ -273,24 +270,45 @@ class BlockWriter(W3PostingsWriter):
         )
 
 
+# A block's parts as bytes: the numbers' typecode, numbers, weight kind, weights, values.
+_Block = tuple[str, bytes, bytes, bytes, bytes]
+
+
 class BlockMatcher(W3LeafMatcher):
     """Reads the blocks ``BlockWriter`` writes; numbers, weights and values apart."""
+
+    _data: _Block | None
+    _ids: array | None
+    _weights: array | None
+    _values: Sequence[bytes | None] | _Values | None
+    _i: int
+    _maxid: int
+    _blocklength: int
+    _lastblock: bool
+    _nextoffset: int
+    _dataoffset: int
+    _compression: int
+    _fixedsize: int
+
+    def _block(self) -> _Block:
+        """The current block's parts, read when first asked for."""
+        if self._data is None:
+            self._data = self._read_data()
+        return self._data
 
     def skip_to(self, targetid: int) -> None:
         """As Whoosh's, but within a block by bisection rather than one step at a time."""
         if not self.is_active():
             raise ReadTooFar
-        if self._ids is None:
-            self._read_ids()
-        if targetid <= self._ids[self._i]:
+        ids = self._ids if self._ids is not None else self._read_ids()
+        if targetid <= ids[self._i]:
             return
         if targetid > self._maxid:
             self._skip_to_block(lambda: targetid > self._maxid)
             if not self.is_active():
                 return
-            if self._ids is None:
-                self._read_ids()
-        self._i = bisect_left(self._ids, targetid, self._i)
+            ids = self._ids if self._ids is not None else self._read_ids()
+        self._i = bisect_left(ids, targetid, self._i)
         if self._i == self._blocklength:  # pragma: no cover - maxid bounds the block
             self._next_block()
 
@@ -317,7 +335,7 @@ class BlockMatcher(W3LeafMatcher):
         self._minlength = byte_to_length(minlength)
         self._maxlength = byte_to_length(maxlength)
 
-    def _read_data(self) -> None:
+    def _read_data(self) -> _Block:
         """The block's three parts, as bytes (decoded when asked for)."""
         start = self._dataoffset
         raw = self._postfile.get(start, self._nextoffset - start)
@@ -328,17 +346,15 @@ class BlockMatcher(W3LeafMatcher):
         weights = raw[at : at + weight_count]
         at += weight_count
         self._data = (typecode.decode("ascii"), ids, kind, weights, raw[at:])
+        return self._data
 
-    def _read_ids(self) -> None:
-        if self._data is None:
-            self._read_data()
-        typecode, raw = self._data[0], self._data[1]
+    def _read_ids(self) -> array:
+        typecode, raw = self._block()[:2]
         self._ids = array("I", accumulate(_from_little(typecode, raw)))
+        return self._ids
 
     def _read_weights(self) -> None:
-        if self._data is None:
-            self._read_data()
-        kind, raw = self._data[2], self._data[3]
+        kind, raw = self._block()[2:4]
         count = self._blocklength
         if kind == _ONES:
             self._weights = array("f", [1.0]) * count
@@ -350,9 +366,7 @@ class BlockMatcher(W3LeafMatcher):
             self._weights = _from_little("f", raw)
 
     def _read_values(self) -> None:
-        if self._data is None:
-            self._read_data()
-        raw = self._data[4]
+        raw = self._block()[4]
         fixedsize = self._fixedsize
         if not raw:  # the format keeps no values
             self._values = (None,) * self._blocklength

@@ -53,7 +53,7 @@ from paperdesk.search.vocabulary import did_you_mean
 from paperdesk.sorts import SEARCH_SORTS, checked
 
 if TYPE_CHECKING:
-    from paperdesk.store import Library
+    from paperdesk.library import Library
 
 try:  # POSIX: one process writes the index at a time
     import fcntl

@@ -16,6 +16,7 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
 
@@ -70,7 +71,7 @@ class Postings:
         self._budget = cache_postings
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
-        self._ids_column = None
+        self._ids_column: Any = None  # Whoosh's column reader, opened once
         self._keys: np.ndarray | bool | None = None  # see keys_of
         self._live: np.ndarray | None = None
         self._deleted_docs: dict[int, np.ndarray] = {}
@@ -126,10 +127,10 @@ class Postings:
             all_ids = np.concatenate(id_parts)
             ids.frombytes(all_ids.astype(np.uint32).tobytes())
             weights.frombytes(np.concatenate(weight_parts).astype(np.float32).tobytes())
-        found = TermPostings(ids, weights)
+        term = TermPostings(ids, weights)
         if id_parts:
-            found._at = all_ids.astype(np.intp, copy=False)
-        return found
+            term._at = all_ids.astype(np.intp, copy=False)
+        return term
 
     # --- whole columns ----------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class Postings:
         None when the IDs differ in length (then ask ``key_of``)."""
         if self._keys is None:
             self._keys = _fixed_width_keys(self.leaves)
-        return None if self._keys is False else self._keys
+        return self._keys if isinstance(self._keys, np.ndarray) else None
 
     def _deleted(self, reader) -> np.ndarray:
         """A segment's deleted document numbers, as an array (kept)."""
