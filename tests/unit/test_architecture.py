@@ -105,3 +105,17 @@ def test_highlights_do_not_load_the_engine(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_sort_names_are_defined_once():
+    """paperdesk.sorts names the orders; the library's SQL and the engine's
+    columns are keyed by exactly those names, and any other is refused alike."""
+    from paperdesk.library import ORDER_BY
+    from paperdesk.search.schema import SORT_COLUMNS
+    from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS, UnknownSort, checked
+
+    assert tuple(ORDER_BY) == LIST_SORTS
+    assert tuple(SORT_COLUMNS) == SEARCH_SORTS
+    for allowed in (LIST_SORTS, SEARCH_SORTS):
+        with pytest.raises(UnknownSort, match="unknown sort 'sideways'; choose one of"):
+            checked("sideways", allowed)

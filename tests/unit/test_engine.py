@@ -24,7 +24,7 @@ from paperdesk import query as q
 from paperdesk.desk import Desk
 from paperdesk.model import Entry
 from paperdesk.search import matching, whoosh_fixes
-from paperdesk.search.collect import by_column, collect, sort_scores, top
+from paperdesk.search.collect import by_column, collect, top
 from paperdesk.search.compiler import compile_query
 from paperdesk.search.postings import Postings
 from paperdesk.search.schema import FILTER_FIELDS, make_schema
@@ -120,6 +120,12 @@ QUERIES = [
     "id:3 OR grokking",
     "model -id:b",
 ]
+
+
+def sort_scores(values) -> list[float]:
+    """A sorted search's 'scores' as Whoosh's sorting collector gives them: the
+    column's values, 0.0 for a paper without one."""
+    return [value or 0.0 for value in values.tolist()]
 
 
 def _compiled(searcher, text):

@@ -86,9 +86,3 @@ def by_column(
     # backwards, puts the higher document first among equal values.
     order = np.argsort(keys, kind="stable")[::-1][:limit]
     return len(docs), keys[order], docs[order]
-
-
-def sort_scores(values: np.ndarray) -> list[float]:
-    """A sorted search's scores as Whoosh's sorting collector gives them: the
-    column's values, 0.0 for a paper without one."""
-    return [value or 0.0 for value in values.tolist()]
