@@ -781,7 +781,7 @@ def index_update() -> None:
     """Bring the search index up to date with the library (the app runs this)."""
     with open_desk() as desk, _progress() as progress:
         task = progress.add_task("updating the search index", total=None)
-        done = desk.update_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
+        done = desk.sync_index(progress=lambda n, t: progress.update(task, completed=n, total=t))
         _notices(desk)
     out.print(f"search index up to date ({plural(done, 'paper')} updated)")
 

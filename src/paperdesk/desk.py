@@ -143,19 +143,14 @@ class Desk:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def sync_index(self, progress: Progress | None = None, wait: float | None = None) -> None:
-        """Bring the index up to date with the library (cheap when it already is)."""
-        self.index.sync(progress=progress, wait=wait)
+    def sync_index(self, progress: Progress | None = None, wait: float | None = None) -> int:
+        """Bring the index up to date with the library (cheap when it already is);
+        how many papers it indexed."""
+        return self.index.sync(progress=progress, wait=wait)
 
     def rebuild_index(self, progress: Progress | None = None) -> int:
         """Build the index afresh from the library; how many papers it holds."""
         return self.index.rebuild(progress=progress)
-
-    def update_index(self, progress: Progress | None = None) -> int:
-        """Apply the library's changes to the index; how many papers changed."""
-        return self.index.sync(progress=progress)
-
-    # --- importing -----------------------------------------------------------
 
     def import_file(
         self,

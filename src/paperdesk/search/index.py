@@ -38,9 +38,9 @@ from paperdesk.errors import LibraryError
 from paperdesk.model import Paper
 from paperdesk.search import whoosh_fixes
 from paperdesk.search.codec import PaperdeskCodec
-from paperdesk.search.collect import collect
+from paperdesk.search.collect import Collected, collect
 from paperdesk.search.compiler import compile_query, query_terms
-from paperdesk.search.highlights import highlight
+from paperdesk.search.highlights import Terms, highlight
 from paperdesk.search.postings import Postings
 from paperdesk.search.schema import (
     INDEX_SCHEMA_VERSION,
@@ -363,47 +363,55 @@ class SearchIndex:
         """Papers matching a query in the query language (see ``paperdesk.query``),
         the first ``limit`` of them, with their relevance as the score whatever
         the order."""
-        tree = q.parse(text)  # QueryError reaches the caller: it is the user's to fix
-        column = SORT_COLUMNS[checked(sort, SEARCH_SORTS)]
 
-        def run() -> SearchResults:
-            with self._lock:
-                p, wquery = self._compiled(tree)
-                found = collect(p, wquery, limit, column)
-                scores = (
-                    found.values.tolist()
-                    if column is None
-                    else relevance(p, wquery)[found.docs].tolist()
-                )
-                ids = p.keys_of(found.docs)
-                terms = query_terms(wquery, p.reader)
-                suggestion = did_you_mean(p.reader, text, tree, found.total) if suggest else None
-            papers = {paper.id: paper for paper in self.library.get_many(ids)}
-            hits = [
-                Hit(papers[pid], score, highlight(papers[pid], terms) if with_highlights else {})
+        def papers(p: Postings, wquery: wq.Query, found: Collected, terms: Terms) -> list[Hit]:
+            if column is None:
+                scores = found.values.tolist()
+            else:  # sorted by a column, a hit's score is still its relevance
+                scores = relevance(p, wquery)[found.docs].tolist()
+            ids = p.keys_of(found.docs)
+            known = {paper.id: paper for paper in self.library.get_many(ids)}
+            return [
+                Hit(known[pid], score, highlight(known[pid], terms) if with_highlights else {})
                 for pid, score in zip(ids, scores, strict=True)
-                if pid in papers
+                if pid in known
             ]
-            return SearchResults(text, found.total, hits, suggestion, terms)
 
-        return self._healing(run)
+        column = SORT_COLUMNS[checked(sort, SEARCH_SORTS)]
+        return self._run(text, limit, column, suggest, papers)
 
     def search_ids(self, text: str, *, sort: str = "relevance") -> SearchResults:
         """Every match's ID in order, without loading papers: the app's list.
 
         IDs come from a column, not the stored fields, so 100k matches stay cheap.
         """
-        tree = q.parse(text)
         column = SORT_COLUMNS[checked(sort, SEARCH_SORTS)]
+        return self._run(text, None, column, True, None)
+
+    def _run(
+        self,
+        text: str,
+        limit: int | None,
+        column: str | None,
+        suggest: bool,
+        papers: Callable[[Postings, wq.Query, Collected, Terms], list[Hit]] | None,
+    ) -> SearchResults:
+        """One search: parse, compile, collect; then the hits (``papers``) or
+        every match's ID, the terms to highlight and the did-you-mean."""
+        tree = q.parse(text)  # QueryError reaches the caller: it is the user's to fix
 
         def run() -> SearchResults:
             with self._lock:
-                p, wquery = self._compiled(tree)
-                found = collect(p, wquery, None, column)
-                ids = p.keys_of(found.docs)
+                p = self._postings(self.searcher())
+                wquery = compile_query(tree, p.reader)
+                found = collect(p, wquery, limit, column)
                 terms = query_terms(wquery, p.reader)
-                suggestion = did_you_mean(p.reader, text, tree, found.total)
-            return SearchResults(text, found.total, [], suggestion, terms, ids)
+                suggestion = did_you_mean(p.reader, text, tree, found.total) if suggest else None
+                if papers is None:
+                    ids = p.keys_of(found.docs)
+                    return SearchResults(text, found.total, [], suggestion, terms, ids)
+                hits = papers(p, wquery, found, terms)
+            return SearchResults(text, found.total, hits, suggestion, terms)
 
         return self._healing(run)
 
@@ -434,11 +442,6 @@ class SearchIndex:
             for pid, (score, _doc) in zip(ids, ranked, strict=True)
             if pid in papers
         ]
-
-    def _compiled(self, tree: q.Node) -> tuple[Postings, wq.Query]:
-        """An up-to-date searcher's postings, and the query compiled on it."""
-        p = self._postings(self.searcher())
-        return p, compile_query(tree, p.reader)
 
     def _postings(self, searcher) -> Postings:
         if self._postings_cache is None or self._postings_cache.searcher is not searcher:
