@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
-from paperdesk.model import Paper, facts
+from paperdesk.model import Paper, author_line, facts
 
 FORMATS = ("md", "bibtex", "biblatex", "csv", "json")
 GROUPS = ("tag", "date", "none")
@@ -47,6 +47,16 @@ CSV_COLUMNS = (
     "read",
     "starred",
     "abstract",
+    # Version 5 of the library: what other sources tell (after the first
+    # columns, so scripts reading those by position keep working).
+    "arxiv_id",
+    "doi",
+    "author_names",
+    "categories",
+    "keywords",
+    "comments",
+    "github_stars",
+    "pdf",
 )
 
 
@@ -155,13 +165,20 @@ def _facts(paper: Paper) -> str:
 def _md_paper(paper: Paper, with_abstracts: bool) -> list[str]:
     title = md_escape(" ".join(paper.title.split()))
     heading = f"[{title}]({md_url(paper.links[0])})" if paper.links else title
-    lines = [f"### {heading}", "", _facts(paper) + "  ", f"ID `{paper.id}`"]
+    lines = [f"### {heading}", ""]
+    if paper.author_names:
+        lines.append(md_escape(author_line(paper.author_names)) + "  ")
+    lines.extend([_facts(paper) + "  ", f"ID `{paper.id}`"])
     if paper.tags:
         lines[-1] += "  "
         lines.append("Tags: " + ", ".join(md_code(tag) for tag in paper.tags))
-    if paper.links:
+    links = list(paper.links)
+    for extra in (paper.pdf, f"https://doi.org/{paper.doi}" if paper.doi else None):
+        if extra and extra not in links:
+            links.append(extra)
+    if links:
         lines.append("")
-        lines.extend(f"- {md_link(link)}" for link in paper.links)
+        lines.extend(f"- {md_link(link)}" for link in links)
     if with_abstracts and paper.abstract:
         lines.extend(["", "> " + md_text(paper.abstract)])
     lines.append("")
@@ -336,6 +353,15 @@ def _bib_url(url: str) -> str:
     )
 
 
+def _bib_name(name: str, escape) -> str:
+    """One author for BibTeX's name list: a name BibTeX would split wrongly (one
+    holding a comma or the word "and") is braced whole."""
+    text = escape(" ".join(name.split()))
+    if "," in name or re.search(r"\band\b", name, re.IGNORECASE):
+        return "{" + text + "}"
+    return text
+
+
 def _listed(paper: Paper) -> str | None:
     """The first day a listing showed the paper (YYYY-MM-DD), if known."""
     days = sorted(s.page_date for s in paper.sources if s.page_date)
@@ -356,6 +382,9 @@ def to_bibtex(papers: Sequence[Paper], ascii_only: bool = True) -> str:
     for key, paper in zip(bibtex_keys(ordered), ordered, strict=True):
         # Double braces keep the title's capitals as they are in every style.
         fields = [("title", "{" + escape(paper.title) + "}")]
+        if paper.author_names:
+            names = " and ".join(_bib_name(name, escape) for name in paper.author_names)
+            fields.append(("author", names))
         # Without authors, styles sort (and bibtex warns) by key: the title.
         fields.append(("key", escape(paper.title)))
         note = []
@@ -371,18 +400,26 @@ def to_bibtex(papers: Sequence[Paper], ascii_only: bool = True) -> str:
             fields.append(("organization", escape(paper.organization)))
         if paper.links:
             fields.append(("url", _bib_url(paper.links[0])))
+        if paper.doi:
+            fields.append(("doi", _bib_url(paper.doi)))
+        if paper.arxiv_id:
+            fields.append(("eprint", _bib_url(paper.arxiv_id)))
+            fields.append(("archiveprefix", "arXiv"))
+            if paper.categories:
+                fields.append(("primaryclass", escape(paper.categories[0])))
         if paper.abstract:
             fields.append(("abstract", escape(paper.abstract)))
         if paper.upvotes is not None:
             note.append(f"{paper.upvotes} upvote{'s' if paper.upvotes != 1 else ''}")
-        if paper.authors is not None:
+        if paper.authors is not None and not paper.author_names:
             note.append(f"{paper.authors} author{'s' if paper.authors != 1 else ''}")
         if paper.tags:
             note.append("tags: " + ", ".join(paper.tags))
         if note:
             fields.append(("note", escape("; ".join(note))))
-        if paper.tags:
-            fields.append(("keywords", escape(", ".join(paper.tags))))
+        keywords = list(dict.fromkeys((*paper.tags, *paper.keywords)))
+        if keywords:
+            fields.append(("keywords", escape(", ".join(keywords))))
         # month is a macro (oct), not a string: styles print it and biber is quiet.
         body = ",\n".join(
             f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
@@ -428,6 +465,14 @@ def to_csv(papers: Sequence[Paper], excel: bool = False) -> str:
                 "true" if paper.read else "false",
                 "true" if paper.starred else "false",
                 csv_cell(paper.abstract),
+                paper.arxiv_id or "",
+                csv_cell(paper.doi or ""),
+                csv_cell("; ".join(paper.author_names)),
+                csv_cell(" ".join(paper.categories)),
+                csv_cell("; ".join(paper.keywords)),
+                "" if paper.comments is None else paper.comments,
+                "" if paper.github_stars is None else paper.github_stars,
+                csv_cell(paper.pdf or ""),
             ]
         )
     return buffer.getvalue()

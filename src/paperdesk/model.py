@@ -95,9 +95,66 @@ class Source:
         return {"file": self.file, "page_date": self.page_date}
 
 
+# An arXiv identifier: new style (2510.14545, 0704.0001) or old (hep-ph/9411242),
+# with an optional version; inside a URL or after "arXiv:" too.
+_ARXIV_ID = re.compile(
+    r"(?<![\w.])(?:arxiv:\s*)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d{1,3}))?"
+    r"(?![\w.]*\d)",
+    re.IGNORECASE,
+)
+_ARXIV_URL = re.compile(
+    r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
+    r"(?:v(?P<version>\d{1,3}))?",
+    re.IGNORECASE,
+)
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+_DOI = re.compile(r"(10\.\d{4,9}/\S+|^10/[a-z0-9]+$)", re.IGNORECASE)
+
+
+def arxiv_id_of(text: str | None) -> tuple[str, int | None] | None:
+    """The arXiv ID (without its version) and the version in ``text``: a bare ID,
+    ``arXiv:ID``, an abstract or PDF URL, or an arXiv DOI; None if there is none."""
+    if not text:
+        return None
+    text = text.strip()
+    doi = _ARXIV_DOI.match(text)
+    if doi:
+        text = doi.group(1)
+    match = _ARXIV_URL.search(text) or _ARXIV_ID.fullmatch(text)
+    if match is None and "arxiv" in text.lower():
+        match = _ARXIV_ID.search(text)
+    if match is None:
+        return None
+    ident = match.group("id")
+    ident = ident if "/" not in ident else ident.lower()
+    version = match.group("version")
+    return ident, int(version) if version else None
+
+
+def normalise_doi(text: str | None) -> str | None:
+    """A DOI as the library keeps it: lower-case, without a resolver prefix; None
+    when ``text`` holds none. arXiv's own DOIs (10.48550/arXiv.*) are arXiv IDs."""
+    if not text:
+        return None
+    match = _DOI.search(text.strip())
+    if not match:
+        return None
+    doi = match.group(1).rstrip(".,;)}]").lower()
+    if _ARXIV_DOI.match(doi):
+        return None
+    return doi
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One paper as a single dump shows it, before it meets the library."""
+    """One paper as a single dump shows it, before it meets the library.
+
+    ``origin`` names the format it came from (``dailypapers``, ``hf-api``,
+    ``arxiv``, ``bibtex``...): the library keeps, for each field, the origin
+    that gave it. ``update_only`` is an arXiv replacement: it updates a paper
+    the library knows and never adds one.
+    """
 
     title: str
     abstract: str
@@ -109,6 +166,17 @@ class Entry:
     links: tuple[str, ...] = ()
     line: int = 0
     page_date: date | None = None
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    doi: str | None = None
+    author_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    comments: int | None = None
+    keywords: tuple[str, ...] = ()
+    github_stars: int | None = None
+    pdf: str | None = None
+    origin: str = "dailypapers"
+    update_only: bool = False
 
     @property
     def id(self) -> str:
@@ -133,6 +201,17 @@ class Paper:
     tags: tuple[str, ...] = ()
     first_seen: str = ""
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    doi: str | None = None
+    author_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    comments: int | None = None
+    keywords: tuple[str, ...] = ()
+    github_stars: int | None = None
+    pdf: str | None = None
+    # Which format gave each field: (("abstract", "hf-api"), ("doi", "bibtex"), ...).
+    origins: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The paper object of ``--json`` output and the JSON export."""
@@ -151,6 +230,17 @@ class Paper:
             "tags": list(self.tags),
             "first_seen": self.first_seen,
             "sources": [source.to_json() for source in self.sources],
+            # What other sources tell (library schema 5): null or empty when unknown.
+            "author_names": list(self.author_names),
+            "arxiv_id": self.arxiv_id,
+            "arxiv_version": self.arxiv_version,
+            "doi": self.doi,
+            "categories": list(self.categories),
+            "comments": self.comments,
+            "keywords": list(self.keywords),
+            "github_stars": self.github_stars,
+            "pdf": self.pdf,
+            "field_sources": dict(self.origins),
         }
 
 
@@ -160,11 +250,36 @@ def _count(number: int, noun: str) -> str:
 
 def facts(paper: Paper) -> list[str]:
     """A paper's facts line, the same in the CLI, the preview and exports: its
-    date, authors, upvotes and organisation (each left out when unknown)."""
+    date, authors, upvotes, comments, organisation, arXiv ID and first
+    categories (each left out when unknown)."""
     found = [
         paper.published.isoformat() if paper.published else "no date",
         _count(paper.authors, "author") if paper.authors is not None else None,
         _count(paper.upvotes, "upvote") if paper.upvotes is not None else None,
+        _count(paper.comments, "comment") if paper.comments else None,
         paper.organization,
+        f"arXiv:{paper.arxiv_id}" if paper.arxiv_id else None,
+        " ".join(paper.categories[:3]) if paper.categories else None,
     ]
     return [fact for fact in found if fact]
+
+
+def author_line(names: tuple[str, ...], limit: int = 6) -> str:
+    """Author names for one line: the first ``limit``, then how many more."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def details(paper: Paper) -> list[tuple[str, str]]:
+    """What other sources told about a paper, label and value, each left out when
+    unknown: the same in ``show``, the preview and the Markdown export."""
+    found = [
+        ("by", author_line(paper.author_names, 10) if paper.author_names else ""),
+        ("cats", " ".join(paper.categories)),
+        ("doi", paper.doi or ""),
+        ("keys", ", ".join(paper.keywords[:12]) + (" …" if len(paper.keywords) > 12 else "")),
+        ("code", f"{paper.github_stars:,} stars" if paper.github_stars is not None else ""),
+        ("pdf", paper.pdf or ""),
+    ]
+    return [(label, value) for label, value in found if value]

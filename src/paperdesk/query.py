@@ -5,7 +5,7 @@
     NOT a, -a          must not match           transformer -vision
     "exact phrase"     words in order           "lottery ticket"
     ( ... )            grouping                 (rl OR bandit) regret
-    field:value        title: abstract: org: tag: host: id:
+    field:value        title: abstract: org: tag: host: id: author: cat: arxiv: doi:
     prefix*  fuzzy~    transf*  grokkng~  grokkng~2
     ranges             upvotes:>=10  authors:<=5  published:2024  published:2024-06
                        published:>=2025-01-01  published:[2024-01-01 TO 2024-06-30]
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-TEXT_FIELDS = ("title", "abstract", "org", "tag", "host", "id")
+TEXT_FIELDS = ("title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi")
 RANGE_FIELDS = ("upvotes", "authors", "published")
 FIELD_ALIASES = {
     "organization": "org",
@@ -35,8 +35,13 @@ FIELD_ALIASES = {
     "date": "published",
     "year": "published",
     "votes": "upvotes",
-    "author": "authors",
+    "category": "cat",
+    "categories": "cat",
+    "names": "author",
 }
+# ``author:`` names an author (author:hinton), except before a count or a range
+# (author:>5, author:[2 TO 4]), where it is the number of authors, ``authors:``.
+_COUNT_VALUE = re.compile(r"^(?:[<>]=?|=)?\d+$")
 STATES = ("starred", "unstarred", "unread", "read", "tagged", "untagged")
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_DISTANCE = 2
@@ -313,6 +318,10 @@ class _Parser:
         if not sep or not field or _looks_like_url(text):
             return _word(text, None, token.start)
         name = FIELD_ALIASES.get(field.lower(), field.lower())
+        if name == "author" and (_COUNT_VALUE.match(value) or not value):
+            following = self.peek()
+            if value or (following is not None and following.kind == "range"):
+                name = "authors"
         value_start = token.start + len(field) + 1
         if not value:
             following = self.peek()

@@ -72,6 +72,16 @@ def test_list_json_paper_object(imported):
         "tags",
         "first_seen",
         "sources",
+        "author_names",
+        "arxiv_id",
+        "arxiv_version",
+        "doi",
+        "categories",
+        "comments",
+        "keywords",
+        "github_stars",
+        "pdf",
+        "field_sources",
     ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]
@@ -193,7 +203,7 @@ def test_missing_file_and_directory(tmp_path):
     result = run("import", str(tmp_path / "nope.txt"), ok=False)
     assert result.exit_code == 1 and "nope.txt: no such file" in result.stderr
     result = run("import", str(tmp_path), ok=False)
-    assert result.exit_code == 1 and "no dump files (*.txt) in this directory" in result.stderr
+    assert result.exit_code == 1 and "no files to import (*.txt, *.json" in result.stderr
 
 
 def test_unreadable_file(tmp_path, monkeypatch):

@@ -65,6 +65,29 @@ PAPERS = [
         starred=True,
         first_seen="2025-11-11T08:00:00Z",
     ),
+    Paper(
+        id="eeee000005",
+        title="Defining and Detecting Quantum Speedup",
+        abstract="Here we show how to define and measure quantum speedup.",
+        authors=3,
+        published=date(2014, 7, 1),
+        published_raw="2014 7",
+        links=("https://arxiv.org/abs/1401.2910",),
+        starred=True,
+        tags=("quantum",),
+        first_seen="2025-11-12T08:00:00Z",
+        sources=(Source("mine.bib", None),),
+        arxiv_id="1401.2910",
+        arxiv_version=2,
+        doi="10.1007/jhep02(2016)087_x%y",
+        author_names=("Troels F. Rønnow", "Zhihui Wang", "Smith, Jr. and Sons"),
+        categories=("quant-ph", "cs.ET"),
+        comments=4,
+        keywords=("Quantum Physics", "annealing"),
+        github_stars=120,
+        pdf="https://arxiv.org/pdf/1401.2910",
+        origins=(("title", "bibtex"), ("doi", "bibtex"), ("arxiv_id", "bibtex")),
+    ),
 ]
 
 RENDERINGS = {
@@ -104,14 +127,16 @@ def test_markdown_structure_in_a_commonmark_parser():
     assert headings[0] == ("h1", "Starred papers")
     assert [h for h in headings if h[0] == "h2"] == [
         ("h2", "grokking"),
+        ("h2", "quantum"),
         ("h2", "reading-group"),
         ("h2", "Untagged"),
     ]
     h3 = [text for tag, text in headings if tag == "h3"]
     # Grouped by tag, newest first inside a group; a paper with two tags is in both.
     assert h3[:2] == [PAPERS[1].title, PAPERS[0].title]
-    assert h3[2] == PAPERS[0].title
-    assert h3[3:] == [PAPERS[3].title, PAPERS[2].title]  # untagged: dated first
+    assert h3[2] == PAPERS[4].title
+    assert h3[3] == PAPERS[0].title
+    assert h3[4:] == [PAPERS[3].title, PAPERS[2].title]  # untagged: dated first
     links = [
         child.attrs["href"]
         for token in tokens
@@ -121,6 +146,8 @@ def test_markdown_structure_in_a_commonmark_parser():
     ]
     assert "https://github.com/g/t" in links
     assert "https://x.example.org/a_(b)" in links
+    assert "https://arxiv.org/pdf/1401.2910" in links  # the PDF and the DOI join the links
+    assert "https://doi.org/10.1007/jhep02(2016)087_x%25y" in links
 
 
 def test_markdown_empty_selection_is_still_a_document():
@@ -133,9 +160,10 @@ def test_bibtex_parses_with_a_real_parser_and_keys_are_unique_and_stable():
     library = bibtexparser.parse_string(text)
     assert library.failed_blocks == []
     keys = [entry.key for entry in library.entries]
-    assert len(keys) == len(set(keys)) == 4
+    assert len(keys) == len(set(keys)) == 5
     assert set(keys) == {
-        "grokking2023-aaaa", "grokking2023-dddd", "faster2025-bbbb", "lowenheimnd-cccc"
+        "grokking2023-aaaa", "grokking2023-dddd", "faster2025-bbbb", "lowenheimnd-cccc",
+        "defining2014-eeee",
     }  # fmt: skip
     by_key = {entry.key: entry for entry in library.entries}
     assert (
@@ -154,6 +182,18 @@ def test_bibtex_parses_with_a_real_parser_and_keys_are_unique_and_stable():
     )
     assert text.isascii()
     assert "Löwenheim" in export.render(PAPERS, "biblatex")  # Unicode kept for biber
+    # Author names as BibTeX splits them: a name with a comma or "and" stays whole.
+    names = bibtexparser.parse_string(
+        text,
+        append_middleware=[bibtexparser.middlewares.SeparateCoAuthors()],
+    )
+    quantum = next(e for e in names.entries if e.key == "defining2014-eeee")
+    assert quantum["author"] == ["Troels F. R{\\o}nnow", "Zhihui Wang", "{Smith, Jr. and Sons}"]
+    assert (quantum["eprint"], quantum["archiveprefix"], quantum["primaryclass"]) == (
+        "1401.2910",
+        "arXiv",
+        "quant-ph",
+    )
     # A key depends on the paper alone: another order, or fewer papers, change nothing.
     assert export.bibtex_keys(PAPERS) == list(reversed(export.bibtex_keys(PAPERS[::-1])))
     assert export.bibtex_keys(PAPERS[:1]) == export.bibtex_keys(PAPERS)[:1]
@@ -171,7 +211,7 @@ def test_a_key_clash_takes_the_whole_ids():
 
 def test_csv_is_rfc4180_and_reads_back():
     text = export.to_csv(PAPERS)
-    assert text.endswith("\r\n") and text.count("\r\n") == 5
+    assert text.endswith("\r\n") and text.count("\r\n") == 6
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0] == list(export.CSV_COLUMNS)
     first = dict(zip(rows[0], rows[1], strict=True))
@@ -179,6 +219,14 @@ def test_csv_is_rfc4180_and_reads_back():
     assert first["starred"] == "true" and first["read"] == "false"
     empty = dict(zip(rows[0], rows[-1], strict=True))
     assert empty["published"] == "" and empty["authors"] == ""
+    quantum = next(dict(zip(rows[0], row, strict=True)) for row in rows if "Quantum" in row[1])
+    assert quantum["arxiv_id"] == "1401.2910" and quantum["categories"] == "quant-ph cs.ET"
+    assert quantum["author_names"] == "Troels F. Rønnow; Zhihui Wang; Smith, Jr. and Sons"
+    assert (quantum["comments"], quantum["github_stars"]) == ("4", "120")
+    assert list(export.CSV_COLUMNS[:11]) == [
+        "id", "title", "published", "authors", "upvotes", "organization", "tags", "links",
+        "read", "starred", "abstract",
+    ]  # fmt: skip  (the old columns keep their places)
 
 
 def test_json_matches_the_paper_objects():

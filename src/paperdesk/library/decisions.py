@@ -72,6 +72,36 @@ class Decisions(Reading):
     def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, add=_checked(tags))
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Remember a fact of the library's own (the day of the last fetch)."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def tag_many(self, ids: Sequence[str], tags: Iterable[str]) -> list[str]:
+        """Add tags to many papers in one transaction and one journal record;
+        return the IDs that gained a tag."""
+        wanted = sorted(set(_checked(tags)))
+        changed: list[str] = []
+        with self._write() as conn:
+            seq = self._next_seq(conn)
+            stamp = now_stamp()
+            for pid in dict.fromkeys(ids):
+                gained = 0
+                for tag in wanted:
+                    gained += conn.execute(
+                        "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                        (pid, tag, stamp),
+                    ).rowcount
+                    conn.execute(
+                        "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (pid, tag)
+                    )
+                if gained:
+                    conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
+                    changed.append(pid)
+        if changed:
+            self._journal({"at": stamp, "ids": changed, "add": wanted, "remove": []})
+        return changed
+
     def remove_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, remove=tags)
 
@@ -156,6 +186,10 @@ class Decisions(Reading):
         """
         incoming, clamped = clamp_future(incoming)
         result = StateImport(papers=len(incoming), clamped=clamped)
+        # Decisions about a paper since merged into another go to that one.
+        for alias, target in self.aliases_of(sorted(incoming)).items():
+            moved = incoming.pop(alias)
+            incoming[target] = merge(incoming[target], moved) if target in incoming else moved
         ids = sorted(incoming)
         with self._write() as conn:
             seq = self._next_seq(conn)

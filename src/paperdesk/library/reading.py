@@ -15,7 +15,14 @@ from functools import lru_cache
 
 from paperdesk.errors import UnknownPaper
 from paperdesk.library.files import LibraryFile, chunks
-from paperdesk.model import ID_LENGTH, MIN_ID_PREFIX, Paper, Source, normalise_tag
+from paperdesk.model import (
+    ID_LENGTH,
+    MIN_ID_PREFIX,
+    Paper,
+    Source,
+    arxiv_id_of,
+    normalise_tag,
+)
 from paperdesk.sorts import LIST_SORTS, checked
 
 # The SQL order of each of paperdesk.sorts.LIST_SORTS.
@@ -29,6 +36,8 @@ ORDER_BY = {
 _SELECT = """
 SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
+       p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
+       p.keywords, p.github_stars, p.pdf, p.origins,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
        (SELECT json_group_array(json_array(file, page_date)) FROM
@@ -73,7 +82,8 @@ class Counts:
 
 def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
-     starred, first_seen, tags, sources) = row  # fmt: skip
+     starred, first_seen, arxiv_id, arxiv_version, doi, author_names, categories, comments,
+     keywords, github_stars, pdf, origins, tags, sources) = row  # fmt: skip
     return Paper(
         pid,
         title,
@@ -89,7 +99,21 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
         tuple(tags.split("\x1f")) if tags else (),
         first_seen,
         _sources_of(sources or "[]"),
+        arxiv_id=arxiv_id,
+        arxiv_version=arxiv_version,
+        doi=doi,
+        author_names=_strings(author_names),
+        categories=_strings(categories),
+        comments=comments,
+        keywords=_strings(keywords),
+        github_stars=github_stars,
+        pdf=pdf,
+        origins=() if origins == "{}" else tuple(json.loads(origins).items()),
     )
+
+
+def _strings(text: str) -> tuple[str, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
 
 
 @lru_cache(maxsize=4096)
@@ -105,6 +129,16 @@ class Reading(LibraryFile):
     def resolve_id(self, prefix: str) -> str:
         """The full ID for an ID or a unique prefix of at least four characters."""
         wanted = prefix.strip().lower()
+        arxiv = arxiv_id_of(prefix)
+        if arxiv and not all(c in "0123456789abcdef" for c in wanted):
+            found = self.by_arxiv_id(arxiv[0])
+            if found is None:
+                raise UnknownPaper(f"no paper with arXiv ID {arxiv[0]} in the library")
+            return found
+        if len(wanted) == ID_LENGTH:
+            alias = self.aliases_of([wanted]).get(wanted)
+            if alias:
+                return alias
         if len(wanted) < MIN_ID_PREFIX:
             raise UnknownPaper(
                 f"ID {prefix!r} is too short: give at least {MIN_ID_PREFIX} characters"
@@ -132,14 +166,34 @@ class Reading(LibraryFile):
         return papers[0]
 
     def get_many(self, ids: Sequence[str]) -> list[Paper]:
-        """Papers by full ID, in the order given; unknown IDs are left out."""
+        """Papers by full ID, in the order given; unknown IDs are left out. The ID
+        of a paper merged into another gives the paper it became."""
         found: dict[str, Paper] = {}
         for chunk in chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
             for row in self._query(f"{_SELECT} WHERE p.id IN ({marks})", chunk):
                 paper = _row_to_paper(row)
                 found[paper.id] = paper
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            for alias, target in self.aliases_of(missing).items():
+                for row in self._query(f"{_SELECT} WHERE p.id = ?", (target,)):
+                    found[alias] = _row_to_paper(row)
         return [found[pid] for pid in ids if pid in found]
+
+    def aliases_of(self, ids: Sequence[str]) -> dict[str, str]:
+        """For IDs of papers merged into others: the ID each became."""
+        targets: dict[str, str] = {}
+        for chunk in chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            targets.update(
+                self._query(f"SELECT alias, paper_id FROM aliases WHERE alias IN ({marks})", chunk)
+            )
+        return targets
+
+    def by_arxiv_id(self, arxiv_id: str) -> str | None:
+        rows = self._query("SELECT id FROM papers WHERE arxiv_id = ? LIMIT 1", (arxiv_id,))
+        return rows[0][0] if rows else None
 
     def papers(
         self,
@@ -190,6 +244,10 @@ class Reading(LibraryFile):
         rows = self._query("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag")
         return [(tag, n) for tag, n in rows]
 
+    def meta_value(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
     def library_id(self) -> str:
         return self._query("SELECT value FROM meta WHERE key = 'library_id'")[0][0]
 
@@ -200,6 +258,11 @@ class Reading(LibraryFile):
         return self._query("SELECT count(*) FROM papers WHERE seq > ? AND seq <= ?", (after, upto))[
             0
         ][0]
+
+    def removed_since(self, after: int, upto: int) -> list[str]:
+        """IDs of papers merged into others in the seq range (after, upto]."""
+        rows = self._query("SELECT paper_id FROM removed WHERE seq > ? AND seq <= ?", (after, upto))
+        return [row[0] for row in rows]
 
     def changed_since(self, after: int, upto: int) -> list[Paper]:
         """Papers whose record or state changed in the seq range (after, upto]."""

@@ -10,9 +10,25 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-SCHEMA_VERSION = 4
-# Versions whose files a read-only handle can read (3 and 4 only changed indexes).
-READABLE_VERSIONS = (2, 3, 4)
+SCHEMA_VERSION = 5
+# Versions whose files a read-only handle can read (an older one needs its
+# migration, which writes).
+READABLE_VERSIONS = (5,)
+
+# Version 5: what the other sources tell (arXiv ID and version, DOI, author
+# names, categories, comments, keywords, code stars, PDF, each field's origin).
+_V5_COLUMNS = (
+    ("arxiv_id", "TEXT"),
+    ("arxiv_version", "INTEGER"),
+    ("doi", "TEXT"),
+    ("author_names", "TEXT NOT NULL DEFAULT '[]'"),
+    ("categories", "TEXT NOT NULL DEFAULT '[]'"),
+    ("comments", "INTEGER"),
+    ("keywords", "TEXT NOT NULL DEFAULT '[]'"),
+    ("github_stars", "INTEGER"),
+    ("pdf", "TEXT"),
+    ("origins", "TEXT NOT NULL DEFAULT '{}'"),
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -31,8 +47,21 @@ CREATE TABLE IF NOT EXISTS papers (
     read_at TEXT,
     starred_at TEXT,
     first_seen TEXT NOT NULL,
-    seq INTEGER NOT NULL DEFAULT 0
+    seq INTEGER NOT NULL DEFAULT 0,
+    arxiv_id TEXT,
+    arxiv_version INTEGER,
+    doi TEXT,
+    author_names TEXT NOT NULL DEFAULT '[]',
+    categories TEXT NOT NULL DEFAULT '[]',
+    comments INTEGER,
+    keywords TEXT NOT NULL DEFAULT '[]',
+    github_stars INTEGER,
+    pdf TEXT,
+    origins TEXT NOT NULL DEFAULT '{}'
 );
+-- A paper's identity across sources: its arXiv ID, else its DOI, else its title.
+CREATE INDEX IF NOT EXISTS papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS papers_doi ON papers(doi) WHERE doi IS NOT NULL;
 CREATE INDEX IF NOT EXISTS papers_seq ON papers(seq);
 CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
 CREATE INDEX IF NOT EXISTS papers_upvotes ON papers(upvotes);
@@ -70,6 +99,19 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- IDs of papers merged into another (two records that proved to be one paper):
+-- the ID a user had keeps leading to the paper.
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT PRIMARY KEY,
+    paper_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_paper ON aliases(paper_id);
+-- Papers merged away, at the change counter of the merge: the index drops them.
+CREATE TABLE IF NOT EXISTS removed (
+    paper_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS removed_seq ON removed(seq);
 CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,
@@ -101,6 +143,12 @@ def migrate(conn: sqlite3.Connection) -> None:
         if version < 4:  # replaced by covering indexes (papers_by_title, _added)
             conn.execute("DROP INDEX IF EXISTS papers_title")
             conn.execute("DROP INDEX IF EXISTS papers_first_seen")
+        if 0 < version < 5:
+            # New columns only: every paper and every decision stays as it was.
+            present = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
+            for name, kind in _V5_COLUMNS:
+                if name not in present:
+                    conn.execute(f"ALTER TABLE papers ADD COLUMN {name} {kind}")
         # executescript() would commit on its own; run the statements one by one.
         for statement in _SCHEMA.split(";"):
             if statement.strip():

@@ -213,12 +213,14 @@ def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
             return PaperState(read=flag) if column == "read" else PaperState(starred=flag)
 
         return {_check_id(pid): decided() for pid in record["ids"]}
-    pid = _check_id(record["id"])
+    # One paper's tag change ("id"), or the same change to many ("ids").
+    ids = record["ids"] if "ids" in record else [record["id"]]
     return {
-        pid: PaperState(
+        _check_id(pid): PaperState(
             tags={normalise_tag(t): at for t in record["add"]},
             removed={normalise_tag(t): at for t in record["remove"]},
         )
+        for pid in ids
     }
 
 

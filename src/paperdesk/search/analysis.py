@@ -19,7 +19,7 @@ import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter
 from whoosh.support.charset import accent_map
 
-from paperdesk.model import fold_accents, normalise_tag
+from paperdesk.model import arxiv_id_of, fold_accents, normalise_doi, normalise_tag
 
 WORD_PATTERN = r"\w+(?:[.'’]\w+)*"
 WORD = re.compile(WORD_PATTERN, re.UNICODE)
@@ -64,8 +64,13 @@ def analyse(field_name: str, text: str) -> list[str]:
     """``text`` as the index terms of one field."""
     if field_name in STEMMED_FIELDS:
         return [token.text for token in TEXT_ANALYZER(text)]
-    if field_name == "org":
+    if field_name in ("org", "author"):
         return [token.text for token in PLAIN_ANALYZER(text)]
+    if field_name == "arxiv":
+        found = arxiv_id_of(text)
+        return [found[0].lower() if found else text.lower()] if text else []
+    if field_name == "doi":
+        return [normalise_doi(text) or text.lower()] if text else []
     if field_name == "tag":
         tag = fold_accents(normalise_tag(text))
         return [tag] if tag else []

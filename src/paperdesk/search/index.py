@@ -297,12 +297,16 @@ class SearchIndex:
                     pass
                 else:
                     changed = self.library.changed_since(done_seq, upto)
+                    # Papers merged into others since: their documents go.
+                    removed = self.library.removed_since(done_seq, upto)
                     try:
                         codec = PaperdeskCodec(inlinelimit=INLINE_LIMIT)
                         writer = ix.writer(timeout=LOCK_TIMEOUT_S, delay=0.05, codec=codec)
                     except LockError:
                         raise IndexBusy("the search index is locked by another process") from None
                     try:
+                        for pid in removed:
+                            writer.delete_by_term("id", pid)
                         for number, paper in enumerate(changed, start=1):
                             writer.update_document(**paper_document(paper))
                             if progress and number % 500 == 0:

@@ -26,13 +26,14 @@ from paperdesk.search.analysis import (
 from paperdesk.search.codec import PositionArray
 
 # 11: the engine moved into paperdesk.search (the schema pickles its classes' paths).
-INDEX_SCHEMA_VERSION = 11
+# 12: author names, categories, arXiv IDs and DOIs (author: cat: arxiv: doi:).
+INDEX_SCHEMA_VERSION = 12
 # A bare word searches these; the highlights mark matches in them.
-DEFAULT_FIELDS = ("title", "abstract", "org", "tag")
-HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag")
-# Fields whose terms only select (state, tags, coarse dates): they narrow the
-# matches but add nothing to a paper's rank.
-FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host"})
+DEFAULT_FIELDS = ("title", "abstract", "org", "tag", "author")
+HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag", "author")
+# Fields whose terms only select (state, tags, coarse dates, identifiers): they
+# narrow the matches but add nothing to a paper's rank.
+FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host", "cat", "arxiv", "doi"})
 # The numeric column each order of a search reads (paperdesk.sorts.SEARCH_SORTS);
 # relevance has none.
 SORT_COLUMNS: dict[str, str | None] = {
@@ -60,6 +61,11 @@ def make_schema() -> Schema:
         # every paper, which was 40% of a rebuild; see paper_document.
         spell=FieldType(Existence(), SPELL_ANALYZER, scorable=False),
         org=TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
+        # Author names, one word a term (author:hinton, author:"geoffrey hinton").
+        author=TEXT(analyzer=PLAIN_ANALYZER, phrase=False),
+        cat=KEYWORD(commas=True, lowercase=True),
+        arxiv=ID(),
+        doi=ID(),
         tag=KEYWORD(commas=True, lowercase=True, scorable=True),
         host=KEYWORD(commas=True, lowercase=True),
         state=KEYWORD(),
@@ -111,7 +117,13 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "tag": ",".join(fold_accents(tag) for tag in paper.tags),
         "host": ",".join(hosts),
         "state": " ".join(state),
+        "author": "\n".join(paper.author_names),
+        "cat": ",".join(paper.categories),
     }
+    if paper.arxiv_id:
+        doc["arxiv"] = paper.arxiv_id.lower()
+    if paper.doi:
+        doc["doi"] = paper.doi
     if paper.authors is not None:
         doc["authors"] = paper.authors
     if paper.upvotes is not None:

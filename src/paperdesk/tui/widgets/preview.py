@@ -11,7 +11,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paperdesk.model import Paper, facts, visible
+from paperdesk.model import Paper, details, facts, visible
 from paperdesk.search.highlights import Terms, match_spans
 
 
@@ -138,6 +138,10 @@ class Preview(ScrollView, can_focus=True):
             for tag in paper.tags:
                 line.append(f" {visible(tag)} ", style=tag_style)
                 line.append(" ")
+            parts.append(line)
+        for name, value in details(paper):
+            line = Text(f"{name:<6}", style=label)
+            line.append(visible(value), style=meta_style)
             parts.append(line)
         link_style = self.get_component_rich_style("preview--link")
         for link in paper.links:
