@@ -55,3 +55,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "reliability" in item.path.parts:
             item.add_marker(pytest.mark.slow)
+
+
+def shared_sample(relative: str) -> Path:
+    """One file of ../shared/data (the other formats' samples); skips without it."""
+    path = SHARED / "data" / relative
+    if not path.is_file():
+        missing(f"needs {path} (the shared/ folder beside the repository)")
+    return path

@@ -107,6 +107,26 @@ def sample_papers(samples, data: Path) -> list[Paper]:
         return desk.library.papers()
 
 
+def source_papers(data: Path) -> list[Paper]:
+    """Every paper of the other formats' samples (Hugging Face, arXiv, BibTeX,
+    CSL-JSON), starred: author names with accents and commas, DOIs with
+    parentheses, arXiv IDs old and new, categories and keywords."""
+    from paperdesk.desk import Desk
+    from tests.conftest import shared_sample
+
+    with Desk(data) as desk:
+        for relative in (
+            "hf_api/hfnl_2025-10-17.json",
+            "arxiv_api/rsxiv_query_electron_proton_2025-08-20_classic.xml",
+            "arxiv_rss/zad_atom_cs.AI_2025-08-20.xml",
+            "bibtex/bbt_fixture_arxiv_identifiers_460.bibtex",
+            "csl_json/bbt_fixture_deterministic_ordering_1400.csl.json",
+        ):
+            desk.import_file(shared_sample(relative))
+        desk.set_starred(desk.library.ids())
+        return desk.library.papers()
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300,
                           errors="replace")  # fmt: skip
@@ -184,10 +204,12 @@ def assert_latex_clean(log: str) -> None:
     assert "Output written on doc.pdf" in log
 
 
-@pytest.fixture(params=["stress", "samples"])
+@pytest.fixture(params=["stress", "samples", "sources"])
 def papers(request, tmp_path) -> list[Paper]:
     if request.param == "stress":
         return stress_papers()
+    if request.param == "sources":
+        return source_papers(tmp_path / "library")
     return sample_papers(request.getfixturevalue("samples"), tmp_path / "library")
 
 

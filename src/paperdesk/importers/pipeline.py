@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from paperdesk.importers import dailypapers
+from paperdesk.importers import dailypapers, formats
 from paperdesk.model import Entry
 from paperdesk.processes import die_with_parent
 
@@ -115,6 +115,24 @@ class FileReport:
     stats: ImportStats | None = None
     warnings: list[str] = field(default_factory=list)
     rejected: str | None = None
+    format: str = "dailypapers"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the import did beyond the summary: records merged, replacements skipped."""
+        found = []
+        if self.stats and self.stats.merged:
+            n = self.stats.merged
+            found.append(
+                f"{n} record{'s' if n != 1 else ''} proved to be a paper already known: merged"
+            )
+        if self.stats and self.stats.skipped_updates:
+            n = self.stats.skipped_updates
+            found.append(
+                f"{n} replacement{'s' if n != 1 else ''} (new versions) of papers not in the "
+                "library skipped"
+            )
+        return found
 
     @property
     def summary(self) -> str:
@@ -128,20 +146,31 @@ class FileReport:
         )
 
 
+def _sniff(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return dailypapers.decode(handle.read(formats.SNIFF_CHARS))[0]
+    except OSError:
+        return ""  # read_dump says why
+
+
 def import_file(
     library: Library,
     path: Path,
     *,
     year: int | None = None,
     progress: StageProgress | None = None,
+    format: str | None = None,
 ) -> FileReport:
-    """Parse one dump and merge it into the library.
+    """Parse one file of any format (told by its content unless ``format`` says)
+    and merge it into the library.
 
     ``progress`` is called with a stage ("parsing", "storing"), done and total.
     """
     report = FileReport(path)
     try:
-        if _file_size(path) > LARGE_DUMP_CHARS:
+        large = _file_size(path) > LARGE_DUMP_CHARS
+        if large and (format or formats.detect(_sniff(path))) == "dailypapers":
             # Read piece by piece: memory stays at a few pieces, whatever the size.
             note, pieces = dailypapers.stream_pages(path)
             if note:
@@ -152,7 +181,15 @@ def import_file(
         report.rejected = str(error)
         return report
     return _import_text(
-        library, report, text, note, year, dailypapers.file_year(path), _source_name(path), progress
+        library,
+        report,
+        text,
+        note,
+        year,
+        dailypapers.file_year(path),
+        _source_name(path),
+        progress,
+        format,
     )
 
 
@@ -163,6 +200,7 @@ def import_bytes(
     year: int | None = None,
     progress: StageProgress | None = None,
     name: str = STDIN_NAME,
+    format: str | None = None,
 ) -> FileReport:
     """Import a dump given as bytes (standard input): the same checks as a file."""
     report = FileReport(Path(name))
@@ -176,7 +214,7 @@ def import_bytes(
     except dailypapers.DumpRejected as error:
         report.rejected = str(error)
         return report
-    return _import_text(library, report, text, note, year, None, name, progress)
+    return _import_text(library, report, text, note, year, None, name, progress, format)
 
 
 def _import_text(
@@ -188,10 +226,23 @@ def _import_text(
     fallback_year: int | None,
     source: str,
     progress: StageProgress | None,
+    format: str | None = None,
 ) -> FileReport:
     def stage(name: str) -> Progress | None:
         return (lambda done, total: progress(name, done, total)) if progress else None
 
+    if (format or formats.detect(text[: formats.SNIFF_CHARS])) != "dailypapers":
+        try:
+            report.format, parsed = formats.parse(text, format)
+        except dailypapers.DumpRejected as error:
+            report.rejected = str(error)
+            return report
+        del text
+        if note:
+            report.warnings.append(note)
+        report.warnings.extend(str(w) for w in parsed.warnings)
+        report.stats = library.import_entries(parsed.entries, source, progress=stage("storing"))
+        return report
     try:
         result = dailypapers.parse(
             text, year=year, fallback_year=fallback_year, progress=stage("parsing")
