@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -35,8 +36,10 @@ from paperdesk.desk import MAX_STDIN_BYTES, Desk
 from paperdesk.errors import BadInput, LibraryError
 from paperdesk.export import FORMATS as EXPORT_FORMATS
 from paperdesk.export import GROUPS as EXPORT_GROUPS
+from paperdesk.importers.formats import FORMATS as IMPORT_FORMATS
+from paperdesk.importers.formats import SUFFIXES as IMPORT_SUFFIXES
 from paperdesk.library import Filter
-from paperdesk.model import Paper, facts, visible
+from paperdesk.model import Paper, details, facts, visible
 from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS
 
 app = typer.Typer(
@@ -54,6 +57,12 @@ state_app = typer.Typer(
     help="Your read, starred and tag decisions as a portable JSON file.", no_args_is_help=True
 )
 app.add_typer(state_app, name="state")
+fetch_app = typer.Typer(
+    help="Fetch new papers: Hugging Face Daily Papers and arXiv listings. "
+    "Alone, fetches what config.toml's [fetch] names (by default Hugging Face).",
+    invoke_without_command=True,
+)
+app.add_typer(fetch_app, name="fetch")
 
 # No markup and no emoji codes: a title with "[/]" or ":fire:" prints as it is.
 out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
@@ -61,6 +70,31 @@ err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 USAGE = 2  # the exit status of a usage error, as click gives for its own
+
+
+def _choices(name: str, values: Any) -> Any:
+    """A fixed set of values as an Enum: typer then takes them in any case
+    (``--sort Upvotes``) and refuses others with exit status 2."""
+    return Enum(name, {value: value for value in values}, type=str)
+
+
+if TYPE_CHECKING:  # to the type checker, each is an Enum of str values
+    ImportFormat = Enum
+    ListSort = Enum
+    SearchSort = Enum
+    ExportFormat = Enum
+    ExportGroup = Enum
+else:
+    ImportFormat = _choices("ImportFormat", IMPORT_FORMATS)
+    ListSort = _choices("ListSort", LIST_SORTS)
+    SearchSort = _choices("SearchSort", SEARCH_SORTS)
+    ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
+    ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
+# The defaults of the options above.
+BY_PUBLISHED = ListSort("published")
+BY_RELEVANCE = SearchSort("relevance")
+AS_MARKDOWN = ExportFormat("md")
+GROUPED_BY_TAG = ExportGroup("tag")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -338,7 +372,9 @@ def _import_targets(files: list[Path]) -> list[Path]:
     targets: list[Path] = []
     for path in files:
         if str(path) != "-" and path.is_dir():
-            inside = sorted(p for p in path.glob("*.txt") if p.is_file())
+            inside = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES
+            )
             targets.extend(inside or [path])  # an empty one is reported as rejected
         else:
             targets.append(path)
@@ -351,7 +387,9 @@ def import_(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Daily Papers text dumps; a directory for the *.txt dumps in it; - for stdin.",
+            help="Files to import (Daily Papers text, Hugging Face JSON or HTML, arXiv Atom "
+            "or RSS, BibTeX, RIS, CSL-JSON: told by their content); a directory for the "
+            "files in it; - for stdin.",
             show_default=False,
         ),
     ],
@@ -359,10 +397,29 @@ def import_(
         int | None,
         typer.Option("--year", min=1900, max=2999, help="The capture year for dates without one."),
     ] = None,
+    format: Annotated[
+        ImportFormat | None,
+        typer.Option(
+            "--format", help="Read every file as this format instead of telling by content."
+        ),
+    ] = None,
+    star: Annotated[
+        bool, typer.Option("--star", help="Star every paper of these files (your own library).")
+    ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", help="Tag every paper of these files (repeatable).", show_default=False
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list warnings.")] = False,
 ) -> None:
-    """Import saved Daily Papers pages into the library."""
+    """Import papers from files: saved Daily Papers pages, Hugging Face and arXiv
+    listings, and your own bibliography (BibTeX, RIS, CSL-JSON)."""
     from rich.markup import escape
+
+    forced = format.value if format is not None else None
+    tags = _checked_tags(tag or [])
 
     rejected = False
     targets = _import_targets(files)
@@ -381,13 +438,14 @@ def import_(
 
                 if str(path) == "-":
                     data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-                    report = desk.import_text(data, year=year, progress=show)
+                    report = desk.import_text(data, year=year, progress=show, format=forced)
                 elif path.is_dir():
                     rejected = True
-                    say(f"paperdesk: {path}: no dump files (*.txt) in this directory", "red")
+                    kinds = ", ".join(f"*{suffix}" for suffix in IMPORT_SUFFIXES)
+                    say(f"paperdesk: {path}: no files to import ({kinds}) in this directory", "red")
                     continue
                 else:
-                    report = desk.import_file(path, year=year, progress=show)
+                    report = desk.import_file(path, year=year, progress=show, format=forced)
                 if report.rejected:
                     rejected = True
                     say(f"paperdesk: {path}: {report.rejected}", "red")
@@ -395,6 +453,9 @@ def import_(
                 progress.stop()  # the bar steps aside while the summary is printed
                 out.print(visible(report.summary), soft_wrap=True)
                 progress.start()
+                _report_marks(desk, report, star, tags, str(path))
+                for note in report.notes:
+                    say(f"{path}: {note}")
                 if report.stats and report.stats.state_applied:
                     n = report.stats.state_applied
                     say(f"{path}: applied saved decisions to {n} new paper(s)")
@@ -420,30 +481,210 @@ def import_(
         raise typer.Exit(1)
 
 
+def _checked_tags(tags: list[str]) -> list[str]:
+    from paperdesk.model import check_tag
+
+    try:
+        return [check_tag(t) for t in tags]
+    except ValueError as error:
+        raise usage(str(error)) from None
+
+
+def _report_marks(desk: Desk, report: Any, star: bool, tags: list[str], name: str) -> None:
+    if not (star or tags):
+        return
+    starred, tagged = desk.mark_imported(report, star=star, tags=tags)
+    done = []
+    if star:
+        done.append(f"starred {starred} paper{'s' if starred != 1 else ''}")
+    if tags:
+        done.append(f"tagged {tagged} with {', '.join(tags)}")
+    say(f"{name}: {' and '.join(done)}")
+
+
+def _fetched(desk: Desk, reports: list[Any], quiet: bool = False) -> None:
+    """Print what a fetch brought, as import does, and bring the index up to date."""
+    for report in reports:
+        out.print(visible(report.summary), soft_wrap=True)
+        for note in report.notes:
+            say(f"{report.path}: {note}")
+        if not quiet:
+            for warning in report.warnings:
+                say(f"{report.path}: warning: {warning}", "yellow")
+    try:
+        desk.sync_index()
+    except Exception as error:  # noqa: BLE001 - the library is safe; the index catches up
+        say(f"paperdesk: search index not updated ({error})")
+    _notices(desk)
+
+
+def _run_fetch(call: Callable[[], Any]) -> Any:
+    from paperdesk.fetch import FetchError
+
+    try:
+        return call()
+    except FetchError as error:
+        raise fail(f"fetch failed: {error}; nothing was imported") from None
+    except ValueError as error:
+        raise usage(str(error)) from None
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+@fetch_app.callback()
+@handles_errors
+def fetch_(ctx: typer.Context) -> None:
+    """Fetch what config.toml's [fetch] names: Hugging Face (unless hf = false)
+    and the arXiv categories of its arxiv list."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from paperdesk.settings import load
+
+    settings, problems = load()
+    for problem in problems:
+        say(f"paperdesk: {problem}", "yellow")
+    wanted = settings.fetch
+    if not wanted.hf and not wanted.arxiv:
+        raise usage("config.toml's [fetch] names nothing to fetch (hf = false, no arxiv list)")
+    with open_desk() as desk:
+        desk.backup("fetch")
+        reports = []
+        if wanted.hf:
+            reports += _run_fetch(lambda: desk.fetch_hf(endpoint=wanted.hf_endpoint or None))
+        if wanted.arxiv:
+            categories = _run_fetch(lambda: _categories(list(wanted.arxiv)))
+            reports.append(
+                _run_fetch(lambda: desk.fetch_arxiv(categories, base=wanted.arxiv_rss or None))
+            )
+        _fetched(desk, reports)
+
+
+def _categories(values: list[str]) -> list[str]:
+    from paperdesk.fetch import check_categories
+
+    return check_categories([c for v in values for c in v.replace("+", " ").split()])
+
+
+@command(fetch_app, "hf")
+@handles_errors
+def fetch_hf(
+    day: Annotated[
+        str | None, typer.Option("--date", help="One day, YYYY-MM-DD.", show_default=False)
+    ] = None,
+    week: Annotated[
+        str | None, typer.Option("--week", help="One week, YYYY-Www.", show_default=False)
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="One month, YYYY-MM.", show_default=False)
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list warnings.")] = False,
+) -> None:
+    """Fetch Hugging Face Daily Papers (honours HF_ENDPOINT). Without a date: today
+    and each day since the last fetch, at most 14."""
+    from datetime import date
+
+    if sum(v is not None for v in (day, week, month)) > 1:
+        raise usage("give one of --date, --week and --month")
+    when = None
+    if day is not None:
+        try:
+            when = date.fromisoformat(day) if _DAY.match(day) else None
+        except ValueError:
+            when = None
+        if when is None:
+            raise usage(f"--date {day!r} is not a day (YYYY-MM-DD)")
+    if week is not None and not _WEEK.match(week):
+        raise usage(f"--week {week!r} is not a week (YYYY-Www, as 2025-W42)")
+    if month is not None and not _MONTH.match(month):
+        raise usage(f"--month {month!r} is not a month (YYYY-MM)")
+    from paperdesk.settings import load
+
+    settings, _ = load()
+    with open_desk() as desk:
+        desk.backup("fetch")
+        reports = _run_fetch(
+            lambda: desk.fetch_hf(
+                day=when, week=week, month=month, endpoint=settings.fetch.hf_endpoint or None
+            )
+        )
+        _fetched(desk, reports, quiet)
+
+
+@command(fetch_app, "arxiv")
+@handles_errors
+def fetch_arxiv(
+    categories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="arXiv categories (cs.LG cs.CL); default: config.toml's [fetch] arxiv.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not list warnings.")] = False,
+) -> None:
+    """Fetch today's arXiv announcements (rss.arxiv.org, or PAPERDESK_ARXIV_RSS):
+    new and cross-listed papers are added, replacements update known papers."""
+    from paperdesk.settings import load
+
+    settings, _ = load()
+    wanted = _run_fetch(lambda: _categories(list(categories or settings.fetch.arxiv)))
+    if not wanted:
+        raise usage(
+            "name the categories (paperdesk fetch arxiv cs.LG) or list them in "
+            'config.toml: [fetch] arxiv = ["cs.LG"]'
+        )
+    with open_desk() as desk:
+        desk.backup("fetch")
+        report = _run_fetch(lambda: desk.fetch_arxiv(wanted, base=settings.fetch.arxiv_rss or None))
+        _fetched(desk, [report], quiet)
+
+
+@command(app, "add")
+@handles_errors
+def add(
+    papers: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID...",
+            help="arXiv IDs (2510.14545) or arXiv / Hugging Face paper URLs.",
+            show_default=False,
+        ),
+    ],
+    star: Annotated[bool, typer.Option("--star", help="Star them too.")] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="Tag them too (repeatable).", show_default=False),
+    ] = None,
+) -> None:
+    """Add papers by arXiv ID: their metadata comes from the arXiv API
+    (export.arxiv.org, or PAPERDESK_ARXIV_API)."""
+    tags = _checked_tags(tag or [])
+    from paperdesk.fetch import arxiv_ids
+
+    try:
+        arxiv_ids(papers)
+    except ValueError as error:
+        raise usage(str(error)) from None
+    with open_desk() as desk:
+        desk.backup("add")
+        report, missing = _run_fetch(lambda: desk.add_by_id(papers, star=star, tags=tags))
+        _fetched(desk, [report])
+        if star or tags:
+            say(
+                f"{'starred and tagged' if star and tags else 'starred' if star else 'tagged'} "
+                f"{len(report.stats.ids) if report.stats else 0} paper(s)"
+            )
+        for ident in missing:
+            say(f"paperdesk: arXiv has no paper {ident}", "red")
+    if missing:
+        raise typer.Exit(1)
+
+
 # --- list and show -----------------------------------------------------------------------
 
-
-def _choices(name: str, values: Any) -> Any:
-    """A fixed set of values as an Enum: typer then takes them in any case
-    (``--sort Upvotes``) and refuses others with exit status 2."""
-    return Enum(name, {value: value for value in values}, type=str)
-
-
-if TYPE_CHECKING:  # to the type checker, each is an Enum of str values
-    ListSort = Enum
-    SearchSort = Enum
-    ExportFormat = Enum
-    ExportGroup = Enum
-else:
-    ListSort = _choices("ListSort", LIST_SORTS)
-    SearchSort = _choices("SearchSort", SEARCH_SORTS)
-    ExportFormat = _choices("ExportFormat", EXPORT_FORMATS)
-    ExportGroup = _choices("ExportGroup", EXPORT_GROUPS)
-# The defaults of the options above.
-BY_PUBLISHED = ListSort("published")
-BY_RELEVANCE = SearchSort("relevance")
-AS_MARKDOWN = ExportFormat("md")
-GROUPED_BY_TAG = ExportGroup("tag")
 
 SortOption = Annotated[
     ListSort,
@@ -539,6 +780,8 @@ def show_paper(paper: Paper) -> None:
     out.print(Text(visible(" · ".join(line)), style="dim"))
     if paper.tags:
         out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
+    for label, value in details(paper):
+        out.print(Text(visible(f"{label}: {value}"), style="dim"))
     for link in paper.links:
         shown = visible(link)
         out.print(Text(shown, style=f"link {shown}" if shown == link else ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,15 +24,17 @@ from paperdesk.importers.pipeline import (
 from paperdesk.library import (
     Counts,
     Filter,
+    ImportStats,
     Library,
     LibraryDamaged,
     LibraryError,
     StateImport,
     state,
 )
-from paperdesk.model import Paper
+from paperdesk.model import Entry, Paper
 
 if TYPE_CHECKING:
+    from paperdesk.fetch import Fetched, Http
     from paperdesk.library.backups import Backup, Lacking, Rebuilt, Restored, Summary
     from paperdesk.search import Hit, SearchIndex, SearchResults
 
@@ -158,12 +161,14 @@ class Desk:
         *,
         year: int | None = None,
         progress: StageProgress | None = None,
+        format: str | None = None,
     ) -> FileReport:
-        """Parse one dump and merge it into the library (``importers.pipeline``).
+        """Parse one file of any format (``importers.formats``; ``format`` forces
+        one) and merge it into the library (``importers.pipeline``).
 
         ``progress`` is called with a stage ("parsing", "storing"), done and total.
         """
-        return pipeline.import_file(self.library, path, year=year, progress=progress)
+        return pipeline.import_file(self.library, path, year=year, progress=progress, format=format)
 
     def import_text(
         self,
@@ -172,9 +177,107 @@ class Desk:
         year: int | None = None,
         progress: StageProgress | None = None,
         name: str = STDIN_NAME,
+        format: str | None = None,
     ) -> FileReport:
         """Import a dump given as bytes (standard input): the same checks as a file."""
-        return pipeline.import_bytes(self.library, data, year=year, progress=progress, name=name)
+        return pipeline.import_bytes(
+            self.library, data, year=year, progress=progress, name=name, format=format
+        )
+
+    def import_entries(self, entries: Sequence[Entry], source: str) -> ImportStats:
+        """Merge entries made elsewhere (``paperdesk add``, a fetch) into the library."""
+        return self.library.import_entries(entries, source)
+
+    # --- fetching ----------------------------------------------------------------
+
+    def fetch_hf(
+        self,
+        *,
+        day: date | None = None,
+        week: str | None = None,
+        month: str | None = None,
+        endpoint: str | None = None,
+        http: Http | None = None,
+        today: date | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[FileReport]:
+        """Hugging Face Daily Papers of one day, week or month; by default today
+        and each day since the last fetch (at most 14). Every listing is read
+        before any is imported: a failure (FetchError) imports nothing."""
+        from paperdesk import fetch
+
+        http = http or fetch.Http()
+        base = fetch.hf_endpoint(endpoint)
+        if week:
+            queries = [({"week": week}, f"week {week}")]
+        elif month:
+            queries = [({"month": month}, f"month {month}")]
+        else:
+            today = today or datetime.now(UTC).date()
+            last = self.library.meta_value("hf_fetched")
+            since = date.fromisoformat(last) if last else None
+            days = [day] if day else fetch.hf_days(since, today)
+            queries = [({"date": d.isoformat()}, d.isoformat()) for d in days]
+        listings = []
+        for query, label in queries:
+            if progress:
+                progress(f"Hugging Face {label}")
+            listings.append(fetch.fetch_hf(http, base, query, label))
+        reports = [self._store(listing, "hf-api", f"hf {listing.label}") for listing in listings]
+        if not (day or week or month):
+            self.library.set_meta("hf_fetched", queries[-1][1])
+        return reports
+
+    def fetch_arxiv(
+        self,
+        categories: Sequence[str],
+        *,
+        base: str | None = None,
+        http: Http | None = None,
+    ) -> FileReport:
+        """Today's arXiv announcements in these categories: ``new`` and ``cross``
+        ones are papers, ``replace`` ones update papers the library has."""
+        from paperdesk import fetch
+
+        listing = fetch.fetch_arxiv_feed(
+            http or fetch.Http(), fetch.arxiv_rss(base), list(categories)
+        )
+        return self._store(listing, "arxiv-feed", f"arxiv {listing.label}")
+
+    def add_by_id(
+        self,
+        values: Sequence[str],
+        *,
+        star: bool = False,
+        tags: Sequence[str] = (),
+        base: str | None = None,
+        http: Http | None = None,
+    ) -> tuple[FileReport, list[str]]:
+        """Papers by arXiv ID (or arXiv / Hugging Face URL), their metadata from
+        the arXiv API; and the IDs arXiv did not know."""
+        from paperdesk import fetch
+
+        ids = fetch.arxiv_ids(list(values))
+        listing, missing = fetch.fetch_arxiv_ids(http or fetch.Http(), fetch.arxiv_api(base), ids)
+        report = self._store(listing, "arxiv-api", "arxiv " + ", ".join(ids))
+        self.mark_imported(report, star=star, tags=tags)
+        return report, missing
+
+    def _store(self, listing: Fetched, format: str, label: str) -> FileReport:
+        report = FileReport(Path(label), format=format)
+        report.warnings.extend(str(w) for w in listing.result.warnings)
+        report.stats = self.library.import_entries(listing.result.entries, listing.source)
+        return report
+
+    def mark_imported(
+        self, report: FileReport, *, star: bool = False, tags: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        """Star and tag every paper of an import (``import --star --tag``): one's
+        own bibliography as the papers one likes. How many were starred, tagged."""
+        ids = report.stats.ids if report.stats else []
+        starred = len(self.set_starred(ids, True)) if star and ids else 0
+        tagged = len(self.tag_many(ids, tags)) if tags and ids else 0
+        return starred, tagged
 
     # --- reading -----------------------------------------------------------------
 
@@ -291,6 +394,12 @@ class Desk:
         result = self.library.add_tags(paper_id, tags)
         self._after_state_change([paper_id])
         return result
+
+    def tag_many(self, ids: Sequence[str], tags: Sequence[str]) -> list[str]:
+        """The same tags on many papers, in one transaction (``import --tag``)."""
+        changed = self.library.tag_many(ids, tags)
+        self._after_state_change(changed)
+        return changed
 
     def remove_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.remove_tags(paper_id, tags)

@@ -4,6 +4,11 @@
 mark_read_on_move = true   # a paper you rested on is read once you move on
 read_after_seconds = 2     # how long "rested on" is; 0 turns automatic reading off
 theme = "textual-dark"
+
+[fetch]                    # what `paperdesk fetch` (and the app's F key) reads
+hf = true                  # Hugging Face Daily Papers, each day since the last fetch
+arxiv = ["cs.LG", "cs.CL"] # arXiv listing feeds of these categories
+# arxiv_rss = "https://rss.arxiv.org/rss"   # another base (a mirror)
 """
 
 from __future__ import annotations
@@ -16,12 +21,21 @@ from paperdesk import paths
 
 
 @dataclass(frozen=True)
+class FetchSettings:
+    hf: bool = True
+    arxiv: tuple[str, ...] = ()
+    arxiv_rss: str = ""
+    hf_endpoint: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     mark_read_on_move: bool = True
     # A paper counts as read once it was the previewed paper this long and the
     # user moved on: passing over papers in a burst of j presses reads none.
     read_after_seconds: float = 2.0
     theme: str = "textual-dark"
+    fetch: FetchSettings = FetchSettings()
 
     @property
     def reads_on_move(self) -> bool:
@@ -37,10 +51,13 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         return Settings(), []
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return Settings(), [f"{path}: {error}; using the default settings"]
-    problems = []
+    problems: list[str] = []
     values: dict[str, object] = {}
     known = {f.name: f for f in fields(Settings)}
     for key, value in data.items():
+        if key == "fetch":
+            values["fetch"] = _fetch_settings(path, value, problems)
+            continue
         field = known.get(key)
         default = getattr(Settings, key, None)
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
@@ -54,3 +71,24 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         else:
             values[key] = value
     return Settings(**values), problems  # type: ignore[arg-type] # each value checked above
+
+
+def _fetch_settings(path: Path, data: object, problems: list[str]) -> FetchSettings:
+    if not isinstance(data, dict):
+        problems.append(f"{path}: [fetch] should be a table; ignored")
+        return FetchSettings()
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if key == "hf" and isinstance(value, bool):
+            values["hf"] = value
+        elif key == "arxiv" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            values["arxiv"] = tuple(value)
+        elif key == "arxiv" and isinstance(value, str):
+            values["arxiv"] = tuple(value.replace("+", " ").split())
+        elif key in ("arxiv_rss", "hf_endpoint") and isinstance(value, str):
+            values[key] = value
+        elif key in ("hf", "arxiv", "arxiv_rss", "hf_endpoint"):
+            problems.append(f"{path}: fetch.{key} has the wrong type; ignored")
+        else:
+            problems.append(f"{path}: unknown setting fetch.{key} ignored")
+    return FetchSettings(**values)  # type: ignore[arg-type] # each value checked above

@@ -83,6 +83,7 @@ class PaperdeskApp(Commands):
         Binding("Y", "copy_link", "Copy link", show=False),
         Binding("S", "cycle_sort", "Sort", show=False),
         Binding("e", "export", "Export", show=False),
+        Binding("F", "fetch", "Fetch new papers", show=False),
         Binding("T", "toggle_tags_pane", "Tags pane", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False),

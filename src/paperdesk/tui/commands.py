@@ -205,6 +205,70 @@ class Commands(Upkeep):
             )
             self._after_write(changed)
 
+    # --- fetching ---------------------------------------------------------------------------------
+
+    def action_fetch(self) -> None:
+        """Fetch what config.toml's [fetch] names, in a worker: keys stay live."""
+        wanted = self.settings.fetch
+        if not wanted.hf and not wanted.arxiv:
+            self.notify("Nothing to fetch: config.toml's [fetch] turns every source off", timeout=6)
+            return
+        if any(w.group == "fetch" and w.is_running for w in self.workers):
+            self.notify("A fetch is already running", timeout=3)
+            return
+        self.notify("Fetching new papers…", timeout=3)
+        self._fetch()
+
+    @work(thread=True, exclusive=True, group="fetch")
+    def _fetch(self) -> None:
+        from paperdesk.fetch import FetchError, check_categories
+
+        wanted = self.settings.fetch
+
+        def step(label: str) -> None:
+            self.call_from_thread(self.notify, f"Fetching {label}…", timeout=2)
+
+        reports = []
+        try:
+            if wanted.hf:
+                reports += self.desk.fetch_hf(endpoint=wanted.hf_endpoint or None, progress=step)
+            if wanted.arxiv:
+                categories = check_categories(
+                    [c for v in wanted.arxiv for c in v.replace("+", " ").split()]
+                )
+                step("arXiv " + " ".join(categories))
+                reports.append(self.desk.fetch_arxiv(categories, base=wanted.arxiv_rss or None))
+        except (FetchError, ValueError) as error:
+            self.call_from_thread(
+                self.notify, f"Fetch failed: {error}", severity="error", timeout=10
+            )
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+        if reports:
+            self.call_from_thread(self._fetched, reports)
+
+    def _fetched(self, reports: list) -> None:
+        new = sum(r.stats.new for r in reports if r.stats)
+        updated = sum(r.stats.updated for r in reports if r.stats)
+        where = ", ".join(
+            f"{r.path}: {r.stats.new} new" for r in reports if r.stats and r.stats.papers
+        )
+        if new or updated:
+            self.notify(
+                f"Fetched {new:,} new paper{'s' if new != 1 else ''}, {updated:,} updated"
+                + (f" ({where})" if where else ""),
+                timeout=8,
+            )
+        else:
+            self.notify("Fetched: nothing new", timeout=4)
+        try:
+            self._known_seq = self.desk.max_seq()
+        except LibraryError:
+            pass
+        self.reload()
+        self.refresh_side()
+        self.sync_index()
+
     # --- links, clipboard, export ---------------------------------------------------------------
 
     def _current_link(self) -> tuple[Paper, str] | None:
