@@ -716,6 +716,12 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
         title = title_cells[number] if title_cells else Text(_one_line(paper.title))
         if not paper.read:
             title.stylize("bold")
+        if paper.author_names:  # who, where a source said: "· Dong et al."
+            first = paper.author_names[0].split()[-1] if paper.author_names[0].split() else ""
+            more = " et al." if len(paper.author_names) > 2 else ""
+            if len(paper.author_names) == 2:
+                more = " and " + (paper.author_names[1].split() or [""])[-1]
+            title.append(visible(f" · {first}{more}"), style="dim")
         table.add_row(
             paper.id,
             marks(paper),

@@ -275,10 +275,10 @@ def details(paper: Paper) -> list[tuple[str, str]]:
     """What other sources told about a paper, label and value, each left out when
     unknown: the same in ``show``, the preview and the Markdown export."""
     found = [
-        ("by", author_line(paper.author_names, 10) if paper.author_names else ""),
+        ("by", author_line(paper.author_names) if paper.author_names else ""),
         ("cats", " ".join(paper.categories)),
         ("doi", paper.doi or ""),
-        ("keys", ", ".join(paper.keywords[:12]) + (" …" if len(paper.keywords) > 12 else "")),
+        ("keys", ", ".join(paper.keywords[:8]) + (" …" if len(paper.keywords) > 8 else "")),
         ("code", f"{paper.github_stars:,} stars" if paper.github_stars is not None else ""),
         ("pdf", paper.pdf or ""),
     ]

@@ -224,8 +224,17 @@ def test_csv_is_rfc4180_and_reads_back():
     assert quantum["author_names"] == "Troels F. Rønnow; Zhihui Wang; Smith, Jr. and Sons"
     assert (quantum["comments"], quantum["github_stars"]) == ("4", "120")
     assert list(export.CSV_COLUMNS[:11]) == [
-        "id", "title", "published", "authors", "upvotes", "organization", "tags", "links",
-        "read", "starred", "abstract",
+        "id",
+        "title",
+        "published",
+        "authors",
+        "upvotes",
+        "organization",
+        "tags",
+        "links",
+        "read",
+        "starred",
+        "abstract",
     ]  # fmt: skip  (the old columns keep their places)
 
 

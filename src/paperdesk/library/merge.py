@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from paperdesk.library.decisions import Decisions, _load_states, _write_state
 from paperdesk.library.files import chunks
@@ -158,10 +159,12 @@ def entry_record(entry: Entry) -> dict:
         "github_stars": entry.github_stars,
         "pdf": entry.pdf,
     }
-    record["origins"] = {
-        "title": entry.origin,
-        **{name: entry.origin for name in RECORD_FIELDS if record[name] not in (None, "", [])},
-    }
+    origin = entry.origin
+    origins = {"title": origin}
+    for name, value in record.items():
+        if value is not None and value != "" and value != []:
+            origins[name] = origin
+    record["origins"] = origins
     return record
 
 
@@ -203,18 +206,48 @@ def merge_records(old: dict, new: dict) -> dict:
 
 def _to_row(record: dict) -> tuple:
     return tuple(
-        json.dumps(record[name], ensure_ascii=False)
-        if name in _LISTS or name == "origins"
+        (_list_json(record[name]) if name in _LISTS else _origins_json(record[name]))
+        if name in _JSON
         else record[name]
         for name in _COLUMNS
     )
 
 
 def _from_row(values: Sequence) -> dict:
-    record = {}
-    for name, value in zip(_COLUMNS, values, strict=True):
-        record[name] = json.loads(value) if name in _LISTS or name == "origins" else value
-    return record
+    return {
+        name: (
+            (_list_of(value) if name in _LISTS else _origins_of(value)) if name in _JSON else value
+        )
+        for name, value in zip(_COLUMNS, values, strict=True)
+    }
+
+
+# Most lists are empty and most origins repeat (a file's papers have the same
+# fields): a million papers are a million JSON texts to write, not to encode.
+_JSON = _LISTS | {"origins"}
+
+
+def _list_json(value: list) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else "[]"
+
+
+def _list_of(text: str) -> list:
+    return json.loads(text) if text != "[]" else []
+
+
+def _origins_json(origins: dict[str, str]) -> str:
+    return _origins_text(tuple(origins.items()))
+
+
+@lru_cache(maxsize=1024)
+def _origins_text(items: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(dict(items), ensure_ascii=False)
+
+
+@lru_cache(maxsize=1024)
+def _origins_of(text: str) -> dict[str, str]:
+    # Shared between records: merge_records copies before it changes one.
+    return json.loads(text)
 
 
 @dataclass
