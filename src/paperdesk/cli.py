@@ -701,7 +701,8 @@ PlainOption = Annotated[
 
 
 def marks(paper: Paper) -> str:
-    return ("★" if paper.starred else " ") + ("•" if not paper.read else " ")
+    first = "★" if paper.starred else "✗" if paper.dismissed else " "
+    return first + ("•" if not paper.read else " ")
 
 
 def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> Table:
@@ -782,6 +783,8 @@ def list_(
 def show_paper(paper: Paper) -> None:
     out.print(Text(_one_line(paper.title), style="bold"))
     line = [f"ID {paper.id}", *facts(paper), *(["starred"] if paper.starred else [])]
+    if paper.dismissed:
+        line.append("not for me")
     line.append("read" if paper.read else "unread")
     out.print(Text(visible(" · ".join(line)), style="dim"))
     if paper.tags:
@@ -839,6 +842,8 @@ def _set_flag(ids: list[str], action: str) -> None:
             "unstar": lambda: desk.set_starred(full, False),
             "read": lambda: desk.set_read(full, True),
             "unread": lambda: desk.set_read(full, False),
+            "dismiss": lambda: desk.set_dismissed(full, True)[0],
+            "undismiss": lambda: desk.set_dismissed(full, False)[0],
         }[action]
         changed = method()
         _notices(desk)
@@ -847,6 +852,8 @@ def _set_flag(ids: list[str], action: str) -> None:
         "unstar": "unstarred",
         "read": "marked read",
         "unread": "marked unread",
+        "dismiss": "marked not for me (and read)",
+        "undismiss": "took back not for me on",
     }[action]
     unchanged = len(set(full)) - len(changed)
     note = f" ({unchanged} already were)" if unchanged else ""
@@ -879,6 +886,20 @@ def read_(ids: IdsArgument) -> None:
 def unread(ids: IdsArgument) -> None:
     """Mark papers unread."""
     _set_flag(ids, "unread")
+
+
+@command()
+@handles_errors
+def dismiss(ids: IdsArgument) -> None:
+    """Mark papers "not for me" (and read): what your interest ranking learns from."""
+    _set_flag(ids, "dismiss")
+
+
+@command()
+@handles_errors
+def undismiss(ids: IdsArgument) -> None:
+    """Take back "not for me" (the papers stay read)."""
+    _set_flag(ids, "undismiss")
 
 
 TagsArgument = Annotated[

@@ -390,6 +390,15 @@ class Desk:
         self._after_state_change(changed)
         return changed
 
+    def set_dismissed(
+        self, ids: Sequence[str], dismissed: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """ "Not for me" (which also marks read), or taken back: the IDs whose
+        dismissal changed and those it marked read."""
+        changed, read = self.library.set_dismissed(ids, dismissed)
+        self._after_state_change([*changed, *read])
+        return changed, read
+
     def add_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.add_tags(paper_id, tags)
         self._after_state_change([paper_id])

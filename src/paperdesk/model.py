@@ -212,6 +212,7 @@ class Paper:
     pdf: str | None = None
     # Which format gave each field: (("abstract", "hf-api"), ("doi", "bibtex"), ...).
     origins: tuple[tuple[str, str], ...] = ()
+    dismissed: bool = False  # "not for me"
 
     def to_json(self) -> dict[str, Any]:
         """The paper object of ``--json`` output and the JSON export."""
@@ -241,6 +242,7 @@ class Paper:
             "github_stars": self.github_stars,
             "pdf": self.pdf,
             "field_sources": dict(self.origins),
+            "dismissed": self.dismissed,
         }
 
 

@@ -9,7 +9,7 @@
     prefix*  fuzzy~    transf*  grokkng~  grokkng~2
     ranges             upvotes:>=10  authors:<=5  published:2024  published:2024-06
                        published:>=2025-01-01  published:[2024-01-01 TO 2024-06-30]
-    state              is:starred  is:unread  is:read  tag:rl-theory
+    state              is:starred  is:unread  is:read  is:dismissed  tag:rl-theory
 
 The parser is a recursive descent over a flat token list, so it runs in linear
 time on any input. Unclosed quotes and parentheses are read leniently (closed
@@ -42,7 +42,9 @@ FIELD_ALIASES = {
 # ``author:`` names an author (author:hinton), except before a count or a range
 # (author:>5, author:[2 TO 4]), where it is the number of authors, ``authors:``.
 _COUNT_VALUE = re.compile(r"^(?:[<>]=?|=)?\d+$")
-STATES = ("starred", "unstarred", "unread", "read", "tagged", "untagged")
+STATES = (
+    "starred", "unstarred", "unread", "read", "tagged", "untagged", "dismissed", "undismissed",
+)  # fmt: skip
 MAX_QUERY_CHARS = 2000
 MAX_FUZZY_DISTANCE = 2
 # Deeper nesting than this is no real query; the limit keeps every recursive

@@ -82,6 +82,7 @@ def test_list_json_paper_object(imported):
         "github_stars",
         "pdf",
         "field_sources",
+        "dismissed",
     ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]

@@ -44,13 +44,28 @@ class StateImport:
 class Decisions(Reading):
     """The decisions half of a ``Library``."""
 
-    def _set_flag(self, column: str, ids: Sequence[str], value: bool) -> list[str]:
-        """Set read or starred; return the IDs whose value actually changed."""
-        assert column in ("read", "starred")
+    def _set_flag(
+        self, column: str, ids: Sequence[str], value: bool, *, also_read: bool = False
+    ) -> tuple[list[str], list[str]]:
+        """Set read, starred or dismissed: the IDs whose value actually changed,
+        and those ``also_read`` marked read in the same transaction."""
+        assert column in ("read", "starred", "dismissed")
         changed: list[str] = []
+        read_now: list[str] = []
         with self._write() as conn:
             seq = self._next_seq(conn)
             stamp = now_stamp()
+            if also_read:
+                for chunk in chunks(list(ids)):
+                    marks = ",".join("?" * len(chunk))
+                    read_now.extend(
+                        row[0]
+                        for row in conn.execute(
+                            f"UPDATE papers SET read = 1, read_at = ?, seq = ? "
+                            f"WHERE id IN ({marks}) AND read != 1 RETURNING id",
+                            (stamp, seq, *chunk),
+                        )
+                    )
             for chunk in chunks(list(ids)):
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
@@ -59,15 +74,25 @@ class Decisions(Reading):
                     (int(value), stamp, seq, *chunk, int(value)),
                 ).fetchall()
                 changed.extend(row[0] for row in rows)
+        if read_now:
+            self._journal({"at": stamp, "set": "read", "value": True, "ids": read_now})
         if changed:
             self._journal({"at": stamp, "set": column, "value": value, "ids": changed})
-        return changed
+        return changed, read_now
 
     def set_read(self, ids: Sequence[str], read: bool = True) -> list[str]:
-        return self._set_flag("read", ids, read)
+        return self._set_flag("read", ids, read)[0]
+
+    def set_dismissed(
+        self, ids: Sequence[str], dismissed: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """Mark papers "not for me" (which also marks them read), or take that
+        back (they stay read). The IDs whose dismissal changed, and those that
+        were marked read by it."""
+        return self._set_flag("dismissed", ids, dismissed, also_read=dismissed)
 
     def set_starred(self, ids: Sequence[str], starred: bool = True) -> list[str]:
-        return self._set_flag("starred", ids, starred)
+        return self._set_flag("starred", ids, starred)[0]
 
     def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, add=_checked(tags))
@@ -169,7 +194,7 @@ class Decisions(Reading):
                 row[0]
                 for row in conn.execute(
                     "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
-                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL "
+                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL OR dismissed_at IS NOT NULL "
                     "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals"
                 )
             ]
@@ -253,13 +278,16 @@ def _load_states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Pape
     states: dict[str, PaperState] = {}
     for chunk in chunks(list(ids)):
         marks = ",".join("?" * len(chunk))
-        for pid, title, read, read_at, starred, starred_at in conn.execute(
-            f"SELECT id, title, read, read_at, starred, starred_at FROM papers "
-            f"WHERE id IN ({marks})",
+        for pid, title, read, read_at, starred, starred_at, dismissed, dismissed_at in conn.execute(
+            f"SELECT id, title, read, read_at, starred, starred_at, dismissed, dismissed_at "
+            f"FROM papers WHERE id IN ({marks})",
             chunk,
         ):
             states[pid] = PaperState(
-                read=Flag(bool(read), read_at), starred=Flag(bool(starred), starred_at), title=title
+                read=Flag(bool(read), read_at),
+                starred=Flag(bool(starred), starred_at),
+                title=title,
+                dismissed=Flag(bool(dismissed), dismissed_at),
             )
         for pid, tag, at in conn.execute(
             f"SELECT paper_id, tag, added_at FROM tags WHERE paper_id IN ({marks})", chunk
@@ -277,7 +305,7 @@ def _write_state(
 ) -> bool:
     """Write the difference between two states of one paper; True if there was one."""
     changed = False
-    for column in ("read", "starred"):
+    for column in ("read", "starred", "dismissed"):
         before, after = getattr(old, column), getattr(new, column)
         if before != after:
             conn.execute(

@@ -37,7 +37,7 @@ _SELECT = """
 SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
        p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
-       p.keywords, p.github_stars, p.pdf, p.origins,
+       p.keywords, p.github_stars, p.pdf, p.origins, p.dismissed,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
        (SELECT json_group_array(json_array(file, page_date)) FROM
@@ -83,7 +83,7 @@ class Counts:
 def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
      starred, first_seen, arxiv_id, arxiv_version, doi, author_names, categories, comments,
-     keywords, github_stars, pdf, origins, tags, sources) = row  # fmt: skip
+     keywords, github_stars, pdf, origins, dismissed, tags, sources) = row  # fmt: skip
     return Paper(
         pid,
         title,
@@ -109,6 +109,7 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
         github_stars=github_stars,
         pdf=pdf,
         origins=() if origins == "{}" else tuple(json.loads(origins).items()),
+        dismissed=bool(dismissed),
     )
 
 

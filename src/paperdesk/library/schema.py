@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Versions whose files a read-only handle can read (an older one needs its
 # migration, which writes).
-READABLE_VERSIONS = (5,)
+READABLE_VERSIONS = (6,)
 
 # Version 5: what the other sources tell (arXiv ID and version, DOI, author
 # names, categories, comments, keywords, code stars, PDF, each field's origin).
@@ -29,6 +29,9 @@ _V5_COLUMNS = (
     ("pdf", "TEXT"),
     ("origins", "TEXT NOT NULL DEFAULT '{}'"),
 )
+# Version 6: "not for me", a decision like a star (and the interest model's
+# strongest negative).
+_V6_COLUMNS = (("dismissed", "INTEGER NOT NULL DEFAULT 0"), ("dismissed_at", "TEXT"))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -57,7 +60,9 @@ CREATE TABLE IF NOT EXISTS papers (
     keywords TEXT NOT NULL DEFAULT '[]',
     github_stars INTEGER,
     pdf TEXT,
-    origins TEXT NOT NULL DEFAULT '{}'
+    origins TEXT NOT NULL DEFAULT '{}',
+    dismissed INTEGER NOT NULL DEFAULT 0,
+    dismissed_at TEXT
 );
 -- A paper's identity across sources: its arXiv ID, else its DOI, else its title.
 CREATE INDEX IF NOT EXISTS papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
@@ -143,10 +148,10 @@ def migrate(conn: sqlite3.Connection) -> None:
         if version < 4:  # replaced by covering indexes (papers_by_title, _added)
             conn.execute("DROP INDEX IF EXISTS papers_title")
             conn.execute("DROP INDEX IF EXISTS papers_first_seen")
-        if 0 < version < 5:
+        if 0 < version < 6:
             # New columns only: every paper and every decision stays as it was.
             present = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
-            for name, kind in _V5_COLUMNS:
+            for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS):
                 if name not in present:
                     conn.execute(f"ALTER TABLE papers ADD COLUMN {name} {kind}")
         # executescript() would commit on its own; run the statements one by one.

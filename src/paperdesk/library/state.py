@@ -66,10 +66,18 @@ class PaperState:
     tags: dict[str, str | None] = field(default_factory=dict)  # tag -> added at
     removed: dict[str, str | None] = field(default_factory=dict)  # tag -> removed at
     title: str | None = None
+    # "Not for me": a strong negative for the interest model (it also marks read).
+    dismissed: Flag = field(default_factory=Flag)
 
     @property
     def empty(self) -> bool:
-        return not (self.read.decided or self.starred.decided or self.tags or self.removed)
+        return not (
+            self.read.decided
+            or self.starred.decided
+            or self.dismissed.decided
+            or self.tags
+            or self.removed
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -84,6 +92,8 @@ class PaperState:
         )
         if self.removed:
             data["removed_tags"] = dict(sorted(self.removed.items()))
+        if self.dismissed.decided:  # only when decided: older files stay as they were
+            data.update(dismissed=self.dismissed.value, dismissed_at=self.dismissed.at)
         return data
 
 
@@ -120,6 +130,7 @@ def clamp_future(
             {tag: fix(at) for tag, at in paper.tags.items()},
             {tag: fix(at) for tag, at in paper.removed.items()},
             paper.title,
+            Flag(paper.dismissed.value, fix(paper.dismissed.at)),
         )
     return (result if clamped else incoming), clamped
 
@@ -163,7 +174,12 @@ def merge(local: PaperState, incoming: PaperState, *, replaying: bool = False) -
         # Latest first; on equal times presence wins (or, replaying, the later record).
         _, _, present, at = max(events, key=lambda event: (event[0], event[1]))
         (tags if present else removed)[tag] = at
-    return PaperState(read, starred, tags, removed, local.title or incoming.title)
+    dismissed = (
+        incoming.dismissed
+        if _take_flag(local.dismissed, incoming.dismissed, replaying)
+        else local.dismissed
+    )
+    return PaperState(read, starred, tags, removed, local.title or incoming.title, dismissed)
 
 
 def _take_flag(local: Flag, incoming: Flag, replaying: bool = False) -> bool:
@@ -205,12 +221,16 @@ def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
     at = _stamp(record["at"], "journal")
     if "set" in record:
         column = record["set"]
-        if column not in ("read", "starred") or not isinstance(record["value"], bool):
+        if column not in ("read", "starred", "dismissed") or not isinstance(record["value"], bool):
             raise ValueError(f"unknown journal record {record!r}")
         flag = Flag(record["value"], at)
 
         def decided() -> PaperState:
-            return PaperState(read=flag) if column == "read" else PaperState(starred=flag)
+            if column == "read":
+                return PaperState(read=flag)
+            if column == "starred":
+                return PaperState(starred=flag)
+            return PaperState(dismissed=flag)
 
         return {_check_id(pid): decided() for pid in record["ids"]}
     # One paper's tag change ("id"), or the same change to many ("ids").
@@ -268,6 +288,7 @@ def paper_from_json(pid: str, entry: Any) -> PaperState:
         tags=_tags(entry.get("tags", {}), f"{where}: tags"),
         removed=_tags(entry.get("removed_tags", {}), f"{where}: removed_tags"),
         title=entry.get("title") if isinstance(entry.get("title"), str) else None,
+        dismissed=_flag(entry, "dismissed", where),
     )
 
 

@@ -27,7 +27,8 @@ from paperdesk.search.codec import PositionArray
 
 # 11: the engine moved into paperdesk.search (the schema pickles its classes' paths).
 # 12: author names, categories, arXiv IDs and DOIs (author: cat: arxiv: doi:).
-INDEX_SCHEMA_VERSION = 12
+# 13: "not for me" as a state (is:dismissed, is:undismissed).
+INDEX_SCHEMA_VERSION = 13
 # A bare word searches these; the highlights mark matches in them.
 DEFAULT_FIELDS = ("title", "abstract", "org", "tag", "author")
 HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag", "author")
@@ -106,6 +107,7 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "read" if paper.read else "unread",
         "starred" if paper.starred else "unstarred",
         "tagged" if paper.tags else "untagged",
+        "dismissed" if paper.dismissed else "undismissed",
     ]
     doc: dict[str, object] = {
         "id": paper.id,

@@ -64,6 +64,7 @@ class PaperdeskApp(Commands):
         # Priority, like "/": the editor opens as the key arrives, so the keys
         # typed after it in the same burst are typed into it.
         Binding("t", "edit_tags", "Tags", priority=True),
+        Binding("x", "not_for_me", "Not for me"),
         # A priority binding runs as the key arrives: letters typed in the same
         # burst ("/grokking") then already go to the search bar. In a text field
         # it stands aside (check_action), so a "/" is typed in order there.

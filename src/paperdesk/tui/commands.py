@@ -61,6 +61,29 @@ class Commands(Upkeep):
             paper.title,
         )
 
+    def action_not_for_me(self) -> None:
+        """ "Not for me" (which also marks read), or taken back; undo restores
+        the read mark it made."""
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        value = not paper.dismissed
+        marked_read: list[str] = []
+
+        def apply() -> list[str]:
+            changed, read = self.desk.set_dismissed([paper.id], value)
+            if value:
+                marked_read[:] = read
+            return changed
+
+        def revert() -> list[str]:
+            changed, _read = self.desk.set_dismissed([paper.id], not value)
+            if value and marked_read:
+                self.desk.set_read(marked_read, False)
+            return changed
+
+        self._write("not for me" if value else "take back not for me", apply, revert, paper.title)
+
     def action_toggle_read(self) -> None:
         paper = self._current_or_warn()
         if paper is None:

@@ -207,7 +207,7 @@ class PaperList(ScrollView, can_focus=True):
         star = row_style + self.get_component_rich_style("paper-list--star", partial=True)
         tag = row_style + self.get_component_rich_style("paper-list--tag", partial=True)
         marks = [
-            Segment("★" if paper.starred else " ", star),
+            Segment("★" if paper.starred else "✗" if paper.dismissed else " ", star),
             Segment("•" if not paper.read else " ", row_style),
             Segment("#" if paper.tags else " ", tag),
             Segment(" ", row_style),

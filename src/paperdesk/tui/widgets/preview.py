@@ -130,6 +130,7 @@ class Preview(ScrollView, can_focus=True):
         label = self.get_component_rich_style("preview--label")
         parts: list[Text] = [self._marked(paper.title, "title", terms, "preview--title")]
         fact_line = [*facts(paper), *(["★ starred"] if paper.starred else [])]
+        fact_line += ["✗ not for me"] if paper.dismissed else []
         fact_line += ["read" if paper.read else "unread", paper.id]
         parts.append(Text(visible(" · ".join(fact_line)), style=meta_style))
         if paper.tags:
