@@ -1,0 +1,223 @@
+"""Your interest, learned from your decisions: the examples, the features, the
+model and its measure (issue 20; `benchmarks/interest.py` measures it).
+
+Pure computation on papers and decisions; nothing here reads or writes the
+library. scikit-learn is imported by the functions that train or score (its
+import alone takes about a second), so nothing that does not rank pays for it.
+
+- **Examples.** A star is a positive, "not for me" a strong negative, a paper
+  read without a star a weak one (READ_WEIGHT); each with the time it was
+  decided, so a model can learn from a recent window and be measured on a
+  time split.
+- **Features.** TF-IDF of the title (twice) and the abstract, words and word
+  pairs; and tokens for the organisation, author names, categories and
+  keywords where a source gave them, weighted by META_WEIGHT.
+- **Model.** A logistic regression with balanced class weights and the
+  examples' weights. Muted features (a term, an author, an organisation) can
+  no longer raise a score: their weights are capped at zero.
+- **Measure.** Scholar Inbox's protocol: each positive ranked against four
+  negatives; NDCG and MRR of the positive.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from paperdesk.model import Paper, normalise_title
+
+if TYPE_CHECKING:
+    from paperdesk.library.state import PaperState
+
+READ_WEIGHT = 0.3  # a paper read without a star: a weak negative
+META_WEIGHT = 0.5  # organisation, authors, categories, keywords against the text
+MIN_POSITIVES = 5
+MIN_NEGATIVES = 5
+MIN_EXAMPLES = 20
+WINDOW = 2000  # the most recent decisions a model learns from
+
+
+@dataclass(frozen=True)
+class Example:
+    paper: Paper
+    label: int  # 1 liked, 0 not
+    weight: float
+    at: str  # when it was decided (ISO 8601), "" when unknown
+
+
+def examples(papers: Iterable[Paper], states: Mapping[str, PaperState]) -> list[Example]:
+    """What the decisions say, oldest first: stars, "not for me", read without a star."""
+    found = []
+    for paper in papers:
+        got = states.get(paper.id)
+        if paper.starred:
+            found.append(Example(paper, 1, 1.0, (got.starred.at if got else None) or ""))
+        elif paper.dismissed:
+            found.append(Example(paper, 0, 1.0, (got.dismissed.at if got else None) or ""))
+        elif paper.read:
+            found.append(Example(paper, 0, READ_WEIGHT, (got.read.at if got else None) or ""))
+    found.sort(key=lambda e: e.at)
+    return found
+
+
+def missing(found: Sequence[Example]) -> str | None:
+    """Why there are too few decisions to learn from (and how many more), or None."""
+    positives = sum(1 for e in found if e.label == 1)
+    negatives = len(found) - positives
+    needs = []
+    if positives < MIN_POSITIVES:
+        needs.append(f"{MIN_POSITIVES - positives} more starred")
+    if negatives < MIN_NEGATIVES:
+        needs.append(f"{MIN_NEGATIVES - negatives} more 'not for me' or read")
+    if len(found) < MIN_EXAMPLES:
+        needs.append(f"{MIN_EXAMPLES - len(found)} more decisions in all")
+    if not needs:
+        return None
+    return "too few decisions to learn your interest: " + ", ".join(needs)
+
+
+def text_of(paper: Paper) -> str:
+    return f"{paper.title}\n{paper.title}\n{paper.abstract}"
+
+
+def meta_of(paper: Paper) -> list[str]:
+    """The paper's organisation, authors, categories and keywords as tokens."""
+    tokens = [f"cat:{c.lower()}" for c in paper.categories]
+    if paper.organization:
+        tokens.append(f"org:{normalise_title(paper.organization)}")
+    tokens += [f"au:{normalise_title(name)}" for name in paper.author_names[:30]]
+    tokens += [f"kw:{normalise_title(k)}" for k in paper.keywords[:30]]
+    return tokens
+
+
+def _tokens(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+@dataclass
+class InterestModel:
+    """TF-IDF and metadata features, a weighted, class-balanced logistic regression."""
+
+    muted: frozenset[str] = frozenset()
+    C: float = 4.0
+    meta_weight: float = META_WEIGHT
+    _text: Any = field(default=None, repr=False)
+    _meta: Any = field(default=None, repr=False)
+    _classifier: Any = field(default=None, repr=False)
+    _names: list[str] = field(default_factory=list, repr=False)
+
+    def fit(self, found: Sequence[Example], corpus: Sequence[Paper] = ()) -> InterestModel:
+        """Learn from the examples (the newest WINDOW); ``corpus`` (the library)
+        gives the words their rarity, so a word every paper has weighs little."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        recent = list(found)[-WINDOW:]
+        vocabulary_from = list(corpus) or [e.paper for e in recent]
+        self._text = TfidfVectorizer(
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            stop_words="english",
+            strip_accents="unicode",
+            min_df=1,
+            max_features=200_000,
+            dtype=_float32(),
+        ).fit([text_of(p) for p in vocabulary_from])
+        metadata = [meta_of(p) for p in vocabulary_from]
+        # A library of text pages alone has no metadata: then the words are all.
+        self._meta = (
+            TfidfVectorizer(analyzer=_tokens, dtype=_float32(), min_df=1, lowercase=False).fit(
+                metadata
+            )
+            if any(metadata) and self.meta_weight > 0
+            else None
+        )
+        self._names = list(self._text.get_feature_names_out())
+        if self._meta is not None:
+            self._names += list(self._meta.get_feature_names_out())
+        matrix = self._features([e.paper for e in recent])
+        self._classifier = LogisticRegression(
+            C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear"
+        ).fit(matrix, [e.label for e in recent], sample_weight=[e.weight for e in recent])
+        self._apply_mutes()
+        return self
+
+    def _features(self, papers: Sequence[Paper]):
+        from scipy.sparse import hstack
+
+        text = self._text.transform([text_of(p) for p in papers])
+        if self._meta is None:
+            return text.tocsr()
+        meta = self._meta.transform([meta_of(p) for p in papers]) * self.meta_weight
+        return hstack([text, meta], format="csr")
+
+    def _apply_mutes(self) -> None:
+        if not self.muted:
+            return
+        coef = self._classifier.coef_[0]
+        for index, name in enumerate(self._names):
+            if name in self.muted and coef[index] > 0:
+                coef[index] = 0.0
+
+    def score(self, papers: Sequence[Paper]):
+        """Each paper's interest in [0, 1] (a numpy array, in the order given)."""
+        if not papers:
+            import numpy as np
+
+            return np.zeros(0)
+        return self._classifier.predict_proba(self._features(papers))[:, 1]
+
+    def why(self, paper: Paper, k: int = 3) -> list[tuple[str, float]]:
+        """The features that raised or lowered this paper's score the most."""
+        row = self._features([paper])
+        coef = self._classifier.coef_[0]
+        parts = [
+            (self._names[index], float(value * coef[index]))
+            for index, value in zip(row.indices, row.data, strict=True)
+            if coef[index] != 0
+        ]
+        up = sorted((p for p in parts if p[1] > 0), key=lambda p: -p[1])[:k]
+        down = sorted((p for p in parts if p[1] < 0), key=lambda p: p[1])[: max(1, k // 2)]
+        return [*up, *down]
+
+
+def _float32():
+    import numpy as np
+
+    return np.float32
+
+
+# --- the measure --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    ndcg: float
+    mrr: float
+    trials: int
+
+
+def rank_measure(
+    scores: Callable[[Sequence[Paper]], Sequence[float]],
+    positives: Sequence[Paper],
+    negatives: Sequence[Paper],
+    *,
+    per_positive: int = 4,
+    seed: int = 0,
+) -> Measure:
+    """Scholar Inbox's protocol: each positive ranked against ``per_positive``
+    random negatives; the NDCG and MRR of the positive (ties count against it)."""
+    rng = random.Random(seed)
+    if not positives or len(negatives) < per_positive:
+        return Measure(float("nan"), float("nan"), 0)
+    ndcg = mrr = 0.0
+    for positive in positives:
+        group = [positive, *rng.sample(list(negatives), per_positive)]
+        values = list(scores(group))
+        rank = 1 + sum(1 for v in values[1:] if v >= values[0])
+        ndcg += 1.0 / math.log2(rank + 1)
+        mrr += 1.0 / rank
+    return Measure(ndcg / len(positives), mrr / len(positives), len(positives))

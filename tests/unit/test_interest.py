@@ -1,0 +1,114 @@
+"""The interest model on a small library with a known answer: what the
+decisions say, too few of them, the ranking of unseen papers, the why of a
+score, a muted feature that can no longer raise one, and the measure."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdesk.interest import (
+    Example,
+    InterestModel,
+    examples,
+    meta_of,
+    missing,
+    rank_measure,
+)
+from paperdesk.library.state import Flag, PaperState
+from paperdesk.model import Paper
+
+pytest.importorskip("sklearn")
+
+RL = [
+    "reinforcement learning policy gradient reward agents explore environments",
+    "offline reinforcement learning value function conservative policy reward",
+    "multi agent reinforcement learning cooperative reward shaping policy",
+]
+VISION = [
+    "image segmentation convolutional vision pixels object detection masks",
+    "vision transformer image classification patches pretraining pixels",
+    "video object detection tracking frames vision boxes",
+]
+
+
+def paper(n: int, text: str, **fields) -> Paper:
+    return Paper(id=f"{n:010x}", title=text.split(" ", 3)[-1].title(), abstract=text, **fields)
+
+
+def library() -> tuple[list[Example], list[Paper], list[Paper]]:
+    liked = [paper(n, RL[n % 3] + f" study {n}", starred=True) for n in range(12)]
+    disliked = [paper(100 + n, VISION[n % 3] + f" study {n}", dismissed=True) for n in range(12)]
+    unseen = [paper(200, RL[1] + " new"), paper(201, VISION[0] + " new")]
+    states = {p.id: PaperState(starred=Flag(True, f"2026-01-{p.id[-2:]}")) for p in liked}
+    found = examples([*liked, *disliked], states)
+    return found, [*liked, *disliked, *unseen], unseen
+
+
+def test_examples_label_stars_dismissals_and_reads():
+    read = Paper(id="a" * 10, title="Read", read=True)
+    star = Paper(id="b" * 10, title="Star", starred=True, read=True)
+    gone = Paper(id="c" * 10, title="Gone", dismissed=True, read=True)
+    untouched = Paper(id="d" * 10, title="Untouched")
+    found = {e.paper.id: (e.label, e.weight) for e in examples([read, star, gone, untouched], {})}
+    assert found == {"a" * 10: (0, 0.3), "b" * 10: (1, 1.0), "c" * 10: (0, 1.0)}
+
+
+def test_too_few_decisions_say_how_many_more():
+    found, _all, _unseen = library()
+    assert missing(found) is None
+    few = [e for e in found if e.label == 1][:3]  # three stars
+    message = missing(few)
+    assert message is not None
+    assert "2 more starred" in message and "5 more 'not for me' or read" in message
+    assert "17 more decisions in all" in message
+
+
+def test_an_unseen_paper_on_the_liked_topic_ranks_first():
+    found, corpus, (rl, vision) = library()
+    model = InterestModel().fit(found, corpus)
+    high, low = model.score([rl, vision])
+    assert 0.0 <= low < 0.5 < high <= 1.0
+    reasons = model.why(rl)
+    assert reasons[0][1] > 0 and any(
+        word in reasons[0][0] for word in ("reinforcement", "reward", "policy")
+    )
+
+
+def test_a_muted_feature_raises_nothing():
+    found, corpus, (rl, _vision) = library()
+    free = InterestModel().fit(found, corpus)
+    top = free.why(rl)[0][0]
+    muted = InterestModel(muted=frozenset({top})).fit(found, corpus)
+    assert all(name != top for name, value in muted.why(rl) if value > 0)
+    assert muted.score([rl])[0] <= free.score([rl])[0]
+
+
+def test_metadata_tokens():
+    tokens = meta_of(
+        Paper(
+            id="e" * 10,
+            title="T",
+            organization="Renmin University",
+            author_names=("Ann Lee",),
+            categories=("cs.LG",),
+            keywords=("RL",),
+        )
+    )
+    assert tokens == ["cat:cs.lg", "org:renmin university", "au:ann lee", "kw:rl"]
+
+
+def test_the_measure_of_a_perfect_and_a_reversed_ranking():
+    positives = [Paper(id=f"{n:010x}", title="p") for n in range(3)]
+    negatives = [Paper(id=f"{n + 100:010x}", title="n") for n in range(8)]
+    liked = {p.id for p in positives}
+
+    def perfect(papers):
+        return [1.0 if p.id in liked else 0.0 for p in papers]
+
+    def reversed_(papers):
+        return [0.0 if p.id in liked else 1.0 for p in papers]
+
+    best = rank_measure(perfect, positives, negatives)
+    worst = rank_measure(reversed_, positives, negatives)
+    assert (best.ndcg, best.mrr, best.trials) == (1.0, 1.0, 3)
+    assert worst.mrr == pytest.approx(0.2) and worst.ndcg == pytest.approx(1 / 2.584962500721156)
