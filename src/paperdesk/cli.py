@@ -63,6 +63,12 @@ fetch_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(fetch_app, name="fetch")
+interest_app = typer.Typer(
+    help="Your interest, learned from your stars and 'not for me' decisions. Alone: "
+    "learn it, score every paper (list --sort interest) and show what it learned.",
+    invoke_without_command=True,
+)
+app.add_typer(interest_app, name="interest")
 
 # No markup and no emoji codes: a title with "[/]" or ":fire:" prints as it is.
 out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
@@ -681,6 +687,86 @@ def add(
             say(f"paperdesk: arXiv has no paper {ident}", "red")
     if missing:
         raise typer.Exit(1)
+
+
+def _feature(name: str) -> str:
+    """A model feature as a person reads it: "cat:cs.lg" stays, a word pair too."""
+    return visible(name)
+
+
+@interest_app.callback()
+@handles_errors
+def interest_(ctx: typer.Context) -> None:
+    """Learn your interest from your decisions and score every paper; show the
+    strongest features and the muted ones."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_desk() as desk:
+        line, model = desk.train_interest()
+        muted = desk.muted()
+    out.print(visible(line), soft_wrap=True)
+    if model is not None:
+        up, down = model.strongest(10)  # type: ignore[attr-defined]
+        out.print("raises: " + ", ".join(_feature(n) for n, _ in up), soft_wrap=True)
+        out.print("lowers: " + ", ".join(_feature(n) for n, _ in down), soft_wrap=True)
+    if muted:
+        out.print("muted: " + ", ".join(_feature(n) for n in sorted(muted)), soft_wrap=True)
+
+
+@command(interest_app, "report")
+@handles_errors
+def interest_report() -> None:
+    """How well the model ranks your newest decisions when trained on the older
+    ones (each liked paper against 4 others: NDCG, MRR), beside random."""
+    with open_desk() as desk:
+        report = desk.interest_report()
+    if isinstance(report, str):
+        say(report)
+        return
+    r = report  # type: Any
+    out.print(
+        f"trained on your {r.trained_on:,} older decisions, tested on the {r.tested_on:,} newest"
+    )
+    out.print(f"{'':14}{'NDCG':>8}{'MRR':>8}")
+    out.print(f"{'your model':14}{r.model.ndcg:>8.3f}{r.model.mrr:>8.3f}")
+    out.print(f"{'random':14}{r.random.ndcg:>8.3f}{r.random.mrr:>8.3f}")
+
+
+@command(interest_app, "mute")
+@handles_errors
+def interest_mute(
+    features: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FEATURE...",
+            help="Words, word pairs or tokens (au:NAME, org:NAME, cat:CATEGORY, "
+            "kw:KEYWORD), as `paperdesk interest` lists them.",
+        ),
+    ],
+) -> None:
+    """Mute features: they no longer raise any paper's score (then re-learn)."""
+    with open_desk() as desk:
+        desk.set_muted(desk.muted() | {f.strip().lower() for f in features if f.strip()})
+        line, _model = desk.train_interest()
+    out.print(visible(line), soft_wrap=True)
+
+
+@command(interest_app, "unmute")
+@handles_errors
+def interest_unmute(
+    features: Annotated[list[str], typer.Argument(metavar="FEATURE...", help="Muted features.")],
+) -> None:
+    """Take muted features back (then re-learn)."""
+    with open_desk() as desk:
+        muted = desk.muted()
+        unknown = [f for f in features if f.strip().lower() not in muted]
+        if unknown:
+            raise usage(
+                f"{unknown[0]!r} is not muted (muted: {', '.join(sorted(muted)) or 'none'})"
+            )
+        desk.set_muted(muted - {f.strip().lower() for f in features})
+        line, _model = desk.train_interest()
+    out.print(visible(line), soft_wrap=True)
 
 
 # --- list and show -----------------------------------------------------------------------

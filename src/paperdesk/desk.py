@@ -188,6 +188,48 @@ class Desk:
         """Merge entries made elsewhere (``paperdesk add``, a fetch) into the library."""
         return self.library.import_entries(entries, source)
 
+    # --- interest ----------------------------------------------------------------
+
+    def muted(self) -> frozenset[str]:
+        """The features the user muted: they can no longer raise a score."""
+        text = self.library.meta_value("interest_muted")
+        return frozenset(json.loads(text)) if text else frozenset()
+
+    def set_muted(self, muted: frozenset[str]) -> None:
+        self.library.set_meta("interest_muted", json.dumps(sorted(muted)))
+
+    def train_interest(self) -> tuple[str, object | None]:
+        """Learn the user's interest from their decisions and score every paper.
+        A line saying what was done (or how many more decisions it needs), and
+        the model (None when there were too few)."""
+        from paperdesk import interest
+
+        papers = list(self.library.iter_all())
+        found = interest.examples(papers, self.library.states())
+        why_not = interest.missing(found)
+        if why_not:
+            return f"{why_not}; papers stay in date order", None
+        model = interest.InterestModel(muted=self.muted()).fit(found, papers)
+        scores: dict[str, float] = {}
+        for start in range(0, len(papers), 5000):
+            batch = papers[start : start + 5000]
+            scores.update(zip((p.id for p in batch), map(float, model.score(batch)), strict=True))
+        self.library.set_interest(scores)
+        liked = sum(1 for e in found if e.label == 1)
+        return (
+            f"learned from {len(found):,} decisions ({liked:,} liked); "
+            f"scored {len(scores):,} papers",
+            model,
+        )
+
+    def interest_report(self) -> object:
+        """The model measured on the user's own decisions (a time split), or why not yet."""
+        from paperdesk import interest
+
+        papers = list(self.library.iter_all())
+        found = interest.examples(papers, self.library.states())
+        return interest.time_split_report(found, papers, self.muted())
+
     # --- fetching ----------------------------------------------------------------
 
     def fetch_hf(

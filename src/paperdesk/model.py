@@ -213,6 +213,7 @@ class Paper:
     # Which format gave each field: (("abstract", "hf-api"), ("doi", "bibtex"), ...).
     origins: tuple[tuple[str, str], ...] = ()
     dismissed: bool = False  # "not for me"
+    interest: float | None = None  # in [0, 1], from the model of the user's decisions
 
     def to_json(self) -> dict[str, Any]:
         """The paper object of ``--json`` output and the JSON export."""
@@ -243,6 +244,7 @@ class Paper:
             "pdf": self.pdf,
             "field_sources": dict(self.origins),
             "dismissed": self.dismissed,
+            "interest": None if self.interest is None else round(self.interest, 4),
         }
 
 

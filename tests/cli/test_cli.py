@@ -83,6 +83,7 @@ def test_list_json_paper_object(imported):
         "pdf",
         "field_sources",
         "dismissed",
+        "interest",
     ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]

@@ -341,6 +341,10 @@ async def test_sort_cycles(desk: Desk):
         assert app.list_sort == "upvotes"
         assert app.paper_list.ids == desk.library.ids(sort="upvotes")
         assert "sort: upvotes" in status(app)
+        await pilot.press("S", "S", "S")
+        await settle(pilot)
+        assert app.list_sort == "interest" and "sort: interest" in status(app)
+        assert app.paper_list.ids == desk.library.ids(sort="interest")  # no model yet: by date
 
 
 async def test_export_dialog_writes_the_starred_papers(desk: Desk, tmp_path: Path):

@@ -127,7 +127,7 @@ async def test_marked_unread_stays_unread_after_a_sort_and_an_outside_change(des
         paper = app.paper_list.current_id
         await pilot.press("r", "r")  # read, then unread on purpose
         assert not fresh(desk, paper).read
-        await pilot.press("S", "S", "S", "S")  # round the sorts, back to published
+        await pilot.press("S", "S", "S", "S", "S")  # round the sorts, back to published
         await settle(pilot)
         other = next(pid for pid in app.paper_list.ids if pid != paper)
         Desk(desk.data_dir).set_starred([other])  # another terminal

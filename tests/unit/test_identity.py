@@ -168,7 +168,7 @@ def test_a_version_4_library_migrates_keeping_every_decision(tmp_path: Path):
         assert quantum.abstract.startswith("The development of small-scale")  # was empty
         assert desk.search("author:ronnow").total == 1
     version = sqlite3.connect(data / "library.sqlite3").execute("PRAGMA user_version").fetchone()
-    assert version == (6,)
+    assert version == (7,)
 
 
 def test_every_shared_sample_imports_with_its_count(tmp_path: Path):

@@ -112,3 +112,61 @@ def test_the_measure_of_a_perfect_and_a_reversed_ranking():
     worst = rank_measure(reversed_, positives, negatives)
     assert (best.ndcg, best.mrr, best.trials) == (1.0, 1.0, 3)
     assert worst.mrr == pytest.approx(0.2) and worst.ndcg == pytest.approx(1 / 2.584962500721156)
+
+
+def test_train_scores_every_paper_and_list_sorts_by_interest(tmp_path):
+    from typer.testing import CliRunner
+
+    from paperdesk.cli import app
+    from paperdesk.desk import Desk
+    from paperdesk.model import Entry
+
+    runner = CliRunner()
+    with Desk(tmp_path / "d") as desk:
+        desk.import_entries(
+            [Entry(f"Reinforcement study {n}", RL[n % 3]) for n in range(11)]
+            + [Entry(f"Vision study {n}", VISION[n % 3]) for n in range(11)]
+            + [Entry("Unread reinforcement", RL[0] + " fresh"), Entry("Unread vision", VISION[1])],
+            "a.txt",
+        )
+        ids = {p.title: p.id for p in desk.papers()}
+        line, model = desk.train_interest()
+        assert model is None and "more" in line and "date order" in line  # too few
+        desk.set_starred([ids[f"Reinforcement study {n}"] for n in range(11)])
+        desk.set_dismissed([ids[f"Vision study {n}"] for n in range(11)])
+        desk.set_read([ids["Unread vision"]], False)
+        line, model = desk.train_interest()
+        assert model is not None
+        assert "learned from 22 decisions (11 liked); scored 24 papers" in line
+        unread = desk.papers(sort="interest")
+        fresh = [p.title for p in unread if p.title.startswith("Unread")]
+        assert fresh == ["Unread reinforcement", "Unread vision"]
+        assert all(p.interest is not None and 0 <= p.interest <= 1 for p in unread)
+    env = {"PAPERDESK_DATA_DIR": str(tmp_path / "d")}
+    shown = runner.invoke(app, ["list", "--sort", "interest", "--json", "--limit", "1"], env=env)
+    assert shown.exit_code == 0 and 0.5 < __import__("json").loads(shown.stdout)[0]["interest"]
+    result = runner.invoke(app, ["interest"], env=env)
+    assert result.exit_code == 0 and "raises: " in result.stdout and "lowers: " in result.stdout
+    top = result.stdout.split("raises: ")[1].split(",")[0].strip()
+    muted = runner.invoke(app, ["interest", "mute", top], env=env)
+    assert muted.exit_code == 0 and "learned from" in muted.stdout
+    assert f"muted: {top}" in runner.invoke(app, ["interest"], env=env).stdout
+    assert "is not muted" in runner.invoke(app, ["interest", "unmute", "nothing"], env=env).stderr
+    assert runner.invoke(app, ["interest", "unmute", top], env=env).exit_code == 0
+    report = runner.invoke(app, ["interest", "report"], env=env)
+    assert report.exit_code == 0 and "cannot measure yet" in report.stderr
+
+
+def test_the_time_split_report_on_enough_decisions():
+    from paperdesk.interest import Report, time_split_report
+
+    liked = [paper(n, RL[n % 3] + f" item {n}", starred=True) for n in range(20)]
+    disliked = [paper(100 + n, VISION[n % 3] + f" item {n}", dismissed=True) for n in range(20)]
+    found = []
+    for n in range(20):  # alternating in time, so both halves hold both kinds
+        found.append(Example(liked[n], 1, 1.0, f"2026-01-01T00:{n:02d}:00Z"))
+        found.append(Example(disliked[n], 0, 1.0, f"2026-01-01T00:{n:02d}:30Z"))
+    report = time_split_report(found, [*liked, *disliked])
+    assert isinstance(report, Report)
+    assert (report.trained_on, report.tested_on) == (28, 12)
+    assert report.model.ndcg == 1.0 and report.random.ndcg < 1.0

@@ -97,6 +97,15 @@ class Decisions(Reading):
     def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, add=_checked(tags))
 
+    def set_interest(self, scores: dict[str, float]) -> None:
+        """Replace every paper's interest score, in one transaction."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM interest")
+            conn.executemany(
+                "INSERT OR REPLACE INTO interest (paper_id, score) VALUES (?, ?)",
+                sorted(scores.items()),
+            )
+
     def set_meta(self, key: str, value: str) -> None:
         """Remember a fact of the library's own (the day of the last fetch)."""
         with self._write() as conn:

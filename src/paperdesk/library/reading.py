@@ -31,6 +31,10 @@ ORDER_BY = {
     "upvotes": "p.upvotes IS NULL, p.upvotes DESC, p.published DESC, p.norm_title",
     "title": "p.norm_title",
     "added": "p.first_seen DESC, p.rowid DESC",
+    # Unscored papers (before a model, or imported since) after the scored, newest first.
+    "interest": "(SELECT score FROM interest WHERE paper_id = p.id) IS NULL, "
+    "(SELECT score FROM interest WHERE paper_id = p.id) DESC, "
+    "p.published IS NULL, p.published DESC, p.norm_title",
 }
 
 _SELECT = """
@@ -38,6 +42,7 @@ SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
        p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
        p.keywords, p.github_stars, p.pdf, p.origins, p.dismissed,
+       (SELECT score FROM interest WHERE paper_id = p.id) AS interest,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
        (SELECT json_group_array(json_array(file, page_date)) FROM
@@ -83,7 +88,7 @@ class Counts:
 def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
      starred, first_seen, arxiv_id, arxiv_version, doi, author_names, categories, comments,
-     keywords, github_stars, pdf, origins, dismissed, tags, sources) = row  # fmt: skip
+     keywords, github_stars, pdf, origins, dismissed, interest, tags, sources) = row  # fmt: skip
     return Paper(
         pid,
         title,
@@ -110,6 +115,7 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
         pdf=pdf,
         origins=() if origins == "{}" else tuple(json.loads(origins).items()),
         dismissed=bool(dismissed),
+        interest=interest,
     )
 
 
@@ -244,6 +250,9 @@ class Reading(LibraryFile):
         """Every tag with the number of papers carrying it, most used first."""
         rows = self._query("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag")
         return [(tag, n) for tag, n in rows]
+
+    def interest_count(self) -> int:
+        return self._query("SELECT count(*) FROM interest")[0][0]
 
     def meta_value(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))

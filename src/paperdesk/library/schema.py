@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Versions whose files a read-only handle can read (an older one needs its
 # migration, which writes).
-READABLE_VERSIONS = (6,)
+READABLE_VERSIONS = (7,)
 
 # Version 5: what the other sources tell (arXiv ID and version, DOI, author
 # names, categories, comments, keywords, code stars, PDF, each field's origin).
@@ -117,6 +117,12 @@ CREATE TABLE IF NOT EXISTS removed (
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS removed_seq ON removed(seq);
+-- Version 7: each paper's interest in [0, 1], from the model learned from the
+-- user's decisions (derived data, which a retrain replaces whole).
+CREATE TABLE IF NOT EXISTS interest (
+    paper_id TEXT PRIMARY KEY,
+    score REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,
@@ -148,7 +154,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         if version < 4:  # replaced by covering indexes (papers_by_title, _added)
             conn.execute("DROP INDEX IF EXISTS papers_title")
             conn.execute("DROP INDEX IF EXISTS papers_first_seen")
-        if 0 < version < 6:
+        if 0 < version < 7:
             # New columns only: every paper and every decision stays as it was.
             present = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
             for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS):
