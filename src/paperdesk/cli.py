@@ -866,7 +866,7 @@ def list_(
     out.print(Text(f"{len(papers)} of {total} papers", style="dim"))
 
 
-def show_paper(paper: Paper) -> None:
+def show_paper(paper: Paper, reasons: list[tuple[str, float]] | None = None) -> None:
     out.print(Text(_one_line(paper.title), style="bold"))
     line = [f"ID {paper.id}", *facts(paper), *(["starred"] if paper.starred else [])]
     if paper.dismissed:
@@ -877,6 +877,11 @@ def show_paper(paper: Paper) -> None:
         out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
     for label, value in details(paper):
         out.print(Text(visible(f"{label}: {value}"), style="dim"))
+    if paper.interest is not None:
+        from paperdesk.interest import why_line
+
+        why = f" ({why_line(reasons)})" if reasons else ""
+        out.print(Text(visible(f"interest: {paper.interest:.2f}{why}"), style="dim"))
     for link in paper.links:
         shown = visible(link)
         out.print(Text(shown, style=f"link {shown}" if shown == link else ""))
@@ -906,10 +911,11 @@ def show(
     """Show one paper in full."""
     with open_desk() as desk:
         paper = desk.paper(paper_id)
+        reasons = desk.why(paper) if paper.interest is not None and not as_json else []
     if as_json:
         print_json(paper.to_json())
     else:
-        show_paper(paper)
+        show_paper(paper, reasons)
 
 
 # --- the user's state --------------------------------------------------------------------

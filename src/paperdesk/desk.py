@@ -168,7 +168,11 @@ class Desk:
 
         ``progress`` is called with a stage ("parsing", "storing"), done and total.
         """
-        return pipeline.import_file(self.library, path, year=year, progress=progress, format=format)
+        report = pipeline.import_file(
+            self.library, path, year=year, progress=progress, format=format
+        )
+        self._score_arrivals(report.stats.changed_ids if report.stats else [])
+        return report
 
     def import_text(
         self,
@@ -180,9 +184,11 @@ class Desk:
         format: str | None = None,
     ) -> FileReport:
         """Import a dump given as bytes (standard input): the same checks as a file."""
-        return pipeline.import_bytes(
+        report = pipeline.import_bytes(
             self.library, data, year=year, progress=progress, name=name, format=format
         )
+        self._score_arrivals(report.stats.changed_ids if report.stats else [])
+        return report
 
     def import_entries(self, entries: Sequence[Entry], source: str) -> ImportStats:
         """Merge entries made elsewhere (``paperdesk add``, a fetch) into the library."""
@@ -215,12 +221,79 @@ class Desk:
             batch = papers[start : start + 5000]
             scores.update(zip((p.id for p in batch), map(float, model.score(batch)), strict=True))
         self.library.set_interest(scores)
+        self._save_model(model)
         liked = sum(1 for e in found if e.label == 1)
         return (
             f"learned from {len(found):,} decisions ({liked:,} liked); "
             f"scored {len(scores):,} papers",
             model,
         )
+
+    @property
+    def model_path(self) -> Path:
+        return self.data_dir / "interest-model.pickle"
+
+    def _save_model(self, model: object) -> None:
+        import os
+        import pickle
+        import tempfile
+
+        import sklearn
+
+        from paperdesk import interest
+
+        data = pickle.dumps((interest.MODEL_FORMAT, sklearn.__version__, model))
+        handle = tempfile.NamedTemporaryFile(
+            "wb", dir=self.data_dir, prefix=".interest-model.", suffix=".tmp", delete=False
+        )
+        try:
+            with handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(handle.name, self.model_path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+        self._model = model
+
+    def interest_model(self) -> object | None:
+        """The model the last ``train_interest`` learned, or None (none yet, or
+        one written by another version: the next training replaces it)."""
+        cached = getattr(self, "_model", None)
+        if cached is not None or not self.model_path.exists():
+            return cached
+        import pickle
+
+        import sklearn
+
+        from paperdesk import interest
+
+        try:
+            form, version, model = pickle.loads(self.model_path.read_bytes())
+        except Exception:  # noqa: BLE001 - a damaged or foreign file: learn again
+            return None
+        if form != interest.MODEL_FORMAT or version != sklearn.__version__:
+            return None
+        self._model = model
+        return model
+
+    def why(self, paper: Paper) -> list[tuple[str, float]]:
+        """What raised and lowered this paper's interest score (empty without a model)."""
+        model = self.interest_model()
+        return model.why(paper) if model is not None else []  # type: ignore[attr-defined]
+
+    def _score_arrivals(self, ids: Sequence[str]) -> None:
+        """Score the papers an import brought or changed, with the current model
+        (a new day's import sorts by interest at once)."""
+        if not ids or not self.model_path.exists():
+            return
+        model = self.interest_model()
+        if model is None:
+            return
+        papers = self.library.get_many(list(ids))
+        scores = model.score(papers)  # type: ignore[attr-defined]
+        self.library.add_interest({p.id: float(v) for p, v in zip(papers, scores, strict=True)})
 
     def interest_report(self) -> object:
         """The model measured on the user's own decisions (a time split), or why not yet."""
@@ -309,6 +382,7 @@ class Desk:
         report = FileReport(Path(label), format=format)
         report.warnings.extend(str(w) for w in listing.result.warnings)
         report.stats = self.library.import_entries(listing.result.entries, listing.source)
+        self._score_arrivals(report.stats.changed_ids)
         return report
 
     def mark_imported(

@@ -38,6 +38,7 @@ MIN_POSITIVES = 5
 MIN_NEGATIVES = 5
 MIN_EXAMPLES = 20
 WINDOW = 2000  # the most recent decisions a model learns from
+MODEL_FORMAT = 1  # of the saved model (interest-model.pickle beside the library)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,11 @@ class InterestModel:
         up = sorted((p for p in parts if p[1] > 0), key=lambda p: -p[1])[:k]
         down = sorted((p for p in parts if p[1] < 0), key=lambda p: p[1])[: max(1, k // 2)]
         return [*up, *down]
+
+
+def why_line(reasons: Sequence[tuple[str, float]]) -> str:
+    """ "+ reinforcement learning, + policy, − vision": what moved a score."""
+    return ", ".join(f"{'+' if value > 0 else '−'} {name}" for name, value in reasons)
 
 
 def _float32():

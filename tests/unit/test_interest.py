@@ -170,3 +170,39 @@ def test_the_time_split_report_on_enough_decisions():
     assert isinstance(report, Report)
     assert (report.trained_on, report.tested_on) == (28, 12)
     assert report.model.ndcg == 1.0 and report.random.ndcg < 1.0
+
+
+def test_a_paper_imported_after_training_is_scored_and_show_says_why(tmp_path):
+    from typer.testing import CliRunner
+
+    from paperdesk.cli import app
+    from paperdesk.desk import Desk
+    from paperdesk.model import Entry
+
+    with Desk(tmp_path / "d") as desk:
+        desk.import_entries(
+            [Entry(f"Reinforcement study {n}", RL[n % 3]) for n in range(11)]
+            + [Entry(f"Vision study {n}", VISION[n % 3]) for n in range(11)],
+            "a.txt",
+        )
+        ids = {p.title: p.id for p in desk.papers()}
+        desk.set_starred([ids[f"Reinforcement study {n}"] for n in range(11)])
+        desk.set_dismissed([ids[f"Vision study {n}"] for n in range(11)])
+        desk.train_interest()
+    (tmp_path / "new.txt").write_text(
+        "Daily Papers\n\nA New Reward Paper\n\n"
+        + RL[0] * 3
+        + "\n\nA New Pixel Paper\n\n"
+        + VISION[0] * 3
+        + "\n",
+        encoding="utf-8",
+    )
+    with Desk(tmp_path / "d") as desk:  # a fresh process: the model is read from its file
+        desk.import_file(tmp_path / "new.txt")
+        scored = {p.title: p.interest for p in desk.papers() if p.title.startswith("A New")}
+        assert scored["A New Reward Paper"] > 0.5 > scored["A New Pixel Paper"]
+        reward = next(p for p in desk.papers() if p.title == "A New Reward Paper")
+    shown = CliRunner().invoke(
+        app, ["show", reward.id], env={"PAPERDESK_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert "interest: 0." in shown.stdout and "(+ " in shown.stdout

@@ -106,6 +106,14 @@ class Decisions(Reading):
                 sorted(scores.items()),
             )
 
+    def add_interest(self, scores: dict[str, float]) -> None:
+        """Set some papers' interest scores (the papers an import brought)."""
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO interest (paper_id, score) VALUES (?, ?)",
+                sorted(scores.items()),
+            )
+
     def set_meta(self, key: str, value: str) -> None:
         """Remember a fact of the library's own (the day of the last fetch)."""
         with self._write() as conn:

@@ -65,6 +65,7 @@ class PaperdeskApp(Commands):
         # typed after it in the same burst are typed into it.
         Binding("t", "edit_tags", "Tags", priority=True),
         Binding("x", "not_for_me", "Not for me"),
+        Binding("M", "mute_reason", "Mute what raises it", show=False),
         # A priority binding runs as the key arrives: letters typed in the same
         # burst ("/grokking") then already go to the search bar. In a text field
         # it stands aside (check_action), so a "/" is typed in order there.

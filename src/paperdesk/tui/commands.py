@@ -84,6 +84,32 @@ class Commands(Upkeep):
 
         self._write("not for me" if value else "take back not for me", apply, revert, paper.title)
 
+    def action_mute_reason(self) -> None:
+        """Mute what raises the current paper's interest the most: from now on it
+        raises no paper (the model learns again; z takes the mute back)."""
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        raising = [name for name, value in self.desk.why(paper) if value > 0]
+        if not raising:
+            self.notify("Nothing raises this paper's interest to mute", timeout=3)
+            return
+        name = raising[0]
+        before = self.desk.muted()
+
+        def apply() -> list[str]:
+            self.desk.set_muted(before | {name})
+            self.retrain_interest()
+            return [paper.id]
+
+        def revert() -> list[str]:
+            self.desk.set_muted(before)
+            self.retrain_interest()
+            return [paper.id]
+
+        self._write(f"mute {name!r}", apply, revert, paper.title)
+        self.notify(f"Muted {name!r}: it no longer raises any paper's interest", timeout=4)
+
     def action_toggle_read(self) -> None:
         paper = self._current_or_warn()
         if paper is None:

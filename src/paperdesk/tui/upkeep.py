@@ -23,6 +23,8 @@ from paperdesk.tui.widgets.tag_panel import TagPanel
 
 SIDE_DELAY_S = 0.15  # counts and tags after a write
 INDEX_DELAY_S = 0.8  # the search index after a burst of writes
+# A burst of decisions, then the interest model learns again (in a worker).
+INTEREST_DELAY_S = 15.0
 
 
 class Upkeep(ViewState):
@@ -47,6 +49,45 @@ class Upkeep(ViewState):
         self._side_started = True
         self.refresh_side()
         self.sync_index()
+        self.load_interest()
+
+    # --- interest -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="interest")
+    def load_interest(self) -> None:
+        """Read the saved interest model (its libraries take a second to load),
+        then let the preview say why a paper scores as it does."""
+        try:
+            model = self.desk.interest_model()
+        except Exception:  # noqa: BLE001 - without a model the preview says no why
+            return
+        if model is not None:
+            self.call_from_thread(self._interest_ready)
+
+    def _interest_ready(self) -> None:
+        from paperdesk.interest import why_line
+
+        self.preview.explain = lambda paper: why_line(self.desk.why(paper))
+        self._show_current()
+
+    @work(thread=True, exclusive=True, group="interest")
+    def retrain_interest(self) -> None:
+        """Learn the interest again after decisions (never on the key itself)."""
+        try:
+            line, model = self.desk.train_interest()
+        except Exception as error:  # noqa: BLE001 - the old scores stay
+            self.call_from_thread(self.notify, f"interest not learned: {error}", severity="warning")
+            return
+        self.call_from_thread(self._retrained, line, model is not None)
+
+    def _retrained(self, line: str, learned: bool) -> None:
+        if learned:
+            self._interest_ready()
+            if self.list_sort == "interest":
+                self.reload(keep=self.paper_list.current_id)
+            else:
+                self.paper_list.invalidate()
+        self.notify(line[0].upper() + line[1:], timeout=4)
 
     @work(thread=True, exclusive=True, group="side")
     def refresh_side(self) -> None:
@@ -196,6 +237,8 @@ class Upkeep(ViewState):
             self.preview.show(current, self.terms)
         self._soon("side", SIDE_DELAY_S, self.refresh_side)
         self._soon("index", INDEX_DELAY_S, self.sync_index)
+        if self.desk.model_path.exists():  # the user asked for a model once: keep it fresh
+            self._soon("interest", INTEREST_DELAY_S, self.retrain_interest)
 
     def _soon(self, name: str, delay: float, callback: Callable[[], object]) -> None:
         """Run ``callback`` once ``delay`` seconds after the last request: a burst of

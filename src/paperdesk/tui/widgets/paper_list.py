@@ -41,6 +41,9 @@ def _cell(text: str, width: int, style: Style, align: str = "left") -> Segment:
     return Segment(pad + text if align == "right" else text + pad, style)
 
 
+INTEREST_BARS = "▁▂▃▄▅▆▇█"
+
+
 class PaperList(ScrollView, can_focus=True):
     """The papers of the current view, one row each."""
 
@@ -240,6 +243,10 @@ class PaperList(ScrollView, can_focus=True):
                     "right",
                 )
             )
+        if paper.interest is not None and width >= 40:
+            # Your interest, as a bar of eight steps: ▁ hardly, █ surely.
+            level = min(7, max(0, int(paper.interest * 8)))
+            right.append(Segment(" " + INTEREST_BARS[level], star))
         right.append(Segment(" ", row_style))
         used = sum(s.cell_length for s in marks) + sum(s.cell_length for s in right)
         title = _cell(visible(paper.title), max(0, width - used), row_style)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Group
 from rich.segment import Segment
 from rich.style import Style
@@ -52,6 +54,10 @@ class Preview(ScrollView, can_focus=True):
         self._content: Group | Text = Text("")
         self._strips: list[Strip] = []
         self._width = -1
+
+    # What moved a paper's interest score ("+ llms, − vision"), once a model is
+    # loaded; set by the app (the model loads in a worker, never on a key).
+    explain: Callable[[Paper], str] | None = None
 
     def show(self, paper: Paper | None, terms: Terms = frozenset()) -> None:
         if paper is None:
@@ -143,6 +149,11 @@ class Preview(ScrollView, can_focus=True):
         for name, value in details(paper):
             line = Text(f"{name:<6}", style=label)
             line.append(visible(value), style=meta_style)
+            parts.append(line)
+        if paper.interest is not None:
+            line = Text("like  ", style=label)
+            why = self.explain(paper) if self.explain else ""
+            line.append(f"{paper.interest:.2f}" + (f"  {why}" if why else ""), style=meta_style)
             parts.append(line)
         link_style = self.get_component_rich_style("preview--link")
         for link in paper.links:
