@@ -216,10 +216,7 @@ class Desk:
         if why_not:
             return f"{why_not}; papers stay in date order", None
         model = interest.InterestModel(muted=self.muted()).fit(found, papers)
-        scores: dict[str, float] = {}
-        for start in range(0, len(papers), 5000):
-            batch = papers[start : start + 5000]
-            scores.update(zip((p.id for p in batch), map(float, model.score(batch)), strict=True))
+        scores = {p.id: float(v) for p, v in zip(papers, model.corpus_scores, strict=True)}
         self.library.set_interest(scores)
         self._save_model(model)
         liked = sum(1 for e in found if e.label == 1)

@@ -112,12 +112,15 @@ class InterestModel:
 
     def fit(self, found: Sequence[Example], corpus: Sequence[Paper] = ()) -> InterestModel:
         """Learn from the examples (the newest WINDOW); ``corpus`` (the library)
-        gives the words their rarity, so a word every paper has weighs little."""
+        gives the words their rarity, so a word every paper has weighs little.
+        The corpus is vectorised once: ``corpus_scores`` are its papers' scores,
+        in its order (not saved with the model)."""
+        from scipy.sparse import hstack, vstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         recent = list(found)[-WINDOW:]
-        vocabulary_from = list(corpus) or [e.paper for e in recent]
+        papers = list(corpus) or [e.paper for e in recent]
         self._text = TfidfVectorizer(
             ngram_range=(1, 2),
             sublinear_tf=True,
@@ -126,25 +129,45 @@ class InterestModel:
             min_df=1,
             max_features=200_000,
             dtype=_float32(),
-        ).fit([text_of(p) for p in vocabulary_from])
-        metadata = [meta_of(p) for p in vocabulary_from]
-        # A library of text pages alone has no metadata: then the words are all.
-        self._meta = (
-            TfidfVectorizer(analyzer=_tokens, dtype=_float32(), min_df=1, lowercase=False).fit(
-                metadata
-            )
-            if any(metadata) and self.meta_weight > 0
-            else None
         )
+        matrix = self._text.fit_transform([text_of(p) for p in papers])
+        metadata = [meta_of(p) for p in papers]
+        # A library of text pages alone has no metadata: then the words are all.
+        self._meta = None
+        if any(metadata) and self.meta_weight > 0:
+            self._meta = TfidfVectorizer(
+                analyzer=_tokens, dtype=_float32(), min_df=1, lowercase=False
+            )
+            matrix = hstack(
+                [matrix, self._meta.fit_transform(metadata) * self.meta_weight], format="csr"
+            )
+        else:
+            matrix = matrix.tocsr()
         self._names = list(self._text.get_feature_names_out())
         if self._meta is not None:
             self._names += list(self._meta.get_feature_names_out())
-        matrix = self._features([e.paper for e in recent])
+        row_of = {p.id: index for index, p in enumerate(papers)}
+        inside = [e for e in recent if e.paper.id in row_of]
+        outside = [e for e in recent if e.paper.id not in row_of]
+        rows = [matrix[[row_of[e.paper.id] for e in inside]]] if inside else []
+        if outside:
+            rows.append(self._features([e.paper for e in outside]))
+        ordered = [*inside, *outside]
         self._classifier = LogisticRegression(
             C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear"
-        ).fit(matrix, [e.label for e in recent], sample_weight=[e.weight for e in recent])
+        ).fit(
+            vstack(rows, format="csr"),
+            [e.label for e in ordered],
+            sample_weight=[e.weight for e in ordered],
+        )
         self._apply_mutes()
+        self.corpus_scores = self._classifier.predict_proba(matrix)[:, 1]
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("corpus_scores", None)  # the library keeps the scores
+        return state
 
     def _features(self, papers: Sequence[Paper]):
         from scipy.sparse import hstack
