@@ -706,7 +706,7 @@ def interest_(ctx: typer.Context) -> None:
         muted = desk.muted()
     out.print(visible(line), soft_wrap=True)
     if model is not None:
-        up, down = model.strongest(10)  # type: ignore[attr-defined]
+        up, down = model.strongest(10)
         out.print("raises: " + ", ".join(_feature(n) for n, _ in up), soft_wrap=True)
         out.print("lowers: " + ", ".join(_feature(n) for n, _ in down), soft_wrap=True)
     if muted:
@@ -723,7 +723,7 @@ def interest_report() -> None:
     if isinstance(report, str):
         say(report)
         return
-    r = report  # type: Any
+    r = report
     out.print(
         f"trained on your {r.trained_on:,} older decisions, tested on the {r.tested_on:,} newest"
     )

@@ -35,6 +35,7 @@ from paperdesk.model import Entry, Paper
 
 if TYPE_CHECKING:
     from paperdesk.fetch import Fetched, Http
+    from paperdesk.interest import InterestModel, Report
     from paperdesk.library.backups import Backup, Lacking, Rebuilt, Restored, Summary
     from paperdesk.search import Hit, SearchIndex, SearchResults
 
@@ -204,7 +205,7 @@ class Desk:
     def set_muted(self, muted: frozenset[str]) -> None:
         self.library.set_meta("interest_muted", json.dumps(sorted(muted)))
 
-    def train_interest(self) -> tuple[str, object | None]:
+    def train_interest(self) -> tuple[str, InterestModel | None]:
         """Learn the user's interest from their decisions and score every paper.
         A line saying what was done (or how many more decisions it needs), and
         the model (None when there were too few)."""
@@ -230,7 +231,7 @@ class Desk:
     def model_path(self) -> Path:
         return self.data_dir / "interest-model.pickle"
 
-    def _save_model(self, model: object) -> None:
+    def _save_model(self, model: InterestModel) -> None:
         import os
         import pickle
         import tempfile
@@ -254,7 +255,7 @@ class Desk:
             raise
         self._model = model
 
-    def interest_model(self) -> object | None:
+    def interest_model(self) -> InterestModel | None:
         """The model the last ``train_interest`` learned, or None (none yet, or
         one written by another version: the next training replaces it)."""
         cached = getattr(self, "_model", None)
@@ -278,7 +279,7 @@ class Desk:
     def why(self, paper: Paper) -> list[tuple[str, float]]:
         """What raised and lowered this paper's interest score (empty without a model)."""
         model = self.interest_model()
-        return model.why(paper) if model is not None else []  # type: ignore[attr-defined]
+        return model.why(paper) if model is not None else []
 
     def _score_arrivals(self, ids: Sequence[str]) -> None:
         """Score the papers an import brought or changed, with the current model
@@ -289,10 +290,10 @@ class Desk:
         if model is None:
             return
         papers = self.library.get_many(list(ids))
-        scores = model.score(papers)  # type: ignore[attr-defined]
+        scores = model.score(papers)
         self.library.add_interest({p.id: float(v) for p, v in zip(papers, scores, strict=True)})
 
-    def interest_report(self) -> object:
+    def interest_report(self) -> Report | str:
         """The model measured on the user's own decisions (a time split), or why not yet."""
         from paperdesk import interest
 

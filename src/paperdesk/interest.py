@@ -109,6 +109,8 @@ class InterestModel:
     _meta: Any = field(default=None, repr=False)
     _classifier: Any = field(default=None, repr=False)
     _names: list[str] = field(default_factory=list, repr=False)
+    # The scores of the corpus ``fit`` was given, in its order (not saved).
+    corpus_scores: Any = field(default=None, repr=False)
 
     def fit(self, found: Sequence[Example], corpus: Sequence[Paper] = ()) -> InterestModel:
         """Learn from the examples (the newest WINDOW); ``corpus`` (the library)
