@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from paperdesk.importers.dailypapers import DumpRejected, ParseResult
@@ -252,17 +253,7 @@ def parse_ris(source: str) -> ParseResult:
         records = rispy.loads(source)
     except Exception as error:  # noqa: BLE001 - rispy raises plain IOError/ValueError
         raise DumpRejected(f"cannot be read as RIS ({error})") from None
-    for position, record in enumerate(records, start=1):
-        made = _ris_entry(record, position)
-        if made is None:
-            result.warnings.append(RecordWarning(position, "has no title; skipped"))  # type: ignore[arg-type]
-            continue
-        result.entries.append(made)
-        result.page_dates.append(None)
-    if not result.entries:
-        reason = f" ({result.warnings[0]})" if result.warnings else ""
-        raise DumpRejected(f"holds no RIS record that could be read{reason}")
-    return result
+    return _collect(result, records, _ris_entry, "record", "RIS record")
 
 
 def _ris_entry(record: dict, position: int) -> Entry | None:
@@ -341,17 +332,28 @@ def parse_csl_data(data: Any) -> ParseResult:
         data = data["items"]
     if not isinstance(data, list):
         raise DumpRejected("is JSON but not a CSL-JSON array of items")
-    result = ParseResult(has_structure=True)
-    for position, item in enumerate(data, start=1):
-        made = _csl_entry(item, position) if isinstance(item, dict) else None
+    return _collect(ParseResult(has_structure=True), data, _csl_entry, "item", "CSL-JSON item")
+
+
+def _collect(
+    result: ParseResult,
+    records: list[Any],
+    make: Callable[[dict, int], Entry | None],
+    what: str,
+    kind: str,
+) -> ParseResult:
+    """Each record as an entry; one without a title is a warning by its position,
+    and a file of none is refused."""
+    for position, record in enumerate(records, start=1):
+        made = make(record, position) if isinstance(record, dict) else None
         if made is None:
-            result.warnings.append(RecordWarning(position, "has no title; skipped", "item"))  # type: ignore[arg-type]
+            result.warnings.append(RecordWarning(position, "has no title; skipped", what))  # type: ignore[arg-type]
             continue
         result.entries.append(made)
         result.page_dates.append(None)
     if not result.entries:
         reason = f" ({result.warnings[0]})" if result.warnings else ""
-        raise DumpRejected(f"holds no CSL-JSON item that could be read{reason}")
+        raise DumpRejected(f"holds no {kind} that could be read{reason}")
     return result
 
 

@@ -231,24 +231,15 @@ def _import_text(
     def stage(name: str) -> Progress | None:
         return (lambda done, total: progress(name, done, total)) if progress else None
 
-    if (format or formats.detect(text[: formats.SNIFF_CHARS])) != "dailypapers":
-        try:
-            report.format, parsed = formats.parse(text, format)
-        except dailypapers.DumpRejected as error:
-            report.rejected = str(error)
-            return report
-        del text
-        if note:
-            report.warnings.append(note)
-        report.warnings.extend(str(w) for w in parsed.warnings)
-        report.stats = library.import_entries(parsed.entries, source, progress=stage("storing"))
-        return report
     try:
-        result = dailypapers.parse(
-            text, year=year, fallback_year=fallback_year, progress=stage("parsing")
-        )
+        if (format or formats.detect(text[: formats.SNIFF_CHARS])) != "dailypapers":
+            report.format, result = formats.parse(text, format)
+        else:
+            result = dailypapers.parse(
+                text, year=year, fallback_year=fallback_year, progress=stage("parsing")
+            )
+            dailypapers.check_is_dump(result)
         del text  # a large dump's text is not needed any more
-        dailypapers.check_is_dump(result)
     except dailypapers.DumpRejected as error:
         report.rejected = str(error)
         return report
