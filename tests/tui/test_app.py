@@ -19,14 +19,6 @@ from paperdesk.tui.screens.tag_editor import TagEditor, TagSuggester, parse_tags
 from paperdesk.tui.widgets.paper_list import PaperList
 
 
-@pytest.fixture
-def desk(data_dir: Path):
-    desk = Desk(data_dir)
-    desk.import_sample()
-    yield desk
-    desk.close()
-
-
 def app_for(desk: Desk, **settings) -> PaperdeskApp:
     return make_app(
         desk,

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from paperdesk.desk import Desk
 from paperdesk.settings import FetchSettings, Settings
 from paperdesk.tui.app import make_app
 from paperdesk.tui.pilot import settle, workers_done
 from tests.conftest import shared_sample
 from tests.httpserver import LocalServer, Reply
-
-
-@pytest.fixture
-def desk(data_dir: Path):
-    desk = Desk(data_dir)
-    desk.import_sample()
-    yield desk
-    desk.close()
 
 
 def notices(app) -> list[str]:

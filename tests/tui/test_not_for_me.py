@@ -3,22 +3,10 @@ row and the preview, and z takes both back at once."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
 from paperdesk.tui.pilot import settle
-
-
-@pytest.fixture
-def desk(data_dir: Path):
-    desk = Desk(data_dir)
-    desk.import_sample()
-    yield desk
-    desk.close()
 
 
 def fresh(desk: Desk, paper_id: str):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -18,14 +17,6 @@ from paperdesk.tui.screens.confirm import ConfirmScreen
 from paperdesk.tui.screens.export_dialog import ExportDialog
 from paperdesk.tui.screens.tag_editor import TagEditor
 from tests.tui.test_app import FakeClock, app_for, fresh, status
-
-
-@pytest.fixture
-def desk(data_dir: Path):
-    desk = Desk(data_dir)
-    desk.import_sample()
-    yield desk
-    desk.close()
 
 
 def burst(app, keys: list[str]) -> None:

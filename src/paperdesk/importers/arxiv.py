@@ -19,6 +19,7 @@ from paperdesk.importers.dailypapers import DumpRejected, ParseResult, extract_l
 from paperdesk.importers.records import (
     MAX_TITLE_CHARS,
     RecordWarning,
+    arxiv_abs,
     arxiv_pdf,
     find_arxiv,
     iso_date,
@@ -137,7 +138,7 @@ def _api(root: ElementTree.Element) -> ParseResult:
                 authors=len(author_names) or None,
                 published=iso_date(published_text),
                 published_raw=published_text or None,
-                links=unique([f"https://arxiv.org/abs/{arxiv_id}", *extract_links(abstract)]),
+                links=unique([arxiv_abs(arxiv_id), *extract_links(abstract)]),
                 line=position,
                 arxiv_id=arxiv_id,
                 arxiv_version=version,
@@ -202,7 +203,7 @@ def _listing(container: ElementTree.Element, items: list, rss: bool) -> ParseRes
                 # A new announcement's day is the paper's; a replacement keeps its own.
                 published=None if replacement else day,
                 published_raw=None,
-                links=unique([f"https://arxiv.org/abs/{arxiv_id}", *extract_links(abstract)]),
+                links=unique([arxiv_abs(arxiv_id), *extract_links(abstract)]),
                 line=position,
                 page_date=day,
                 arxiv_id=arxiv_id,

@@ -20,6 +20,7 @@ from paperdesk.importers.records import (
     MAX_AUTHORS,
     MAX_TITLE_CHARS,
     RecordWarning,
+    arxiv_abs,
     arxiv_pdf,
     date_from_parts,
     delatex,
@@ -213,7 +214,7 @@ def _bib_entry(fields: dict, strings: dict[str, str], line: int) -> Entry | None
         authors=len(author_names) or None,
         published=published,
         published_raw=raw_date,
-        links=unique([url, f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None]),
+        links=unique([url, arxiv_abs(arxiv_id)]),
         line=line,
         arxiv_id=arxiv_id,
         arxiv_version=version,
@@ -293,7 +294,7 @@ def _ris_entry(record: dict, position: int) -> Entry | None:
         links=unique(
             [
                 *(http_link(u) for u in urls),
-                f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
+                arxiv_abs(arxiv_id),
             ]
         ),
         line=position,
@@ -302,7 +303,7 @@ def _ris_entry(record: dict, position: int) -> Entry | None:
         doi=normalise_doi(one("doi")),
         author_names=author_names,
         keywords=split_keywords(record.get("keywords", [])),
-        pdf=arxiv_pdf(arxiv_id) if arxiv_id else None,
+        pdf=arxiv_pdf(arxiv_id),
         origin="ris",
     )
 
@@ -399,13 +400,13 @@ def _csl_entry(item: dict, position: int) -> Entry | None:
         authors=len(author_names) or None,
         published=published,
         published_raw=raw_date,
-        links=unique([url, f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None]),
+        links=unique([url, arxiv_abs(arxiv_id)]),
         line=position,
         arxiv_id=arxiv_id,
         arxiv_version=version,
         doi=doi,
         author_names=names(person(n) for n in author_names),
         keywords=split_keywords(item.get("keyword")),
-        pdf=arxiv_pdf(arxiv_id) if arxiv_id else None,
+        pdf=arxiv_pdf(arxiv_id),
         origin="csl-json",
     )

@@ -18,6 +18,7 @@ from paperdesk.importers.dailypapers import DumpRejected, ParseResult, extract_l
 from paperdesk.importers.records import (
     MAX_TITLE_CHARS,
     RecordWarning,
+    arxiv_abs,
     arxiv_pdf,
     count,
     find_arxiv,
@@ -113,7 +114,7 @@ def _entry(item: Any, origin: str, position: int) -> Entry:
     links = unique(
         [
             f"https://huggingface.co/papers/{arxiv_id}" if arxiv_id else None,
-            f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None,
+            arxiv_abs(arxiv_id),
             code,
             http_link(paper.get("projectPage")),
             *extract_links(abstract),
@@ -137,7 +138,7 @@ def _entry(item: Any, origin: str, position: int) -> Entry:
         comments=count(item.get("numComments")),
         keywords=split_keywords(paper.get("ai_keywords")),
         github_stars=count(paper.get("githubStars")) if code else None,
-        pdf=arxiv_pdf(arxiv_id) if arxiv_id else None,
+        pdf=arxiv_pdf(arxiv_id),
         origin=origin,
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from paperdesk.model import arxiv_id_of, collapse_whitespace
 
@@ -133,12 +133,14 @@ def split_keywords(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in (collapse_whitespace(i) for i in items) if k))[:200]
 
 
-def arxiv_links(arxiv_id: str) -> tuple[str, ...]:
-    return (f"https://arxiv.org/abs/{arxiv_id}",)
+def arxiv_abs(arxiv_id: str | None) -> str | None:
+    """The abstract page of an arXiv paper (None without an ID)."""
+    return f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None
 
 
-def arxiv_pdf(arxiv_id: str) -> str:
-    return f"https://arxiv.org/pdf/{arxiv_id}"
+def arxiv_pdf(arxiv_id: str | None) -> str | None:
+    """The PDF of an arXiv paper (None without an ID)."""
+    return f"https://arxiv.org/pdf/{arxiv_id}" if arxiv_id else None
 
 
 def find_arxiv(*values: object) -> tuple[str, int | None] | None:
@@ -171,7 +173,3 @@ def date_from_parts(year: object, month: object = None, day: object = None) -> d
     m = count(month) or 1
     d = count(day) or 1
     return safe_date(y, m, d) or safe_date(y, m, 1) or safe_date(y, 1, 1)
-
-
-def now_year() -> int:
-    return datetime.now().year
