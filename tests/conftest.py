@@ -35,6 +35,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Keep a developer's own settings and terminal out of the tests.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    # No retrain left running after a test's decisions (tests/unit/test_retrain.py
+    # turns it back on).
+    monkeypatch.setenv("PAPERDESK_NO_BACKGROUND", "1")
     return path
 
 

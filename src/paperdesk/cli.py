@@ -500,6 +500,8 @@ def _report_marks(desk: Desk, report: Any, star: bool, tags: list[str], name: st
     if not (star or tags):
         return
     starred, tagged = desk.mark_imported(report, star=star, tags=tags)
+    if starred:
+        desk.learn_in_background()
     done = []
     if star:
         done.append(f"starred {starred} paper{'s' if starred != 1 else ''}")
@@ -701,8 +703,11 @@ def interest_(ctx: typer.Context) -> None:
     strongest features and the muted ones."""
     if ctx.invoked_subcommand is not None:
         return
-    with open_desk() as desk:
-        line, model = desk.train_interest()
+    with open_desk() as desk, _progress() as progress:
+        task = progress.add_task("scoring papers", total=None)
+        line, model = desk.train_interest(
+            lambda done, total: progress.update(task, completed=done, total=total)
+        )
         muted = desk.muted()
     out.print(visible(line), soft_wrap=True)
     if model is not None:
@@ -797,6 +802,9 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
     table.add_column("", no_wrap=True)
     table.add_column("Published", no_wrap=True)
     table.add_column("↑", justify="right", no_wrap=True)
+    scored = any(paper.interest is not None for paper in papers)
+    if scored:  # once a model has scored them: your interest, 0 to 1
+        table.add_column("Int.", justify="right", no_wrap=True)
     table.add_column("Title", ratio=1, overflow="fold")
     table.add_column("Tags", style="cyan")
     for number, paper in enumerate(papers):
@@ -809,11 +817,13 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
             if len(paper.author_names) == 2:
                 more = " and " + (paper.author_names[1].split() or [""])[-1]
             title.append(visible(f" · {first}{more}"), style="dim")
+        interest = [] if not scored else ["" if paper.interest is None else f"{paper.interest:.2f}"]
         table.add_row(
             paper.id,
             marks(paper),
             paper.published.isoformat() if paper.published else "",
             "" if paper.upvotes is None else str(paper.upvotes),
+            *interest,
             title,
             Text(visible(" ".join(paper.tags))),
         )
@@ -939,6 +949,8 @@ def _set_flag(ids: list[str], action: str) -> None:
         }[action]
         changed = method()
         _notices(desk)
+        if changed:
+            desk.learn_in_background()
     past = {
         "star": "starred",
         "unstar": "unstarred",
@@ -1190,6 +1202,8 @@ def state_import(
         taken = desk.backup("state-import")
         result = desk.import_state(file)
         _notices(desk)
+        if result.updated:
+            desk.learn_in_background()
     if taken is not None:
         say(f"backed the library up first: {taken.name}")
     if result.clamped:

@@ -44,6 +44,8 @@ Progress = Callable[[int, int], None]
 DECISION_INDEX_SLACK = 200
 SAMPLE_NAME = "sample_dailypapers.txt"
 SAMPLE_YEAR = 2025
+# The change counter the interest model last learned at (library meta).
+TRAINED_SEQ = "interest_trained_seq"
 
 
 def _looks_like_journal(text: str) -> bool:
@@ -205,27 +207,139 @@ class Desk:
     def set_muted(self, muted: frozenset[str]) -> None:
         self.library.set_meta("interest_muted", json.dumps(sorted(muted)))
 
-    def train_interest(self) -> tuple[str, InterestModel | None]:
+    def interest_stale(self) -> bool:
+        """Whether the library changed since the model last learned (and there is
+        a model to keep fresh: the user asked for one once)."""
+        if not self.model_path.exists():
+            return False
+        trained = self.library.meta_value(TRAINED_SEQ)
+        return trained is None or int(trained) != self.library.max_seq()
+
+    def learn_in_background(self) -> bool:
+        """After a decision: let a child process learn the interest again (the
+        command returns at once; see ``paperdesk.retrain``). True if one started."""
+        if not self.interest_stale():
+            return False
+        from paperdesk import retrain
+
+        return retrain.start(self.data_dir)
+
+    def train_interest(self, progress: Progress | None = None) -> tuple[str, InterestModel | None]:
         """Learn the user's interest from their decisions and score every paper.
         A line saying what was done (or how many more decisions it needs), and
         the model (None when there were too few)."""
         from paperdesk import interest
 
-        papers = list(self.library.iter_all())
-        found = interest.examples(papers, self.library.states())
+        seq = self.library.max_seq()  # the decisions this training sees
+        total = self.library.count()
+        states = self.library.states()
+        # A library up to FIT_PAPERS is read whole: the words' rarity comes from
+        # all of it and its scores from the same pass. A larger one learns from
+        # the decided papers and a spread of the rest, then is scored a batch at
+        # a time (memory stays bounded; 1M papers is a background job).
+        whole = total <= interest.FIT_PAPERS
+        if whole:
+            corpus = list(self.library.iter_all())
+            found = interest.examples(corpus, states)
+        else:
+            decided = self.library.decided()
+            found = interest.examples(decided, states)
+            known = {p.id for p in decided}
+            spread = self.library.spread(interest.FIT_PAPERS)
+            corpus = [*decided, *(p for p in spread if p.id not in known)][: interest.FIT_PAPERS]
         why_not = interest.missing(found)
         if why_not:
+            self.library.set_meta(TRAINED_SEQ, str(seq))
             return f"{why_not}; papers stay in date order", None
-        model = interest.InterestModel(muted=self.muted()).fit(found, papers)
-        scores = {p.id: float(v) for p, v in zip(papers, model.corpus_scores, strict=True)}
-        self.library.set_interest(scores)
+        counts = None
+        if whole:  # the words of papers that did not change are counted once
+            counts, keep = interest.counts_for(corpus, self._kept_counts())
+            self._keep_counts(keep)
+        model = interest.InterestModel(muted=self.muted()).fit(found, corpus, counts)
+        if whole:
+            scored = {p.id: float(v) for p, v in zip(corpus, model.corpus_scores, strict=True)}
+            self.library.set_interest(scored, progress)
+            count = len(scored)
+        else:
+            count = self._score_all(model, total, progress)
         self._save_model(model)
+        self.library.set_meta(TRAINED_SEQ, str(seq))
         liked = sum(1 for e in found if e.label == 1)
         return (
-            f"learned from {len(found):,} decisions ({liked:,} liked); "
-            f"scored {len(scores):,} papers",
+            f"learned from {len(found):,} decisions ({liked:,} liked); scored {count:,} papers",
             model,
         )
+
+    @property
+    def counts_path(self) -> Path:
+        return self.data_dir / "interest-counts.npz"
+
+    def _kept_counts(self):
+        """The word counts the last training kept (IDs, fingerprints, counts), or
+        None (none yet, or a damaged file: counted again)."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        from paperdesk.interest import TEXT_COLUMNS
+
+        try:
+            with np.load(self.counts_path, allow_pickle=False) as kept:
+                counts = csr_matrix(
+                    (kept["data"], kept["indices"], kept["indptr"]),
+                    shape=(len(kept["ids"]), TEXT_COLUMNS),
+                )
+                return kept["ids"], kept["prints"], counts
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _keep_counts(self, keep) -> None:
+        import os
+        import tempfile
+
+        import numpy as np
+
+        ids, prints, counts = keep
+        handle = tempfile.NamedTemporaryFile(
+            "wb", dir=self.data_dir, prefix=".interest-counts.", suffix=".tmp", delete=False
+        )
+        try:
+            with handle:
+                np.savez(
+                    handle,
+                    ids=ids,
+                    prints=prints,
+                    data=counts.data.astype(np.uint16),  # counts of words: small
+                    indices=counts.indices,
+                    indptr=counts.indptr,
+                )
+            os.replace(handle.name, self.counts_path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+
+    def _score_all(self, model: InterestModel, total: int, progress: Progress | None) -> int:
+        """Score every paper a batch at a time; the number scored."""
+        from paperdesk import interest
+
+        count = 0
+        batch: list[Paper] = []
+
+        def flush() -> None:
+            nonlocal count
+            scores = model.score(batch)
+            self.library.set_interest({p.id: float(v) for p, v in zip(batch, scores, strict=True)})
+            count += len(batch)
+            batch.clear()
+            if progress is not None:
+                progress(count, total)
+
+        for paper in self.library.iter_all(batch=interest.SCORE_BATCH):
+            batch.append(paper)
+            if len(batch) >= interest.SCORE_BATCH:
+                flush()
+        if batch:
+            flush()
+        return count
 
     @property
     def model_path(self) -> Path:
@@ -291,7 +405,7 @@ class Desk:
             return
         papers = self.library.get_many(list(ids))
         scores = model.score(papers)
-        self.library.add_interest({p.id: float(v) for p, v in zip(papers, scores, strict=True)})
+        self.library.set_interest({p.id: float(v) for p, v in zip(papers, scores, strict=True)})
 
     def interest_report(self) -> Report | str:
         """The model measured on the user's own decisions (a time split), or why not yet."""

@@ -10,8 +10,10 @@ import alone takes about a second), so nothing that does not rank pays for it.
   decided, so a model can learn from a recent window and be measured on a
   time split.
 - **Features.** TF-IDF of the title (twice) and the abstract, words and word
-  pairs; and tokens for the organisation, author names, categories and
-  keywords where a source gave them, weighted by META_WEIGHT.
+  pairs hashed into TEXT_COLUMNS columns (a paper's counts depend on its text
+  alone, so the library's are kept between trainings); and tokens for the
+  organisation, author names, categories and keywords where a source gave
+  them, weighted by META_WEIGHT.
 - **Model.** A logistic regression with balanced class weights and the
   examples' weights. Muted features (a term, an author, an organisation) can
   no longer raise a score: their weights are capped at zero.
@@ -38,7 +40,11 @@ MIN_POSITIVES = 5
 MIN_NEGATIVES = 5
 MIN_EXAMPLES = 20
 WINDOW = 2000  # the most recent decisions a model learns from
-MODEL_FORMAT = 1  # of the saved model (interest-model.pickle beside the library)
+# A library up to this size is vectorised whole; a larger one learns the
+# words' rarity from its decided papers and a spread of the rest.
+FIT_PAPERS = 20_000
+SCORE_BATCH = 20_000  # papers scored (and written) at a time past FIT_PAPERS
+MODEL_FORMAT = 2  # of the saved model (interest-model.pickle beside the library)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,104 @@ def _tokens(tokens: list[str]) -> list[str]:
     return tokens
 
 
+# The words and word pairs are hashed into this many columns (no vocabulary to
+# build, so a paper's counts never change and can be kept between trainings:
+# ``word_counts``). Features that share a column are rare and weigh little.
+TEXT_COLUMNS = 2**20
+
+
+def _hasher():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        ngram_range=(1, 2),
+        stop_words="english",
+        strip_accents="unicode",
+        alternate_sign=False,
+        norm=None,
+        n_features=TEXT_COLUMNS,
+        dtype=_float32(),
+    )
+
+
+def word_counts(papers: Sequence[Paper]):
+    """Each paper's words and word pairs (title twice, abstract), counted into
+    TEXT_COLUMNS hashed columns: a sparse matrix, one row a paper. It depends on
+    the papers' text alone, so it can be kept for papers that did not change."""
+    return _hasher().transform([text_of(p) for p in papers])
+
+
+def fingerprints(papers: Sequence[Paper]) -> list[int]:
+    """A checksum of each paper's text: its kept ``word_counts`` row is still good
+    while this is the same."""
+    import zlib
+
+    return [zlib.crc32(text_of(p).encode("utf-8")) for p in papers]
+
+
+def counts_for(papers: Sequence[Paper], kept: tuple[Any, Any, Any] | None):
+    """The papers' ``word_counts``, reusing the rows of ``kept`` (IDs, their
+    fingerprints, their counts) whose text is unchanged: a retrain counts only
+    the papers that are new or changed. Returns the counts and what to keep
+    (the same triple for these papers)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix, vstack
+
+    ids = np.array([p.id for p in papers], dtype=object).astype("S")
+    prints = np.array(fingerprints(papers), dtype=np.uint32)
+    rows = np.full(len(papers), -1, dtype=np.int64)
+    if kept is not None and len(kept[0]) and len(papers):
+        kept_ids, kept_prints, _ = kept
+        width = max(ids.dtype.itemsize, kept_ids.dtype.itemsize)
+        wanted, known = ids.astype(f"S{width}"), kept_ids.astype(f"S{width}")
+        order = np.argsort(known, kind="stable")
+        at = np.searchsorted(known[order], wanted).clip(max=len(known) - 1)
+        found = order[at]
+        same = (known[found] == wanted) & (kept_prints[found] == prints)
+        rows[same] = found[same]
+    fresh = np.flatnonzero(rows < 0)
+    if kept is not None and not len(fresh):
+        counts = kept[2][rows]
+    else:
+        counted = word_counts([papers[int(i)] for i in fresh]) if len(fresh) else None
+        parts, source = [], np.empty(len(papers), dtype=np.int64)
+        reused = np.flatnonzero(rows >= 0)
+        if len(reused):
+            parts.append(kept[2][rows[reused]])  # type: ignore[index]
+        if counted is not None:
+            parts.append(counted)
+        stacked = vstack(parts, format="csr") if parts else csr_matrix((0, TEXT_COLUMNS))
+        # Back into the papers' order: reused rows first in ``stacked``, then fresh.
+        source[reused] = np.arange(len(reused))
+        source[fresh] = len(reused) + np.arange(len(fresh))
+        counts = stacked[source]
+    return counts.astype(np.float32), (ids, prints, counts)
+
+
+def _columns_of(names: Sequence[str]) -> list[int]:
+    """The hashed column of each word or word pair."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    hashed = FeatureHasher(
+        TEXT_COLUMNS, input_type="string", alternate_sign=False, dtype=_float32()
+    ).transform([[name] for name in names])
+    return hashed.indices.tolist()
+
+
+def _names_in(papers: Sequence[Paper]) -> dict[int, str]:
+    """The words and pairs of these papers, by hashed column (the first seen)."""
+    analyse = _hasher().build_analyzer()
+    found: dict[str, None] = {}
+    for paper in papers:
+        found.update(dict.fromkeys(analyse(text_of(paper))))
+    names = list(found)
+    columns = _columns_of(names)
+    named: dict[int, str] = {}
+    for column, name in zip(columns, names, strict=True):
+        named.setdefault(column, name)
+    return named
+
+
 @dataclass
 class InterestModel:
     """TF-IDF and metadata features, a weighted, class-balanced logistic regression."""
@@ -105,37 +209,39 @@ class InterestModel:
     muted: frozenset[str] = frozenset()
     C: float = 4.0
     meta_weight: float = META_WEIGHT
-    _text: Any = field(default=None, repr=False)
+    _idf: Any = field(default=None, repr=False)
     _meta: Any = field(default=None, repr=False)
     _classifier: Any = field(default=None, repr=False)
-    _names: list[str] = field(default_factory=list, repr=False)
+    _meta_names: list[str] = field(default_factory=list, repr=False)
+    # The named features with the largest weights, each way (``strongest``).
+    _top: list[tuple[str, float]] = field(default_factory=list, repr=False)
     # The scores of the corpus ``fit`` was given, in its order (not saved).
     corpus_scores: Any = field(default=None, repr=False)
 
-    def fit(self, found: Sequence[Example], corpus: Sequence[Paper] = ()) -> InterestModel:
+    def fit(
+        self, found: Sequence[Example], corpus: Sequence[Paper] = (), counts: Any = None
+    ) -> InterestModel:
         """Learn from the examples (the newest WINDOW); ``corpus`` (the library)
-        gives the words their rarity, so a word every paper has weighs little.
-        The corpus is vectorised once: ``corpus_scores`` are its papers' scores,
+        gives the words their rarity, so a word every paper has weighs little;
+        ``counts``: the corpus's ``word_counts``, if kept from before. The
+        corpus is vectorised once: ``corpus_scores`` are its papers' scores,
         in its order (not saved with the model)."""
         from scipy.sparse import hstack, vstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         recent = list(found)[-WINDOW:]
         papers = list(corpus) or [e.paper for e in recent]
-        self._text = TfidfVectorizer(
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            stop_words="english",
-            strip_accents="unicode",
-            min_df=1,
-            max_features=200_000,
-            dtype=_float32(),
-        )
-        matrix = self._text.fit_transform([text_of(p) for p in papers])
+        if counts is None or counts.shape[0] != len(papers):
+            counts = word_counts(papers)
+        else:
+            counts = counts.copy()  # (the transformer scales it in place)
+        self._idf = TfidfTransformer(sublinear_tf=True).fit(counts)
+        matrix = self._idf.transform(counts)
         metadata = [meta_of(p) for p in papers]
         # A library of text pages alone has no metadata: then the words are all.
         self._meta = None
+        self._meta_names = []
         if any(metadata) and self.meta_weight > 0:
             self._meta = TfidfVectorizer(
                 analyzer=_tokens, dtype=_float32(), min_df=1, lowercase=False
@@ -143,11 +249,9 @@ class InterestModel:
             matrix = hstack(
                 [matrix, self._meta.fit_transform(metadata) * self.meta_weight], format="csr"
             )
+            self._meta_names = list(self._meta.get_feature_names_out())
         else:
             matrix = matrix.tocsr()
-        self._names = list(self._text.get_feature_names_out())
-        if self._meta is not None:
-            self._names += list(self._meta.get_feature_names_out())
         row_of = {p.id: index for index, p in enumerate(papers)}
         inside = [e for e in recent if e.paper.id in row_of]
         outside = [e for e in recent if e.paper.id not in row_of]
@@ -163,6 +267,7 @@ class InterestModel:
             sample_weight=[e.weight for e in ordered],
         )
         self._apply_mutes()
+        self._top = self._named_top([e.paper for e in ordered])
         self.corpus_scores = self._classifier.predict_proba(matrix)[:, 1]
         return self
 
@@ -174,19 +279,43 @@ class InterestModel:
     def _features(self, papers: Sequence[Paper]):
         from scipy.sparse import hstack
 
-        text = self._text.transform([text_of(p) for p in papers])
+        text = self._idf.transform(word_counts(papers))
         if self._meta is None:
             return text.tocsr()
         meta = self._meta.transform([meta_of(p) for p in papers]) * self.meta_weight
         return hstack([text, meta], format="csr")
 
+    def _name(self, column: int, text_names: dict[int, str]) -> str | None:
+        if column >= TEXT_COLUMNS:
+            return self._meta_names[column - TEXT_COLUMNS]
+        return text_names.get(column)
+
     def _apply_mutes(self) -> None:
         if not self.muted:
             return
         coef = self._classifier.coef_[0]
-        for index, name in enumerate(self._names):
-            if name in self.muted and coef[index] > 0:
-                coef[index] = 0.0
+        meta = {name: TEXT_COLUMNS + i for i, name in enumerate(self._meta_names)}
+        words = [name for name in self.muted if name not in meta]
+        columns = [meta[name] for name in self.muted if name in meta] + _columns_of(words)
+        for column in columns:
+            if coef[column] > 0:
+                coef[column] = 0.0
+
+    def _named_top(self, examples: Sequence[Paper], k: int = 50) -> list[tuple[str, float]]:
+        """The largest weights each way, named (a weight is learned only where an
+        example has the feature, so the examples' words name them all)."""
+        import numpy as np
+
+        coef = self._classifier.coef_[0]
+        order = np.argsort(coef)
+        wanted = [int(i) for i in (*order[::-1][:k], *order[:k]) if coef[i] != 0]
+        text_names = _names_in(examples) if any(i < TEXT_COLUMNS for i in wanted) else {}
+        top = []
+        for column in wanted:
+            name = self._name(column, text_names)
+            if name is not None:
+                top.append((name, float(coef[column])))
+        return top
 
     def score(self, papers: Sequence[Paper]):
         """Each paper's interest in [0, 1] (a numpy array, in the order given)."""
@@ -198,21 +327,20 @@ class InterestModel:
 
     def strongest(self, k: int = 10) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The features that raise scores the most, and those that lower them most."""
-        coef = self._classifier.coef_[0]
-        order = coef.argsort()
-        up = [(self._names[i], float(coef[i])) for i in order[::-1][:k] if coef[i] > 0]
-        down = [(self._names[i], float(coef[i])) for i in order[:k] if coef[i] < 0]
+        up = sorted((t for t in self._top if t[1] > 0), key=lambda t: -t[1])[:k]
+        down = sorted((t for t in self._top if t[1] < 0), key=lambda t: t[1])[:k]
         return up, down
 
     def why(self, paper: Paper, k: int = 3) -> list[tuple[str, float]]:
         """The features that raised or lowered this paper's score the most."""
         row = self._features([paper])
         coef = self._classifier.coef_[0]
-        parts = [
-            (self._names[index], float(value * coef[index]))
-            for index, value in zip(row.indices, row.data, strict=True)
-            if coef[index] != 0
-        ]
+        text_names = _names_in([paper])
+        parts = []
+        for index, value in zip(row.indices.tolist(), row.data.tolist(), strict=True):
+            name = self._name(index, text_names) if coef[index] != 0 else None
+            if name is not None:
+                parts.append((name, float(value * coef[index])))
         up = sorted((p for p in parts if p[1] > 0), key=lambda p: -p[1])[:k]
         down = sorted((p for p in parts if p[1] < 0), key=lambda p: p[1])[: max(1, k // 2)]
         return [*up, *down]

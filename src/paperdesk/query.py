@@ -9,6 +9,7 @@
     prefix*  fuzzy~    transf*  grokkng~  grokkng~2
     ranges             upvotes:>=10  authors:<=5  published:2024  published:2024-06
                        published:>=2025-01-01  published:[2024-01-01 TO 2024-06-30]
+                       interest:>=0.7  interest:<0.2  interest:[0.4 TO 0.6]
     state              is:starred  is:unread  is:read  is:dismissed  tag:rl-theory
 
 The parser is a recursive descent over a flat token list, so it runs in linear
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 
 TEXT_FIELDS = ("title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi")
-RANGE_FIELDS = ("upvotes", "authors", "published")
+RANGE_FIELDS = ("upvotes", "authors", "published", "interest")
 FIELD_ALIASES = {
     "organization": "org",
     "organisation": "org",
@@ -83,7 +84,7 @@ class Phrase:
 @dataclass(frozen=True)
 class Range:
     field: str
-    low: int | None  # inclusive; dates as YYYYMMDD
+    low: int | None  # inclusive; dates as YYYYMMDD, interest in thousandths
     high: int | None
 
 
@@ -430,6 +431,8 @@ def _range(field: str, value: str, start: int) -> Range:
         raise QueryError(f'"{field}:{op}" needs a value', start + 1)
     low, high = _bounds(field, operand, start + len(op if match.group(1) else ""))
     if op == "=":
+        if field == "interest":  # interest:0.7 is every score that reads 0.7…
+            return Range(field, low, _interest_span(operand, low))
         return Range(field, low, high)
     if op == ">=":
         return Range(field, low, None)
@@ -438,6 +441,13 @@ def _range(field: str, value: str, start: int) -> Range:
     if op == "<=":
         return Range(field, None, high)
     return Range(field, None, _step(field, low, -1))
+
+
+def _interest_span(operand: str, low: int) -> int:
+    """The highest thousandth a score written with this many decimals covers:
+    0.7 covers 0.700 to 0.799, 0.75 covers 0.750 to 0.759."""
+    decimals = len(operand.partition(".")[2])
+    return min(1000, low + 10 ** max(0, 3 - decimals) - 1)
 
 
 def _step(field: str, value: int, days: int) -> int:
@@ -455,6 +465,16 @@ def _bounds(field: str, operand: str, start: int) -> tuple[int, int]:
     """The inclusive bounds one value stands for (a year is a whole year)."""
     if field == "published":
         return _date_bounds(operand, start)
+    if field == "interest":
+        if not re.fullmatch(r"(?:0|1)?(?:\.\d{1,3})?", operand) or operand in ("", "."):
+            raise QueryError(
+                f"interest takes a number from 0 to 1 (at most 3 decimals), not {operand!r}",
+                start + 1,
+            )
+        number = round(float(operand) * 1000)
+        if number > 1000:
+            raise QueryError(f"interest is at most 1, not {operand!r}", start + 1)
+        return number, number
     if not re.fullmatch(r"\d{1,9}", operand):
         raise QueryError(f"{field} takes a whole number, not {operand!r}", start + 1)
     number = int(operand)

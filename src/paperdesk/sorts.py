@@ -9,7 +9,7 @@ the same message everywhere.
 from __future__ import annotations
 
 LIST_SORTS = ("published", "upvotes", "title", "added", "interest")
-SEARCH_SORTS = ("relevance", "published", "upvotes")
+SEARCH_SORTS = ("relevance", "published", "upvotes", "interest")
 
 
 class UnknownSort(ValueError):

@@ -80,3 +80,22 @@ async def test_a_decision_retrains_after_the_burst(desk: Desk, monkeypatch):
         await settle(pilot)
         notes = [str(n.message) for n in app._notifications]
         assert "Learned from 21 decisions (10 liked); scored 23 papers" in notes, notes
+
+
+async def test_s_to_interest_without_a_model_says_how_many_decisions_it_needs(data_dir: Path):
+    with Desk(data_dir) as desk:
+        desk.import_entries([Entry(f"Study {n}", f"{RL} {n}") for n in range(6)], "a.txt")
+        desk.set_starred([desk.papers(limit=1)[0].id])
+        app = make_app(desk, Settings(mark_read_on_move=False), poll_interval=None,
+                       backup_on_start=False, index_in_subprocess=False)  # fmt: skip
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            for _ in range(4):  # published -> upvotes -> title -> added -> interest
+                await pilot.press("S")
+            await workers_done(app)
+            await settle(pilot)
+            assert app.list_sort == "interest"
+            notes = [str(n.message) for n in app._notifications]
+            assert any("4 more starred" in n and "date order" in n for n in notes), notes
+            assert "sort: interest" in str(app.query_one("#status").render())
+            assert app.learning is None  # the status line says nothing is being learned

@@ -16,6 +16,7 @@ import pytest
 from paperdesk.desk import Desk
 from paperdesk.importers import formats
 from paperdesk.library import Library
+from paperdesk.library.schema import SCHEMA_VERSION
 from paperdesk.model import Entry, paper_id
 from tests.conftest import shared_sample
 
@@ -168,7 +169,7 @@ def test_a_version_4_library_migrates_keeping_every_decision(tmp_path: Path):
         assert quantum.abstract.startswith("The development of small-scale")  # was empty
         assert desk.search("author:ronnow").total == 1
     version = sqlite3.connect(data / "library.sqlite3").execute("PRAGMA user_version").fetchone()
-    assert version == (7,)
+    assert version == (SCHEMA_VERSION,)
 
 
 def test_every_shared_sample_imports_with_its_count(tmp_path: Path):

@@ -206,3 +206,159 @@ def test_a_paper_imported_after_training_is_scored_and_show_says_why(tmp_path):
         app, ["show", reward.id], env={"PAPERDESK_DATA_DIR": str(tmp_path / "d")}
     )
     assert "interest: 0." in shown.stdout and "(+ " in shown.stdout
+
+
+def _trained_desk(path):
+    from paperdesk.desk import Desk
+    from paperdesk.model import Entry
+
+    desk = Desk(path)
+    desk.import_entries(
+        [Entry(f"Reinforcement study {n}", RL[n % 3]) for n in range(11)]
+        + [Entry(f"Vision study {n}", VISION[n % 3]) for n in range(11)]
+        + [Entry("Unread reinforcement", RL[0] + " fresh"), Entry("Unread vision", VISION[1])],
+        "a.txt",
+    )
+    ids = {p.title: p.id for p in desk.papers()}
+    desk.set_starred([ids[f"Reinforcement study {n}"] for n in range(11)])
+    desk.set_dismissed([ids[f"Vision study {n}"] for n in range(11)])
+    assert desk.train_interest()[1] is not None
+    return desk, ids
+
+
+def test_interest_in_the_query_language_and_the_search_order(tmp_path):
+    desk, ids = _trained_desk(tmp_path / "d")
+    with desk:
+        scores = {p.id: p.interest for p in desk.papers()}
+        high = {pid for pid, s in scores.items() if s >= 0.7}
+        low = {pid for pid, s in scores.items() if s < 0.3}
+        assert high and low and ids["Unread reinforcement"] in high
+        assert ids["Unread vision"] in low
+        found = desk.search("interest:>=0.7", limit=None)
+        assert {h.paper.id for h in found.hits} == high and found.total == len(high)
+        assert {h.paper.id for h in desk.search("interest:<0.3", limit=None).hits} == low
+        middle = desk.search("interest:[0.3 TO 0.699]", limit=None)
+        assert {h.paper.id for h in middle.hits} == set(scores) - high - low
+        both = desk.search("fresh interest:>=0.7", limit=None)
+        assert [h.paper.id for h in both.hits] == [ids["Unread reinforcement"]]
+        assert desk.search("-interest:>=0.7", limit=None).total == len(scores) - len(high)
+        # By interest: the scores in order, whatever the relevance.
+        ranked = desk.search("study OR unread", sort="interest", limit=None)
+        values = [scores[h.paper.id] for h in ranked.hits]
+        assert values == sorted(values, reverse=True) and len(values) == len(scores)
+        assert desk.search_ids("study", sort="interest").ids == [
+            h.paper.id for h in desk.search("study", sort="interest", limit=None).hits
+        ]
+        # A retrain's new scores are seen by the next search (no stale cache).
+        desk.library.set_interest({ids["Unread vision"]: 0.99})
+        assert ids["Unread vision"] in {h.paper.id for h in desk.search("interest:>=0.7").hits}
+        assert desk.search("vision", sort="interest").hits[0].paper.id == ids["Unread vision"]
+
+
+def test_a_paper_without_a_score_comes_after_the_scored_and_matches_no_range(tmp_path):
+    from paperdesk.model import Entry
+
+    desk, _ids = _trained_desk(tmp_path / "d")
+    with desk:
+        desk.model_path.unlink()  # no model: an import leaves the new paper unscored
+        desk._model = None
+        desk.import_entries([Entry("Study of unscored things", "a study")], "b.txt")
+        new = next(p for p in desk.papers() if p.title.startswith("Study of unscored"))
+        assert new.interest is None
+        ranked = desk.search("study", sort="interest", limit=None).hits
+        assert ranked[-1].paper.id == new.id
+        assert desk.papers(sort="interest")[-1].id == new.id
+        assert new.id not in {h.paper.id for h in desk.search("interest:[0 TO 1]").hits}
+
+
+def test_interest_queries_read_wrong_values_as_one_line():
+    from paperdesk.query import QueryError, Range, parse
+
+    assert parse("interest:>=0.7") == Range("interest", 700, None)
+    assert parse("interest:>0.7") == Range("interest", 701, None)
+    assert parse("interest:<0.2") == Range("interest", None, 199)
+    assert parse("interest:0.7") == Range("interest", 700, 799)  # what reads 0.7
+    assert parse("interest:0.75") == Range("interest", 750, 759)
+    assert parse("interest:[0.4 TO 0.6]") == Range("interest", 400, 600)
+    for bad in ("interest:2", "interest:high", "interest:0.1234", "interest:>=-1"):
+        with pytest.raises(QueryError, match="interest"):
+            parse(bad)
+
+
+def test_the_cli_sorts_a_search_by_interest_and_filters_by_it(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from paperdesk.cli import app
+
+    desk, ids = _trained_desk(tmp_path / "d")
+    desk.close()
+    env = {"PAPERDESK_DATA_DIR": str(tmp_path / "d")}
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "unread", "--sort", "interest", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    shown = [r["id"] for r in found["results"]]
+    assert shown == [ids["Unread reinforcement"], ids["Unread vision"]]
+    assert found["results"][0]["interest"] > found["results"][1]["interest"]
+    result = runner.invoke(app, ["search", "interest:>=2"], env=env)
+    assert result.exit_code == 2 and "interest takes a number from 0 to 1" in result.stderr
+
+
+def test_a_version_7_library_keeps_its_scores_beside_the_papers(tmp_path):
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    from paperdesk.desk import Desk
+    from paperdesk.library.schema import SCHEMA_VERSION
+
+    data = tmp_path / "d"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "library-v7", data)
+    before = sqlite3.connect(data / "library.sqlite3")
+    old = dict(before.execute("SELECT paper_id, score FROM interest"))
+    before.close()
+    with Desk(data) as desk:
+        assert desk.count() == 30 and desk.counts().starred == 7
+        papers = desk.papers(sort="interest")
+        assert {p.id: p.interest for p in papers} == old
+        assert [p.interest for p in papers] == sorted(old.values(), reverse=True)
+        assert sum(p.dismissed for p in papers) == 7
+    after = sqlite3.connect(data / "library.sqlite3")
+    assert after.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    tables = {row[0] for row in after.execute("SELECT name FROM sqlite_master")}
+    assert "interest" not in tables and "papers_by_interest" in tables
+
+
+def test_kept_word_counts_give_the_scores_a_fresh_count_gives(tmp_path):
+    from paperdesk.model import Entry
+
+    desk, ids = _trained_desk(tmp_path / "d")
+    with desk:
+        assert desk.counts_path.exists()
+        # A paper's text changes (a newer version's abstract) and a paper arrives.
+        desk.import_entries(
+            [Entry("Unread vision", VISION[1], arxiv_id="2601.00001", arxiv_version=1)], "v1.xml"
+        )
+        desk.import_entries(
+            [
+                Entry(
+                    "Unread vision",
+                    RL[2] + " now about reward",
+                    arxiv_id="2601.00001",
+                    arxiv_version=2,
+                ),
+                Entry("Brand new", VISION[2]),
+            ],
+            "b.txt",
+        )
+        assert "reward" in desk.paper(ids["Unread vision"]).abstract
+        desk.train_interest()
+        kept = {p.id: p.interest for p in desk.papers()}
+        desk.counts_path.write_bytes(b"damaged")  # counted again from nothing
+        desk.train_interest()
+        fresh = {p.id: p.interest for p in desk.papers()}
+    assert kept.keys() == fresh.keys() and len(kept) == 25
+    assert all(abs(kept[k] - fresh[k]) < 1e-6 for k in kept)
+    assert kept[ids["Unread vision"]] > 0.5  # its new words were counted, not the old

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from paperdesk.errors import BadInput, UnknownPaper
@@ -27,6 +27,9 @@ from paperdesk.library.state import (
     paper_from_json,
 )
 from paperdesk.model import check_tag, normalise_tag
+
+# Interest scores written per transaction (1M papers: 20 short transactions).
+INTEREST_BATCH = 50_000
 
 
 @dataclass
@@ -97,22 +100,26 @@ class Decisions(Reading):
     def add_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, add=_checked(tags))
 
-    def set_interest(self, scores: dict[str, float]) -> None:
-        """Replace every paper's interest score, in one transaction."""
-        with self._write() as conn:
-            conn.execute("DELETE FROM interest")
-            conn.executemany(
-                "INSERT OR REPLACE INTO interest (paper_id, score) VALUES (?, ?)",
-                sorted(scores.items()),
-            )
-
-    def add_interest(self, scores: dict[str, float]) -> None:
-        """Set some papers' interest scores (the papers an import brought)."""
-        with self._write() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO interest (paper_id, score) VALUES (?, ?)",
-                sorted(scores.items()),
-            )
+    def set_interest(
+        self,
+        scores: Mapping[str, float],
+        progress: Callable[[int, int], None] | None = None,
+        batch: int = INTEREST_BATCH,
+    ) -> None:
+        """Set papers' interest scores (a retrain gives every paper one; an import,
+        the papers it brought). Written ``batch`` papers a transaction, so a
+        million never holds the library for long; ``progress(done, total)``
+        after each. The scores are derived data: no change counter, no journal."""
+        items = sorted(scores.items(), key=lambda pair: pair[0])
+        done = 0
+        for start in range(0, len(items), batch):
+            part = [(score, pid) for pid, score in items[start : start + batch]]
+            with self._write() as conn:
+                conn.executemany("UPDATE papers SET interest = ? WHERE id = ?", part)
+                _bump_interest_generation(conn)
+            done += len(part)
+            if progress is not None:
+                progress(done, len(items))
 
     def set_meta(self, key: str, value: str) -> None:
         """Remember a fact of the library's own (the day of the last fetch)."""
@@ -281,6 +288,14 @@ class Decisions(Reading):
                 conn.execute("DELETE FROM pending_state WHERE paper_id = ?", (pid,))
                 applied += 1
         return applied
+
+
+def _bump_interest_generation(conn) -> None:
+    """Count the score changes, so a search's cached scores know they are stale."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('interest_generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
 
 
 def _checked(tags: Iterable[str]) -> list[str]:

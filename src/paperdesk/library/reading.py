@@ -32,9 +32,8 @@ ORDER_BY = {
     "title": "p.norm_title",
     "added": "p.first_seen DESC, p.rowid DESC",
     # Unscored papers (before a model, or imported since) after the scored, newest first.
-    "interest": "(SELECT score FROM interest WHERE paper_id = p.id) IS NULL, "
-    "(SELECT score FROM interest WHERE paper_id = p.id) DESC, "
-    "p.published IS NULL, p.published DESC, p.norm_title",
+    "interest": "p.interest IS NULL, p.interest DESC, p.published IS NULL, p.published DESC, "
+    "p.norm_title",
 }
 
 _SELECT = """
@@ -42,7 +41,7 @@ SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
        p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
        p.keywords, p.github_stars, p.pdf, p.origins, p.dismissed,
-       (SELECT score FROM interest WHERE paper_id = p.id) AS interest,
+       p.interest,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
        (SELECT json_group_array(json_array(file, page_date)) FROM
@@ -252,7 +251,19 @@ class Reading(LibraryFile):
         return [(tag, n) for tag, n in rows]
 
     def interest_count(self) -> int:
-        return self._query("SELECT count(*) FROM interest")[0][0]
+        return self._query("SELECT count(*) FROM papers WHERE interest IS NOT NULL")[0][0]
+
+    def interest_generation(self) -> int:
+        """A counter of interest score changes (0 before any)."""
+        value = self.meta_value("interest_generation")
+        return int(value) if value else 0
+
+    def interest_scores(self) -> list[tuple[str, float]]:
+        """Every scored paper's (ID, interest), from the covering index."""
+        return self._query(
+            "SELECT id, interest FROM papers INDEXED BY papers_by_interest "
+            "WHERE interest IS NOT NULL"
+        )
 
     def meta_value(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
@@ -279,6 +290,17 @@ class Reading(LibraryFile):
         rows = self._query(
             f"{_SELECT} WHERE p.seq > ? AND p.seq <= ? ORDER BY p.seq", (after, upto)
         )
+        return [_row_to_paper(row) for row in rows]
+
+    def decided(self) -> list[Paper]:
+        """Every paper read, starred or dismissed (what the interest model learns from)."""
+        rows = self._query(f"{_SELECT} WHERE p.read = 1 OR p.starred = 1 OR p.dismissed = 1")
+        return [_row_to_paper(row) for row in rows]
+
+    def spread(self, n: int) -> list[Paper]:
+        """``n`` papers spread over the whole library: the first by ID, and an ID is
+        a hash, so they are a fair sample that stays the same between calls."""
+        rows = self._query(f"{_SELECT} ORDER BY p.id LIMIT ?", (n,))
         return [_row_to_paper(row) for row in rows]
 
     def iter_all(self, batch: int = 2000) -> Iterator[Paper]:

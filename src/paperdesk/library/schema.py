@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # Versions whose files a read-only handle can read (an older one needs its
 # migration, which writes).
-READABLE_VERSIONS = (7,)
+READABLE_VERSIONS = (8,)
 
 # Version 5: what the other sources tell (arXiv ID and version, DOI, author
 # names, categories, comments, keywords, code stars, PDF, each field's origin).
@@ -32,6 +32,9 @@ _V5_COLUMNS = (
 # Version 6: "not for me", a decision like a star (and the interest model's
 # strongest negative).
 _V6_COLUMNS = (("dismissed", "INTEGER NOT NULL DEFAULT 0"), ("dismissed_at", "TEXT"))
+# Version 8: each paper's interest in [0, 1] beside it (version 7 kept it in a
+# table of its own, which no index could sort by: 1M papers took seconds).
+_V8_COLUMNS = (("interest", "REAL"),)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -62,7 +65,10 @@ CREATE TABLE IF NOT EXISTS papers (
     pdf TEXT,
     origins TEXT NOT NULL DEFAULT '{}',
     dismissed INTEGER NOT NULL DEFAULT 0,
-    dismissed_at TEXT
+    dismissed_at TEXT,
+    -- The interest model's score (derived data: a retrain replaces it, NULL
+    -- before a model or for a paper imported without one).
+    interest REAL
 );
 -- A paper's identity across sources: its arXiv ID, else its DOI, else its title.
 CREATE INDEX IF NOT EXISTS papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
@@ -83,6 +89,11 @@ CREATE INDEX IF NOT EXISTS papers_by_upvotes
 -- and 44 s from a cold disk, reading the table for each ID.)
 CREATE INDEX IF NOT EXISTS papers_by_title ON papers(norm_title, id, read, starred);
 CREATE INDEX IF NOT EXISTS papers_by_added ON papers(first_seen, id, read, starred);
+-- (Version 8: by interest, the unscored last and newest first.)
+CREATE INDEX IF NOT EXISTS papers_by_interest ON papers(
+    interest IS NULL, interest DESC, published IS NULL, published DESC,
+    norm_title, id, read, starred
+);
 CREATE TABLE IF NOT EXISTS tags (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     tag TEXT NOT NULL,
@@ -117,12 +128,6 @@ CREATE TABLE IF NOT EXISTS removed (
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS removed_seq ON removed(seq);
--- Version 7: each paper's interest in [0, 1], from the model learned from the
--- user's decisions (derived data, which a retrain replaces whole).
-CREATE TABLE IF NOT EXISTS interest (
-    paper_id TEXT PRIMARY KEY,
-    score REAL NOT NULL
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,
@@ -154,12 +159,18 @@ def migrate(conn: sqlite3.Connection) -> None:
         if version < 4:  # replaced by covering indexes (papers_by_title, _added)
             conn.execute("DROP INDEX IF EXISTS papers_title")
             conn.execute("DROP INDEX IF EXISTS papers_first_seen")
-        if 0 < version < 7:
+        if 0 < version < 8:
             # New columns only: every paper and every decision stays as it was.
             present = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
-            for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS):
+            for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS, *_V8_COLUMNS):
                 if name not in present:
                     conn.execute(f"ALTER TABLE papers ADD COLUMN {name} {kind}")
+        if version == 7:  # the scores move beside their papers
+            conn.execute(
+                "UPDATE papers SET interest = "
+                "(SELECT score FROM interest WHERE interest.paper_id = papers.id)"
+            )
+            conn.execute("DROP TABLE interest")
         # executescript() would commit on its own; run the statements one by one.
         for statement in _SCHEMA.split(";"):
             if statement.strip():

@@ -42,13 +42,25 @@ def collect(p: Postings, query: wq.Query, limit: int | None, column: str | None)
     by a numeric column, the first ``limit`` of them (None: all)."""
     matches = mask(p, query)
     if column is not None:
-        total, values, docs = by_column(p.column(column), matches, limit)
+        if not matches.any():
+            return Collected(0, _NO_SCORES, _NO_DOCS)
+        total, values, docs = by_column(sort_values(p, column), matches, limit)
     else:
         total = int(np.count_nonzero(matches))
         if not total:
             return Collected(0, _NO_SCORES, _NO_DOCS)
         values, docs = top(relevance(p, query), matches, limit)
     return Collected(total, values, docs)
+
+
+def sort_values(p: Postings, column: str) -> np.ndarray:
+    """A sort column's values by document. Interest is the scores the search
+    index loaded; papers without one come after every scored paper, newest first
+    (a date YYYYMMDD is below 10**8)."""
+    if column != "interest":
+        return p.column(column)
+    values = p.loaded_interest()
+    return np.where(np.isnan(values), p.column("published_sort") / 1e8 - 2.0, values)
 
 
 def top(

@@ -5,6 +5,7 @@ index: which fields a bare word searches, how a word is analysed, what a
 prefix or a fuzzy word expands to (real index terms, at most
 MAX_EXPANSIONS, the most frequent), which dates become coarse terms. Its
 output is closed: terms, phrases, numeric ranges, ID prefixes and ``Every``
+score ranges (``ScoreRange``)
 joined by AND, OR, NOT and AND NOT. ``matching`` and ``scoring`` handle
 exactly these; a new query form is added in all three (docs/SEARCH.md).
 """
@@ -27,6 +28,46 @@ from paperdesk.search.vocabulary import fuzzy_terms, prefix_frequencies, text_of
 # Prefix and fuzzy words expand to at most this many index terms (most frequent
 # first), which bounds their cost on a large vocabulary.
 MAX_EXPANSIONS = 64
+
+
+class ScoreRange(wq.Query):
+    """A range of a score kept beside the library, not in the index (interest:
+    ``interest:>=0.7``), in thousandths, both ends inclusive (None: open).
+    ``matching`` reads the scores the search index loaded for it."""
+
+    def __init__(self, fieldname: str, low: int | None, high: int | None) -> None:
+        self.fieldname, self.low, self.high = fieldname, low, high
+        self.boost = 1.0
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is ScoreRange and (other.fieldname, other.low, other.high) == (
+            self.fieldname,
+            self.low,
+            self.high,
+        )
+
+    def __hash__(self) -> int:
+        return hash((ScoreRange, self.fieldname, self.low, self.high))
+
+    def __repr__(self) -> str:
+        return f"ScoreRange({self.fieldname!r}, {self.low!r}, {self.high!r})"
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def field(self) -> str:
+        return self.fieldname
+
+
+def reads_interest(node: q.Node) -> bool:
+    """Whether a parsed query filters by interest (its scores must be loaded)."""
+    if isinstance(node, q.Range):
+        return node.field == "interest"
+    if isinstance(node, q.And | q.Or):
+        return any(reads_interest(item) for item in node.items)
+    if isinstance(node, q.Not):
+        return reads_interest(node.item)
+    return False
 
 
 def compile_query(node: q.Node, reader) -> wq.Query:
@@ -144,8 +185,11 @@ def _phrase_query(phrase: q.Phrase) -> wq.Query:
 
 
 def _range_query(node: q.Range) -> wq.Query:
-    """Whole years and whole months become coarse terms; other ranges stay numeric."""
+    """Whole years and whole months become coarse terms; other ranges stay numeric;
+    interest is read from the scores beside the library."""
     low, high = node.low, node.high
+    if node.field == "interest":
+        return ScoreRange("interest", low, high)
     if node.field == "published" and low is not None and high is not None:
         if low % 10000 == 101 and high % 10000 == 1231 and 0 <= high // 10000 - low // 10000 < 50:
             years = range(low // 10000, high // 10000 + 1)

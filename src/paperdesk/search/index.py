@@ -39,7 +39,7 @@ from paperdesk.model import Paper
 from paperdesk.search import whoosh_fixes
 from paperdesk.search.codec import PaperdeskCodec
 from paperdesk.search.collect import Collected, collect
-from paperdesk.search.compiler import compile_query, query_terms
+from paperdesk.search.compiler import compile_query, query_terms, reads_interest
 from paperdesk.search.highlights import Terms, highlight
 from paperdesk.search.postings import Postings
 from paperdesk.search.schema import (
@@ -407,6 +407,8 @@ class SearchIndex:
         def run() -> SearchResults:
             with self._lock:
                 p = self._postings(self.searcher())
+                if column == "interest" or reads_interest(tree):
+                    p.interest(self.library.interest_generation(), self.library.interest_scores)
                 wquery = compile_query(tree, p.reader)
                 found = collect(p, wquery, limit, column)
                 terms = query_terms(wquery, p.reader)

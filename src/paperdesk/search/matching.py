@@ -25,6 +25,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
 from paperdesk.search.codec import positions_of
+from paperdesk.search.compiler import ScoreRange
 from paperdesk.search.postings import Postings
 
 # Phrase matches kept (they are small: the documents where the words stand together).
@@ -77,6 +78,14 @@ def mask(p: Postings, query: wq.Query) -> np.ndarray:
         return found
     if kind is wq.Prefix:
         return _prefix(p, query)
+    if kind is ScoreRange:
+        values = np.rint(p.loaded_interest() * 1000)  # NaN (no score) matches no range
+        found = p.live().copy()
+        if query.low is not None:
+            found &= values >= query.low
+        if query.high is not None:
+            found &= values <= query.high
+        return found
     if kind is wq.Phrase:
         return phrase(p, query).copy()
     raise TypeError(f"the engine cannot match {query!r} (see paperdesk.search.compiler)")

@@ -41,6 +41,7 @@ SORT_COLUMNS: dict[str, str | None] = {
     "relevance": None,
     "published": "published_sort",
     "upvotes": "upvotes_sort",
+    "interest": "interest",  # not in the index: the scores beside the library
 }
 
 

@@ -10,8 +10,8 @@ numeric range, an ID prefix, a NOT and ``Every``. Filter terms at the top of
 the query (``schema.FILTER_FIELDS``) select without ranking, as in Whoosh
 with a filter. Only the matches' slots are read afterwards (``collect``).
 
-This is where another score joins the relevance (the interest ranking to
-come): it is one more array added to the same floats.
+An interest range (``interest:>=0.7``) scores as any range does; the
+interest order itself is a column (``collect``), not part of the relevance.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
+from paperdesk.search.compiler import ScoreRange
 from paperdesk.search.matching import is_null, mask
 from paperdesk.search.postings import Postings, TermPostings
 from paperdesk.search.schema import FILTER_FIELDS
@@ -76,9 +77,11 @@ def add_scores(p: Postings, query: wq.Query, scores: np.ndarray, where: np.ndarr
             add_scores(p, wq.Term(query.fieldname, word), scores, found)
     elif kind is wq.Every:
         scores[p.live() if where is None else where] += query.boost
-    elif (kind is wq.NumericRange and query.constantscore) or (
-        kind is wq.Prefix and query.constantscore
-    ):  # a constant score, as Whoosh gives them
+    elif (
+        (kind is wq.NumericRange and query.constantscore)
+        or (kind is wq.Prefix and query.constantscore)
+        or kind is ScoreRange
+    ):  # a constant score, as Whoosh gives them (and an interest range, as any range)
         found = mask(p, query)
         scores[found if where is None else where & found] += query.boost
     elif kind is wq.Not:  # Whoosh's InverseMatcher: 1.0, whatever the boost

@@ -138,6 +138,7 @@ class PaperdeskApp(Commands):
         self.loaded = False
         self.query_problem: str | None = None
         self.suggestion: str | None = None
+        self.learning: str | None = None  # "learning your interest 40%", in the status line
         self._known_seq: int | None = None
         self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
 

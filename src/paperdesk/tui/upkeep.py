@@ -72,18 +72,35 @@ class Upkeep(ViewState):
 
     @work(thread=True, exclusive=True, group="interest")
     def retrain_interest(self) -> None:
-        """Learn the interest again after decisions (never on the key itself)."""
+        """Learn the interest again after decisions (never on the key itself); a
+        large library's rescoring shows its progress in the status line."""
+        shown = -1
+
+        def progress(done: int, total: int) -> None:
+            nonlocal shown
+            percent = done * 100 // max(total, 1)
+            if percent != shown and done < total:
+                shown = percent
+                self.call_from_thread(self._learning, f"learning your interest {percent}%")
+
+        self.call_from_thread(self._learning, "learning your interest…")
         try:
-            line, model = self.desk.train_interest()
+            line, model = self.desk.train_interest(progress)
         except Exception as error:  # noqa: BLE001 - the old scores stay
+            self.call_from_thread(self._learning, None)
             self.call_from_thread(self.notify, f"interest not learned: {error}", severity="warning")
             return
         self.call_from_thread(self._retrained, line, model is not None)
 
+    def _learning(self, text: str | None) -> None:
+        self.learning = text
+        self._update_status()
+
     def _retrained(self, line: str, learned: bool) -> None:
+        self._learning(None)
         if learned:
             self._interest_ready()
-            if self.list_sort == "interest":
+            if self._sort_in_force() == "interest":
                 self.reload(keep=self.paper_list.current_id)
             else:
                 self.paper_list.invalidate()

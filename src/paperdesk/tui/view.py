@@ -58,6 +58,7 @@ class ViewState(App[None]):
     loaded: bool
     query_problem: str | None
     suggestion: str | None
+    learning: str | None
     _visit: str | None
     _visit_since: float | None
     _clock: Callable[[], float]
@@ -69,6 +70,7 @@ class ViewState(App[None]):
         def _start_side(self) -> None: ...
         def _settle_memory(self) -> None: ...
         def refresh_side(self) -> object: ...
+        def retrain_interest(self) -> object: ...
         def _mark_read_after_viewing(self, paper_id: str) -> None: ...
 
     @property
@@ -202,6 +204,8 @@ class ViewState(App[None]):
         if self.tag:
             parts.append(f"tag: {self.tag}")
         parts.append(f"sort: {self._sort_in_force()}")
+        if self.learning:
+            parts.append(self.learning)
         text = "  ·  ".join(parts)
         if self.query_problem:
             # The problem first, cut to what leaves the counts room on one line.
@@ -349,6 +353,9 @@ class ViewState(App[None]):
             self.list_sort = LIST_SORTS[(LIST_SORTS.index(self.list_sort) + 1) % len(LIST_SORTS)]
             sort = self.list_sort
         self.notify(f"Sorted by {sort}", timeout=2)
+        if sort == "interest" and not self.desk.model_path.exists():
+            # The first time: learn (in a worker), or say how many more decisions it needs.
+            self.retrain_interest()
         self.reload()
 
     def action_toggle_tags_pane(self) -> None:
