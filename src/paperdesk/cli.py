@@ -1042,6 +1042,75 @@ def untag(paper_id: IdArgument, tags: TagsArgument) -> None:
     _print_tags(result)
 
 
+@command()
+@handles_errors
+def note(
+    paper_id: IdArgument,
+    set_: Annotated[
+        str | None, typer.Option("--set", metavar="TEXT", help="Replace the note with TEXT.")
+    ] = None,
+    append: Annotated[
+        str | None,
+        typer.Option("--append", metavar="TEXT", help="Add TEXT as a new line at the end."),
+    ] = None,
+    edit: Annotated[
+        bool, typer.Option("--edit", help="Edit the note in $VISUAL or $EDITOR.")
+    ] = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Delete the note.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Print a paper's Markdown note, or write it (--set, --append, --edit, --clear).
+
+    A note is a decision like a star: saved at once, in the journal and the
+    state file, searchable (note:WORD, and plain words), and exported.
+    """
+    chosen = [name for name, on in (("--set", set_ is not None), ("--append", append is not None),
+                                    ("--edit", edit), ("--clear", clear)) if on]  # fmt: skip
+    if len(chosen) > 1:
+        raise usage(f"{' and '.join(chosen)} exclude each other: give one")
+    with open_desk() as desk:
+        full = desk.resolve_id(paper_id)
+        current = desk.note(full)
+        if not chosen:
+            _notices(desk)
+            if as_json:
+                print_json({"id": full, "note": current or None})
+            elif current:
+                out.print(Text(visible(current.rstrip("\n"))), soft_wrap=True)
+            else:
+                say(f"{full} has no note; write one with --set, --append or --edit")
+            return
+        if set_ is not None:
+            text = set_
+        elif append is not None:
+            text = f"{current.rstrip()}\n{append}" if current.strip() else append
+        elif clear:
+            text = ""
+        else:
+            from paperdesk.editor import EditorError
+            from paperdesk.editor import edit as run_editor
+
+            try:
+                text = run_editor(current)
+            except EditorError as error:
+                raise fail(str(error)) from None
+        changed = desk.set_note(full, desk_note(text))
+        _notices(desk)
+    if as_json:
+        print_json({"id": full, "note": desk_note(text) or None, "changed": changed})
+    elif not changed:
+        say(f"the note on {full} is unchanged")
+    elif clear or not text.strip():
+        say(f"deleted the note on {full}")
+    else:
+        say(f"saved the note on {full} ({len(text.strip()):,} characters)")
+
+
+def desk_note(text: str) -> str:
+    """A note as it is saved: without trailing blank lines."""
+    return text.rstrip("\n") + ("\n" if "\n" in text.strip() else "")
+
+
 # --- search -------------------------------------------------------------------------------
 
 

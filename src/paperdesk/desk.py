@@ -627,6 +627,17 @@ class Desk:
         self._after_state_change([*changed, *read])
         return changed, read
 
+    def note(self, paper_id: str) -> str:
+        """A paper's note ("" when none)."""
+        return self.library.note_of(paper_id)
+
+    def set_note(self, paper_id: str, text: str) -> bool:
+        """Write a paper's note ("" clears it); True if it changed."""
+        changed = self.library.set_note(paper_id, text)
+        if changed:
+            self._after_state_change([paper_id])
+        return changed
+
     def add_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.add_tags(paper_id, tags)
         self._after_state_change([paper_id])

@@ -57,6 +57,7 @@ CSV_COLUMNS = (
     "comments",
     "github_stars",
     "pdf",
+    "note",  # the user's note (library 8)
 )
 
 
@@ -181,6 +182,11 @@ def _md_paper(paper: Paper, with_abstracts: bool) -> list[str]:
         lines.extend(f"- {md_link(link)}" for link in links)
     if with_abstracts and paper.abstract:
         lines.extend(["", "> " + md_text(paper.abstract)])
+    if paper.note and paper.note.strip():
+        # The user's own Markdown, kept as written inside a quote block, so a
+        # heading in it cannot pass for the next paper.
+        lines.extend(["", "> **Note**", ">"])
+        lines.extend(f"> {line}".rstrip() for line in paper.note.strip().splitlines())
     lines.append("")
     return lines
 
@@ -417,6 +423,8 @@ def to_bibtex(papers: Sequence[Paper], ascii_only: bool = True) -> str:
             note.append("tags: " + ", ".join(paper.tags))
         if note:
             fields.append(("note", escape("; ".join(note))))
+        if paper.note and paper.note.strip():  # the user's note: BibTeX's annotation
+            fields.append(("annote", escape(" ".join(paper.note.split()))))
         keywords = list(dict.fromkeys((*paper.tags, *paper.keywords)))
         if keywords:
             fields.append(("keywords", escape(", ".join(keywords))))
@@ -473,6 +481,7 @@ def to_csv(papers: Sequence[Paper], excel: bool = False) -> str:
                 "" if paper.comments is None else paper.comments,
                 "" if paper.github_stars is None else paper.github_stars,
                 csv_cell(paper.pdf or ""),
+                csv_cell(paper.note or ""),
             ]
         )
     return buffer.getvalue()

@@ -214,6 +214,7 @@ class Paper:
     origins: tuple[tuple[str, str], ...] = ()
     dismissed: bool = False  # "not for me"
     interest: float | None = None  # in [0, 1], from the model of the user's decisions
+    note: str | None = None  # the user's Markdown note (None: none written)
 
     def to_json(self) -> dict[str, Any]:
         """The paper object of ``--json`` output and the JSON export."""
@@ -245,6 +246,7 @@ class Paper:
             "field_sources": dict(self.origins),
             "dismissed": self.dismissed,
             "interest": None if self.interest is None else round(self.interest, 4),
+            "note": self.note,
         }
 
 

@@ -5,7 +5,7 @@
     NOT a, -a          must not match           transformer -vision
     "exact phrase"     words in order           "lottery ticket"
     ( ... )            grouping                 (rl OR bandit) regret
-    field:value        title: abstract: org: tag: host: id: author: cat: arxiv: doi:
+    field:value        title: abstract: org: tag: host: id: author: cat: arxiv: doi: note:
     prefix*  fuzzy~    transf*  grokkng~  grokkng~2
     ranges             upvotes:>=10  authors:<=5  published:2024  published:2024-06
                        published:>=2025-01-01  published:[2024-01-01 TO 2024-06-30]
@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-TEXT_FIELDS = ("title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi")
+TEXT_FIELDS = (
+    "title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi", "note",
+)  # fmt: skip
 RANGE_FIELDS = ("upvotes", "authors", "published", "interest")
 FIELD_ALIASES = {
     "organization": "org",
@@ -39,6 +41,7 @@ FIELD_ALIASES = {
     "category": "cat",
     "categories": "cat",
     "names": "author",
+    "notes": "note",
 }
 # ``author:`` names an author (author:hinton), except before a count or a range
 # (author:>5, author:[2 TO 4]), where it is the number of authors, ``authors:``.

@@ -84,6 +84,7 @@ def test_list_json_paper_object(imported):
         "field_sources",
         "dismissed",
         "interest",
+        "note",
     ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]

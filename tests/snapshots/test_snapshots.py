@@ -52,6 +52,15 @@ def test_tag_editor(snap_compare, sample_app):
     assert snap_compare(sample_app, terminal_size=(120, 36), run_before=tag)
 
 
+def test_note_editor(snap_compare, sample_app):
+    async def note(pilot):
+        await settle(pilot)
+        await pilot.press("j", "w", *"# Later", "enter", "enter", *"- compare with **PPO**")
+        await settle(pilot)
+
+    assert snap_compare(sample_app, terminal_size=(120, 36), run_before=note)
+
+
 def test_help(snap_compare, sample_app):
     async def help_(pilot):
         await settle(pilot)

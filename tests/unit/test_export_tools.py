@@ -91,6 +91,11 @@ def stress_papers() -> list[Paper]:
     ]
     papers += [_paper(f"Attention variant number {n}", "Same word, same year.") for n in range(30)]
     papers += [_paper("Undated paper", "No date.", published=None, upvotes=1, authors=1)]
+    # The user's notes: Markdown of their own, with every special, a heading, a formula.
+    papers += [
+        _paper("A paper with a note", note="Read *later*: " + specials + "\n\n# not a heading"),
+        _paper("A note that looks like a formula", note="=1+1 and } unbalanced { % done"),
+    ]
     ids = [p.id for p in papers]
     assert len(ids) == len(set(ids))
     return papers
@@ -328,6 +333,12 @@ def test_markdown_on_github_links_every_url_and_prints_text_literally():
         assert shown in html.unescape(text), shown
     assert "<code>back`tick</code>" in rendered
     assert "$O(n^2)$" in html.unescape(text)  # the dollars are text, not maths
+    # A note stays inside its paper, in a quote block: a heading in it is no
+    # heading of the document.
+    outside = re.sub(r"<blockquote>.*?</blockquote>", "", rendered, flags=re.S)
+    assert "not a heading" in text and "not a heading" not in outside
+    assert outside.count("<h1>") == 1
+    assert "<em>later</em>" in rendered  # the user's own Markdown, as written
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -348,3 +359,7 @@ def test_csv_has_no_formula_and_reads_back():
     plain = next(p for p in papers if p.title.startswith("Accents"))
     assert by_id[plain.id]["abstract"] == plain.abstract
     assert export.to_csv(papers, excel=True).startswith("\ufeffid,title")
+    noted = next(p for p in papers if p.title == "A paper with a note")
+    assert by_id[noted.id]["note"] == noted.note
+    formula_note = next(p for p in papers if p.title.startswith("A note that looks"))
+    assert by_id[formula_note.id]["note"] == "'" + formula_note.note

@@ -20,14 +20,17 @@ from paperdesk.library.files import chunks
 from paperdesk.library.reading import Reading
 from paperdesk.library.state import (
     Flag,
+    Note,
     PaperState,
     clamp_future,
+    fingerprint,
     merge,
     now_stamp,
     paper_from_json,
 )
 from paperdesk.model import check_tag, normalise_tag
 
+MAX_NOTE_CHARS = 200_000  # a note is a note, not a book
 # Interest scores written per transaction (1M papers: 20 short transactions).
 INTEREST_BATCH = 50_000
 
@@ -151,6 +154,37 @@ class Decisions(Reading):
             self._journal({"at": stamp, "ids": changed, "add": wanted, "remove": []})
         return changed
 
+    def set_note(self, paper_id: str, text: str) -> bool:
+        """Write a paper's note (an empty text clears it); True if it changed. Like
+        any decision: at once, in the journal, in the state file."""
+        text = text.replace("\r\n", "\n")
+        if len(text) > MAX_NOTE_CHARS:
+            raise BadInput(f"a note holds at most {MAX_NOTE_CHARS:,} characters")
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone():
+                raise UnknownPaper(f"no paper with ID {paper_id!r}")
+            row = conn.execute("SELECT text FROM notes WHERE paper_id = ?", (paper_id,)).fetchone()
+            old = row[0] if row else ""
+            if old == text and (row or not text):
+                return False
+            stamp = now_stamp()
+            base = fingerprint(old) if row else None
+            conn.execute(
+                "INSERT OR REPLACE INTO notes (paper_id, text, at, base) VALUES (?, ?, ?, ?)",
+                (paper_id, text, stamp, base),
+            )
+            conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (self._next_seq(conn), paper_id))
+        record: dict[str, object] = {"at": stamp, "id": paper_id, "note": text}
+        if base:
+            record["base"] = base
+        self._journal(record)
+        return True
+
+    def note_of(self, paper_id: str) -> str:
+        """A paper's note ("" when none)."""
+        row = self._query("SELECT text FROM notes WHERE paper_id = ?", (paper_id,))
+        return row[0][0] if row else ""
+
     def remove_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         return self._change_tags(paper_id, remove=tags)
 
@@ -219,7 +253,8 @@ class Decisions(Reading):
                 for row in conn.execute(
                     "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
                     "OR read_at IS NOT NULL OR starred_at IS NOT NULL OR dismissed_at IS NOT NULL "
-                    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals"
+                    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals "
+                    "UNION SELECT paper_id FROM notes"
                 )
             ]
             result = _load_states(conn, ids)
@@ -329,6 +364,11 @@ def _load_states(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Pape
             f"SELECT paper_id, tag, removed_at FROM tag_removals WHERE paper_id IN ({marks})", chunk
         ):
             states[pid].removed[tag] = at
+        for pid, text, at, base in conn.execute(
+            f"SELECT paper_id, text, at, base FROM notes WHERE paper_id IN ({marks})", chunk
+        ):
+            if pid in states:
+                states[pid].note = Note(text, at, base)
     return states
 
 
@@ -347,6 +387,12 @@ def _write_state(
             changed = True
     changed |= _write_tag_map(conn, "tags", "added_at", pid, old.tags, new.tags)
     changed |= _write_tag_map(conn, "tag_removals", "removed_at", pid, old.removed, new.removed)
+    if old.note != new.note:
+        conn.execute(
+            "INSERT OR REPLACE INTO notes (paper_id, text, at, base) VALUES (?, ?, ?, ?)",
+            (pid, new.note.text, new.note.at, new.note.base),
+        )
+        changed = True
     if changed:
         conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
     return changed

@@ -407,7 +407,7 @@ class _ImportRun:
             (target, other),
         )
         found.sources[target] |= found.sources.pop(other)
-        for table in ("sources", "tags", "tag_removals"):
+        for table in ("sources", "tags", "tag_removals", "notes"):
             conn.execute(f"DELETE FROM {table} WHERE paper_id = ?", (other,))
         conn.execute("UPDATE aliases SET paper_id = ? WHERE paper_id = ?", (target, other))
         conn.execute(

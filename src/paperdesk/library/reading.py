@@ -42,6 +42,7 @@ SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
        p.keywords, p.github_stars, p.pdf, p.origins, p.dismissed,
        p.interest,
+       (SELECT text FROM notes WHERE paper_id = p.id AND text != '') AS note,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
        (SELECT json_group_array(json_array(file, page_date)) FROM
@@ -87,7 +88,8 @@ class Counts:
 def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
      starred, first_seen, arxiv_id, arxiv_version, doi, author_names, categories, comments,
-     keywords, github_stars, pdf, origins, dismissed, interest, tags, sources) = row  # fmt: skip
+     keywords, github_stars, pdf, origins, dismissed, interest, note, tags,
+     sources) = row  # fmt: skip
     return Paper(
         pid,
         title,
@@ -115,6 +117,7 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
         origins=() if origins == "{}" else tuple(json.loads(origins).items()),
         dismissed=bool(dismissed),
         interest=interest,
+        note=note,
     )
 
 

@@ -128,6 +128,16 @@ CREATE TABLE IF NOT EXISTS removed (
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS removed_seq ON removed(seq);
+-- (Version 8.) The user's note on a paper, a decision like a star: its text, when
+-- it was written, and the fingerprint of the text it replaced (state merges tell
+-- an edit of the other machine's text from one made apart). An empty text is a
+-- cleared note, kept so an older copy does not bring it back.
+CREATE TABLE IF NOT EXISTS notes (
+    paper_id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    at TEXT,
+    base TEXT
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,

@@ -1,12 +1,13 @@
 """The user's decisions about papers, as data that can leave the library and come back.
 
-A decision is read/unread, starred/unstarred, a tag added or a tag removed,
-each with the time it was made. ``paperdesk state export`` writes them as JSON
-keyed by paper ID (the ID comes from the title, so it is the same on every
-machine) and ``paperdesk state import`` merges them back with one rule: for
-each flag and each tag, the later decision wins. Nothing is dropped: a
-decision about a paper the library does not have yet is kept until an import
-brings that paper.
+A decision is read/unread, starred/unstarred, "not for me", a tag added or a
+tag removed, or a note written, each with the time it was made. ``paperdesk
+state export`` writes them as JSON keyed by paper ID (the ID comes from the
+title, so it is the same on every machine) and ``paperdesk state import``
+merges them back with one rule: for each flag and each tag, the later
+decision wins (notes: see ``merge_notes``). Nothing is dropped: a decision
+about a paper the library does not have yet is kept until an import brings
+that paper.
 
 This module is pure: the merge rules and the file format. ``store`` applies
 them inside one transaction.
@@ -57,6 +58,68 @@ class Flag:
         return self.at is not None or self.value
 
 
+def fingerprint(text: str) -> str:
+    """A short checksum of a note's text: an edit records the one it replaced, so
+    a merge can tell an edit of the other side's text from an edit made apart."""
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A paper's note: its Markdown text, when it was written, and the
+    fingerprint of the text it replaced (None: it replaced nothing)."""
+
+    text: str = ""
+    at: str | None = None  # None: never written
+    base: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.at is not None or bool(self.text)
+
+
+# Between two texts of one note written apart (on two machines), in the merged note.
+CONFLICT_MARKER = "--- paperdesk: this note was also edited elsewhere ({at}); that text: ---"
+
+
+def merge_notes(local: Note, incoming: Note, *, replaying: bool = False) -> Note:
+    """One note from two. An edit of the other side's text wins; the later edit
+    wins when one side never changed it; two edits made apart (neither saw the
+    other's text) keep both texts, the later first, with CONFLICT_MARKER between,
+    rather than lose one."""
+    if not incoming.decided or incoming == local:
+        return local
+    if not local.decided or replaying:
+        return incoming if not local.decided or _weight(incoming.at) >= _weight(local.at) else local
+    if incoming.text == local.text:
+        return incoming if _later(incoming.at, local.at) else local
+    if incoming.base == fingerprint(local.text):
+        return incoming  # an edit of what this side has
+    if local.base == fingerprint(incoming.text) or _contains(local.text, incoming.text):
+        return local  # this side already edited (or merged) what the other has
+    if _contains(incoming.text, local.text):
+        return incoming
+    later, earlier = (incoming, local) if _later(incoming.at, local.at) else (local, incoming)
+    if not earlier.text.strip():
+        return later  # a cleared note against an edit: nothing would be lost
+    if not later.text.strip():
+        return earlier
+    marker = CONFLICT_MARKER.format(at=earlier.at or "unknown time")
+    text = f"{later.text.rstrip()}\n\n{marker}\n{earlier.text.rstrip()}\n"
+    # It holds both: it counts as an edit of the incoming text, so importing this
+    # side's state on the other machine takes it whole.
+    return Note(text, later.at, fingerprint(incoming.text))
+
+
+def _contains(merged: str, text: str) -> bool:
+    """Whether a merged note already holds ``text`` after a conflict marker."""
+    return "--- paperdesk: this note was also edited elsewhere" in merged and (
+        text.rstrip() in merged
+    )
+
+
 @dataclass
 class PaperState:
     """Every decision about one paper."""
@@ -68,6 +131,7 @@ class PaperState:
     title: str | None = None
     # "Not for me": a strong negative for the interest model (it also marks read).
     dismissed: Flag = field(default_factory=Flag)
+    note: Note = field(default_factory=Note)
 
     @property
     def empty(self) -> bool:
@@ -77,6 +141,7 @@ class PaperState:
             or self.dismissed.decided
             or self.tags
             or self.removed
+            or self.note.decided
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +159,10 @@ class PaperState:
             data["removed_tags"] = dict(sorted(self.removed.items()))
         if self.dismissed.decided:  # only when decided: older files stay as they were
             data.update(dismissed=self.dismissed.value, dismissed_at=self.dismissed.at)
+        if self.note.decided:
+            data.update(note=self.note.text, note_at=self.note.at)
+            if self.note.base:
+                data["note_base"] = self.note.base
         return data
 
 
@@ -131,6 +200,7 @@ def clamp_future(
             {tag: fix(at) for tag, at in paper.removed.items()},
             paper.title,
             Flag(paper.dismissed.value, fix(paper.dismissed.at)),
+            Note(paper.note.text, fix(paper.note.at), paper.note.base),
         )
     return (result if clamped else incoming), clamped
 
@@ -179,7 +249,8 @@ def merge(local: PaperState, incoming: PaperState, *, replaying: bool = False) -
         if _take_flag(local.dismissed, incoming.dismissed, replaying)
         else local.dismissed
     )
-    return PaperState(read, starred, tags, removed, local.title or incoming.title, dismissed)
+    note = merge_notes(local.note, incoming.note, replaying=replaying)
+    return PaperState(read, starred, tags, removed, local.title or incoming.title, dismissed, note)
 
 
 def _take_flag(local: Flag, incoming: Flag, replaying: bool = False) -> bool:
@@ -219,6 +290,11 @@ def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
     if "state" in record:
         return {_check_id(pid): paper_from_json(pid, data) for pid, data in record["state"].items()}
     at = _stamp(record["at"], "journal")
+    if "note" in record:
+        if not isinstance(record["note"], str):
+            raise ValueError(f"unknown journal record {record!r}")
+        base = record.get("base")
+        return {_check_id(record["id"]): PaperState(note=Note(record["note"], at, base))}
     if "set" in record:
         column = record["set"]
         if column not in ("read", "starred", "dismissed") or not isinstance(record["value"], bool):
@@ -289,7 +365,20 @@ def paper_from_json(pid: str, entry: Any) -> PaperState:
         removed=_tags(entry.get("removed_tags", {}), f"{where}: removed_tags"),
         title=entry.get("title") if isinstance(entry.get("title"), str) else None,
         dismissed=_flag(entry, "dismissed", where),
+        note=_note(entry, where),
     )
+
+
+def _note(entry: dict, where: str) -> Note:
+    text = entry.get("note", "")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise StateFileError(f"{where}: 'note' must be text, not {text!r}")
+    base = entry.get("note_base")
+    if base is not None and not isinstance(base, str):
+        raise StateFileError(f"{where}: 'note_base' must be text, not {base!r}")
+    return Note(text, _stamp(entry.get("note_at"), f"{where}: note_at"), base)
 
 
 def _flag(entry: dict, name: str, where: str) -> Flag:

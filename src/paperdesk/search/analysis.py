@@ -27,7 +27,7 @@ STOP_WORDS = frozenset(
     "a an and are as at be by for from in into is it of on or that the their this to with".split()
 )
 # The fields whose text is stemmed (the rest are analysed by PLAIN_ANALYZER or kept whole).
-STEMMED_FIELDS = ("title", "abstract")
+STEMMED_FIELDS = ("title", "abstract", "note")
 
 
 class PossessiveFilter(Filter):

@@ -28,10 +28,11 @@ from paperdesk.search.codec import PositionArray
 # 11: the engine moved into paperdesk.search (the schema pickles its classes' paths).
 # 12: author names, categories, arXiv IDs and DOIs (author: cat: arxiv: doi:).
 # 13: "not for me" as a state (is:dismissed, is:undismissed).
-INDEX_SCHEMA_VERSION = 13
+# 14: the user's notes (note:, and a bare word searches them too).
+INDEX_SCHEMA_VERSION = 14
 # A bare word searches these; the highlights mark matches in them.
-DEFAULT_FIELDS = ("title", "abstract", "org", "tag", "author")
-HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag", "author")
+DEFAULT_FIELDS = ("title", "abstract", "org", "tag", "author", "note")
+HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag", "author", "note")
 # Fields whose terms only select (state, tags, coarse dates, identifiers): they
 # narrow the matches but add nothing to a paper's rank.
 FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host", "cat", "arxiv", "doi"})
@@ -58,6 +59,7 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         title=_positional_text(field_boost=2.5),
         abstract=_positional_text(),
+        note=_positional_text(),
         # Only the *vocabulary* of this field is ever read (terms_within), never
         # its postings. Whoosh's own spelling=True field posts every word of
         # every paper, which was 40% of a rebuild; see paper_document.
@@ -122,6 +124,7 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "state": " ".join(state),
         "author": "\n".join(paper.author_names),
         "cat": ",".join(paper.categories),
+        "note": paper.note or "",
     }
     if paper.arxiv_id:
         doc["arxiv"] = paper.arxiv_id.lower()

@@ -30,6 +30,7 @@ from paperdesk.model import visible
 from paperdesk.settings import Settings
 from paperdesk.tui.commands import Commands
 from paperdesk.tui.screens.help import HelpScreen
+from paperdesk.tui.screens.note_editor import NoteEditor
 from paperdesk.tui.undo import History
 from paperdesk.tui.widgets.paper_list import PaperList
 from paperdesk.tui.widgets.preview import Preview
@@ -64,6 +65,7 @@ class PaperdeskApp(Commands):
         # Priority, like "/": the editor opens as the key arrives, so the keys
         # typed after it in the same burst are typed into it.
         Binding("t", "edit_tags", "Tags", priority=True),
+        Binding("w", "write_note", "Note", show=False),
         Binding("x", "not_for_me", "Not for me"),
         Binding("M", "mute_reason", "Mute what raises it", show=False),
         # A priority binding runs as the key arrives: letters typed in the same
@@ -238,6 +240,7 @@ class PaperdeskApp(Commands):
                     Binding("enter", "", "Save · Esc cancels"),
                 ],
             ),
+            ("Note editor (w)", NoteEditor.BINDINGS),
             (
                 "Paper list, preview and tags pane",
                 [Binding("escape", "", "Clear the kept search, then the tag filter")],

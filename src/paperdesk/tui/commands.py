@@ -168,6 +168,43 @@ class Commands(Upkeep):
 
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
 
+    def action_write_note(self) -> None:
+        """The note editor for the paper under the cursor."""
+        paper = self._current_or_warn()
+        if paper is None:
+            return
+        try:
+            before = self.desk.note(paper.id)
+        except LibraryError as error:
+            self.notify(str(error), severity="error")
+            return
+        saved = [before]  # the text as last saved, for each undo step
+
+        def save(text: str) -> bool:
+            old, new = saved[0], text
+
+            def apply() -> list[str]:
+                return [paper.id] if self.desk.set_note(paper.id, new) else []
+
+            def revert() -> list[str]:
+                self.desk.set_note(paper.id, old)
+                return [paper.id]
+
+            done = len(self.history.undoable)
+            self._write("note", apply, revert, paper.title)
+            if len(self.history.undoable) == done:
+                return False  # unchanged, or the library refused it (said)
+            saved[0] = new
+            return True
+
+        def leave(text: str | None) -> None:
+            if text is not None and save(text):
+                self.notify("Note saved" if text.strip() else "Note deleted", timeout=2)
+
+        from paperdesk.tui.screens.note_editor import NoteEditor
+
+        self.push_screen(NoteEditor(paper.title, before, save), leave)
+
     def action_undo(self) -> None:
         self._step(undo=True)
 

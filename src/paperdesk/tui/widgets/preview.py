@@ -161,6 +161,11 @@ class Preview(ScrollView, can_focus=True):
             shown = visible(link)
             line.append(shown, style=link_style + Style(link=link) if shown == link else link_style)
             parts.append(line)
+        if paper.note and paper.note.strip():  # the user's own words, before the abstract
+            parts.append(Text(""))
+            line = Text("note  ", style=label)
+            line.append_text(self._marked(paper.note.strip(), "note", terms, ""))
+            parts.append(line)
         parts.append(Text(""))
         if paper.abstract:
             parts.append(self._marked(paper.abstract, "abstract", terms, ""))
