@@ -13,7 +13,7 @@ from pathlib import Path
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
-from paperdesk.tui.pilot import settle
+from paperdesk.tui.pilot import settle, workers_done
 
 OUT = Path(__file__).resolve().parents[1] / "screenshots"
 
@@ -24,6 +24,8 @@ SHOTS = {
     "help": ((120, 40), ["question_mark"]),
     "narrow": ((60, 20), []),
     "export": ((120, 36), ["e"]),
+    "note-editor": ((120, 36), ["j", "w", *"# Later", "enter", "enter", *"- compare with **PPO**"]),
+    "saved-search": ((120, 36), ["1"]),
 }
 
 
@@ -36,6 +38,9 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
         desk.add_tags(ids[4], ["rl"])
         desk.set_starred(ids[1:3])
         desk.set_read(ids[3:6])
+        desk.save_search("agents", "agent* is:unread")
+        desk.save_search("diffusion", "diffusion")
+        desk.set_note(ids[1], "Read the ablations; compare with **SWE-bench**.")
         app = make_app(
             desk,
             Settings(mark_read_on_move=False),
@@ -44,6 +49,8 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> None:
             index_in_subprocess=False,
         )
         async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await workers_done(app)  # the saved searches' counts
             await settle(pilot)
             await pilot.press(*keys)
             await settle(pilot)

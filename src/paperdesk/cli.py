@@ -54,7 +54,8 @@ app = typer.Typer(
 index_app = typer.Typer(help="Maintain the search index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 state_app = typer.Typer(
-    help="Your read, starred and tag decisions as a portable JSON file.", no_args_is_help=True
+    help="Your decisions (reads, stars, tags, notes, saved searches) as a portable JSON file.",
+    no_args_is_help=True,
 )
 app.add_typer(state_app, name="state")
 fetch_app = typer.Typer(
@@ -69,6 +70,12 @@ interest_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(interest_app, name="interest")
+saved_app = typer.Typer(
+    help="Searches saved by name, with their unread counts (the app's left pane, "
+    "keys 1-9; list --saved NAME).",
+    no_args_is_help=True,
+)
+app.add_typer(saved_app, name="saved")
 
 # No markup and no emoji codes: a title with "[/]" or ":fire:" prints as it is.
 out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
@@ -846,6 +853,10 @@ def list_(
     ] = None,
     sort: SortOption = BY_PUBLISHED,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N papers.")] = None,
+    saved: Annotated[
+        str | None,
+        typer.Option("--saved", metavar="NAME", help="Only the papers a saved search finds."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
     plain: PlainOption = False,
 ) -> None:
@@ -858,7 +869,10 @@ def list_(
         tags=tuple(tag or ()),
     )
     with open_desk() as desk:
-        papers = desk.papers(flt, sort=sort.value, limit=limit)
+        if saved is not None:
+            papers = _saved_papers(desk, saved, flt, sort.value, limit)
+        else:
+            papers = desk.papers(flt, sort=sort.value, limit=limit)
         if as_json:
             print_json([p.to_json() for p in papers])
             return
@@ -874,6 +888,24 @@ def list_(
         return
     out.print(paper_table(papers))
     out.print(Text(f"{len(papers)} of {total} papers", style="dim"))
+
+
+def _saved_papers(desk: Desk, name: str, flt: Filter, sort: str, limit: int | None) -> list[Paper]:
+    """The papers a saved search finds, narrowed by the list's filters, in its order."""
+    from paperdesk.sorts import SEARCH_SORTS
+
+    parts = [f"({desk.saved_query(name)})"]
+    if flt.starred:
+        parts.append("is:starred")
+    if flt.read is not None:
+        parts.append("is:read" if flt.read else "is:unread")
+    parts.extend(f'tag:"{t}"' for t in flt.tags)
+    query = " ".join(parts)
+    if sort in SEARCH_SORTS:
+        return [hit.paper for hit in desk.search(query, limit=limit, sort=sort).hits]
+    wanted = set(desk.search_ids(query).ids)  # by title or date added: the list's order
+    ids = [pid for pid in desk.ids(sort=sort) if pid in wanted][:limit]
+    return desk.get_many(ids)
 
 
 def show_paper(paper: Paper, reasons: list[tuple[str, float]] | None = None) -> None:
@@ -1111,6 +1143,67 @@ def desk_note(text: str) -> str:
     return text.rstrip("\n") + ("\n" if "\n" in text.strip() else "")
 
 
+# --- saved searches ------------------------------------------------------------------------
+
+
+@command(saved_app, "add")
+@handles_errors
+def saved_add(
+    name: Annotated[str, typer.Argument(help="Its name (the app lists them by name).")],
+    query: Annotated[str, typer.Argument(help="A query, as `paperdesk search` takes it.")],
+) -> None:
+    """Save a search by name (a saved one of that name is replaced)."""
+    with open_desk() as desk:
+        existed = " ".join(name.split()) in desk.saved_searches()
+        changed = desk.save_search(name, query)
+        total, unread = desk.search_counts(query)
+        _notices(desk)
+    verb = "unchanged" if not changed else "replaced" if existed else "saved"
+    say(f"{verb}: {' '.join(name.split())} = {query}  ({unread:,} unread of {total:,})")
+
+
+@command(saved_app, "list")
+@handles_errors
+def saved_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """The saved searches with their matches and unread counts."""
+    with open_desk() as desk:
+        found = desk.saved_searches()
+        counts = {name: desk.search_counts(query) for name, query in found.items()}
+        _notices(desk)
+    if as_json:
+        print_json([
+            {"name": name, "query": query, "total": counts[name][0], "unread": counts[name][1]}
+            for name, query in found.items()
+        ])  # fmt: skip
+        return
+    if not found:
+        say("No saved searches. Save one: paperdesk saved add NAME QUERY")
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Key", justify="right", style="dim")
+    table.add_column("Name")
+    table.add_column("Unread", justify="right")
+    table.add_column("Total", justify="right")
+    table.add_column("Query", style="dim", overflow="fold")
+    for number, (name, query) in enumerate(found.items(), start=1):
+        total, unread = counts[name]
+        key = str(number) if number <= 9 else ""
+        table.add_row(key, Text(visible(name)), f"{unread:,}", f"{total:,}", Text(visible(query)))
+    out.print(table)
+
+
+@command(saved_app, "remove")
+@handles_errors
+def saved_remove(name: Annotated[str, typer.Argument(help="A saved search's name.")]) -> None:
+    """Remove a saved search."""
+    with open_desk() as desk:
+        desk.saved_query(name)  # one line naming the saved ones when there is none
+        desk.remove_search(name)
+    say(f"removed the saved search {' '.join(name.split())}")
+
+
 # --- search -------------------------------------------------------------------------------
 
 
@@ -1285,6 +1378,11 @@ def state_import(
         visible(
             f"{file}: {result.papers} papers: {result.updated} updated, "
             f"{result.unchanged} unchanged, {result.pending} kept until they are imported"
+            + (
+                f"; {result.saved} saved search{'es' if result.saved != 1 else ''} changed"
+                if result.saved
+                else ""
+            )
         ),
         soft_wrap=True,
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperdesk import paths
+from paperdesk.errors import BadInput
 from paperdesk.importers import pipeline
 from paperdesk.importers.pipeline import (
     MAX_STDIN_BYTES,
@@ -657,8 +658,10 @@ class Desk:
     # --- decisions as data ---------------------------------------------------------
 
     def export_state(self) -> dict:
-        """Every read, star and tag decision, as a state file's JSON."""
-        return state.document(self.library.states())
+        """Every decision (reads, stars, tags, notes, saved searches) as a state file's JSON."""
+        return state.document(
+            self.library.states(), saved=self.library.saved_searches(removed=True)
+        )
 
     def import_state(self, path: Path) -> StateImport:
         """Merge a state file into the library: the later decision wins, nothing is dropped."""
@@ -667,8 +670,11 @@ class Desk:
             if path.name.endswith(".jsonl") or _looks_like_journal(text):
                 # A decision journal (decisions.jsonl, from this machine or another).
                 incoming, _skipped = state.replay(text.splitlines())
+                saved = state.replay_saved(text.splitlines())
             else:
-                incoming = state.from_document(json.loads(text))
+                data = json.loads(text)
+                incoming = state.from_document(data)
+                saved = state.saved_from_document(data)
         except OSError as error:
             raise LibraryError(f"cannot read {path}: {error.strerror or error}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -676,8 +682,54 @@ class Desk:
         except state.StateFileError as error:
             raise LibraryError(f"{path}: {error}") from None
         result = self.library.import_state(incoming)
+        result.saved = self.library.import_saved(saved)
         self._after_state_change(result.changed_ids)
         return result
+
+    # --- saved searches and listing days ------------------------------------------
+
+    def saved_searches(self) -> dict[str, str]:
+        """The saved searches, name to query, in name order."""
+        return {name: s.query for name, s in self.library.saved_searches().items()}
+
+    def save_search(self, name: str, query: str) -> bool:
+        """Save a search by name (a query that cannot be read is refused); True if
+        it changed."""
+        from paperdesk.query import QueryError, parse
+
+        try:
+            parse(query)
+        except QueryError as error:
+            raise BadInput(f"cannot read the query {query!r}: {error}") from None
+        return self.library.save_search(name, query)
+
+    def remove_search(self, name: str) -> bool:
+        return self.library.remove_search(name)
+
+    def saved_query(self, name: str) -> str:
+        """A saved search's query; UnknownPaper-like BadInput naming the saved ones."""
+        found = self.saved_searches()
+        cleaned = " ".join(name.split())
+        if cleaned not in found:
+            known = ", ".join(found) or "none yet; `paperdesk saved add NAME QUERY`"
+            raise BadInput(f"no saved search {name!r} (saved: {known})")
+        return found[cleaned]
+
+    def search_counts(self, query: str) -> tuple[int, int]:
+        """(matches, unread matches) of a query: a saved search's counts."""
+        total = self.index.search(query, limit=0, with_highlights=False, suggest=False).total
+        unread = self.index.search(
+            f"({query}) is:unread", limit=0, with_highlights=False, suggest=False
+        ).total
+        return total, unread
+
+    def days(self) -> list[tuple[str, str, int, int]]:
+        """The listing days, newest first, then undated files: (day, file, papers, unread)."""
+        return self.library.days()
+
+    def day_ids(self, day: str, file: str = "") -> list[str]:
+        """One listing day's papers (or an undated file's) in their page order."""
+        return self.library.day_ids(day, file)
 
     def _after_state_change(self, changed: Sequence[str]) -> None:
         # The library is already safe; the index only follows it. Keep it in step

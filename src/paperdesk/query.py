@@ -5,7 +5,7 @@
     NOT a, -a          must not match           transformer -vision
     "exact phrase"     words in order           "lottery ticket"
     ( ... )            grouping                 (rl OR bandit) regret
-    field:value        title: abstract: org: tag: host: id: author: cat: arxiv: doi: note:
+    field:value        title: abstract: org: tag: host: id: author: cat: arxiv: doi: note: day:
     prefix*  fuzzy~    transf*  grokkng~  grokkng~2
     ranges             upvotes:>=10  authors:<=5  published:2024  published:2024-06
                        published:>=2025-01-01  published:[2024-01-01 TO 2024-06-30]
@@ -27,6 +27,7 @@ from datetime import date
 
 TEXT_FIELDS = (
     "title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi", "note",
+    "day",
 )  # fmt: skip
 RANGE_FIELDS = ("upvotes", "authors", "published", "interest")
 FIELD_ALIASES = {

@@ -22,9 +22,12 @@ from paperdesk.library.state import (
     Flag,
     Note,
     PaperState,
+    SavedSearch,
+    check_saved_name,
     clamp_future,
     fingerprint,
     merge,
+    merge_saved,
     now_stamp,
     paper_from_json,
 )
@@ -45,6 +48,7 @@ class StateImport:
     pending: int = 0  # kept for papers the library does not have yet
     clamped: int = 0  # decisions stamped more than a day ahead, counted as made now
     changed_ids: list[str] = field(default_factory=list)
+    saved: int = 0  # saved searches added, changed or removed
 
 
 class Decisions(Reading):
@@ -179,6 +183,71 @@ class Decisions(Reading):
             record["base"] = base
         self._journal(record)
         return True
+
+    # --- saved searches ---------------------------------------------------------
+
+    def saved_searches(self, removed: bool = False) -> dict[str, SavedSearch]:
+        """The saved searches by name, in name order (``removed``: the removals too)."""
+        rows = self._query(
+            "SELECT name, query, at, removed FROM saved_searches ORDER BY name COLLATE NOCASE"
+        )
+        return {
+            name: SavedSearch(query, at, bool(gone))
+            for name, query, at, gone in rows
+            if removed or not gone
+        }
+
+    def save_search(self, name: str, query: str) -> bool:
+        """Save (or replace) a search by name; True if it changed."""
+        try:
+            name = check_saved_name(name)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+        query = query.strip()
+        if not query:
+            raise BadInput("a saved search needs a query")
+        current = self.saved_searches().get(name)
+        if current is not None and current.query == query:
+            return False
+        stamp = now_stamp()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO saved_searches (name, query, at, removed) "
+                "VALUES (?, ?, ?, 0)",
+                (name, query, stamp),
+            )
+        self._journal({"at": stamp, "saved": name, "query": query})
+        return True
+
+    def remove_search(self, name: str) -> bool:
+        """Take a saved search away (kept as a removal); False if there was none."""
+        current = self.saved_searches().get(" ".join(name.split()))
+        if current is None:
+            return False
+        stamp = now_stamp()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE saved_searches SET removed = 1, at = ? WHERE name = ?",
+                (stamp, " ".join(name.split())),
+            )
+        self._journal({"at": stamp, "saved": " ".join(name.split()), "removed": True})
+        return True
+
+    def import_saved(self, incoming: dict[str, SavedSearch]) -> int:
+        """Merge saved searches (the later decision wins); how many changed."""
+        if not incoming:
+            return 0
+        local = self.saved_searches(removed=True)
+        merged = merge_saved(local, incoming)
+        changed = {name: s for name, s in merged.items() if local.get(name) != s}
+        if changed:
+            with self._write() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO saved_searches (name, query, at, removed) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(n, s.query, s.at, int(s.removed)) for n, s in sorted(changed.items())],
+                )
+        return len(changed)
 
     def note_of(self, paper_id: str) -> str:
         """A paper's note ("" when none)."""

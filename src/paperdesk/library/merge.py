@@ -319,6 +319,7 @@ class _ImportRun:
         self.merged = 0
         self.skipped_updates = 0
         self.just_inserted: list[str] = []
+        self.position = 0  # each paper's place in the file: a day's page order
 
     def store(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
         groups = _group(entries)
@@ -326,9 +327,11 @@ class _ImportRun:
         found = _Found(conn, groups)
         inserts: dict[str, tuple[_Group, dict]] = {}
         changed: dict[str, None] = {}
-        new_sources: list[tuple[str, str, str]] = []
+        new_sources: list[tuple[str, str, str, int]] = []
         for group in groups:
             sources = {(self.source_file, d) for d in group.page_dates}
+            self.position += 1
+            position = self.position
             candidates = [
                 pid
                 for pid in found.candidates(group)
@@ -348,7 +351,7 @@ class _ImportRun:
                     continue
                 record = group.record
                 inserts[pid] = (group, record)
-                new_sources.extend((pid, f, d) for f, d in sorted(sources))
+                new_sources.extend((pid, f, d, position) for f, d in sorted(sources))
                 self.inserted[pid] = None
                 self.just_inserted.append(pid)
                 self.seen[pid] = None
@@ -365,7 +368,7 @@ class _ImportRun:
             if after != before or added_sources:
                 found.records[target] = after
                 changed[target] = None
-                new_sources.extend((target, f, d) for f, d in added_sources)
+                new_sources.extend((target, f, d, position) for f, d in added_sources)
                 if target not in self.inserted:  # seen in an earlier batch: still new
                     self.updated[target] = None
         rows = sorted(
@@ -388,7 +391,8 @@ class _ImportRun:
         )
         new_sources.sort()
         conn.executemany(
-            "INSERT OR IGNORE INTO sources (paper_id, file, page_date) VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO sources (paper_id, file, page_date, position) "
+            "VALUES (?, ?, ?, ?)",
             new_sources,
         )
 
@@ -402,8 +406,8 @@ class _ImportRun:
             _write_state(conn, target, states[target], merged, self.seq)
         found.records[target] = merge_records(found.records[target], found.records.pop(other))
         conn.execute(
-            "INSERT OR IGNORE INTO sources (paper_id, file, page_date) "
-            "SELECT ?, file, page_date FROM sources WHERE paper_id = ?",
+            "INSERT OR IGNORE INTO sources (paper_id, file, page_date, position) "
+            "SELECT ?, file, page_date, position FROM sources WHERE paper_id = ?",
             (target, other),
         )
         found.sources[target] |= found.sources.pop(other)

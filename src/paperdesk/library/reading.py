@@ -295,6 +295,35 @@ class Reading(LibraryFile):
         )
         return [_row_to_paper(row) for row in rows]
 
+    def days(self) -> list[tuple[str, str, int, int]]:
+        """Every listing day the papers came from, newest first, then each
+        undated file: (day "YYYY-MM-DD" or "", file for an undated one or "",
+        papers, unread papers)."""
+        rows = self._query(
+            "SELECT s.page_date, CASE WHEN s.page_date = '' THEN s.file ELSE '' END AS f, "
+            "count(DISTINCT s.paper_id), "
+            "count(DISTINCT CASE WHEN p.read = 0 THEN s.paper_id END) "
+            "FROM sources AS s JOIN papers AS p ON p.id = s.paper_id "
+            "GROUP BY 1, 2 ORDER BY s.page_date = '', s.page_date DESC, f"
+        )
+        return [(day, file, total, unread) for day, file, total, unread in rows]
+
+    def day_ids(self, day: str, file: str = "") -> list[str]:
+        """A listing day's papers (or an undated file's) in their page order."""
+        if day:
+            rows = self._query(
+                "SELECT paper_id FROM sources WHERE page_date = ? "
+                "ORDER BY file, position IS NULL, position, paper_id",
+                (day,),
+            )
+        else:
+            rows = self._query(
+                "SELECT paper_id FROM sources WHERE page_date = '' AND file = ? "
+                "ORDER BY position IS NULL, position, paper_id",
+                (file,),
+            )
+        return list(dict.fromkeys(row[0] for row in rows))
+
     def decided(self) -> list[Paper]:
         """Every paper read, starred or dismissed (what the interest model learns from)."""
         rows = self._query(f"{_SELECT} WHERE p.read = 1 OR p.starred = 1 OR p.dismissed = 1")

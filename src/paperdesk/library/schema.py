@@ -142,7 +142,21 @@ CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,
     page_date TEXT NOT NULL DEFAULT '',
+    -- (Version 8.) The paper's place in its file: a day's page order (NULL
+    -- for papers imported before).
+    position INTEGER,
     PRIMARY KEY (paper_id, file, page_date)
+) WITHOUT ROWID;
+-- The per-day inbox: a day's papers, and every day's counts.
+CREATE INDEX IF NOT EXISTS sources_day ON sources(page_date, file, position);
+-- (Version 8.) Searches the user saved by name, with their unread counts in the
+-- app. A removed one is kept (removed = 1) so an older state file cannot bring
+-- it back.
+CREATE TABLE IF NOT EXISTS saved_searches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    at TEXT,
+    removed INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 """
 
@@ -175,6 +189,10 @@ def migrate(conn: sqlite3.Connection) -> None:
             for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS, *_V8_COLUMNS):
                 if name not in present:
                     conn.execute(f"ALTER TABLE papers ADD COLUMN {name} {kind}")
+        if 0 < version < 8:
+            present = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
+            if "position" not in present:
+                conn.execute("ALTER TABLE sources ADD COLUMN position INTEGER")
         if version == 7:  # the scores move beside their papers
             conn.execute(
                 "UPDATE papers SET interest = "

@@ -286,10 +286,30 @@ def replay(lines: Iterable[str]) -> tuple[dict[str, PaperState], int]:
     return states, skipped
 
 
+def replay_saved(lines: Iterable[str]) -> dict[str, SavedSearch]:
+    """The saved searches a journal records (the last record of each name wins)."""
+    found: dict[str, SavedSearch] = {}
+    for line in lines:
+        if '"saved"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+            name, at = record["saved"], _stamp(record["at"], "journal")
+            if record.get("removed"):
+                found[name] = SavedSearch(found.get(name, SavedSearch("")).query, at, True)
+            else:
+                found[name] = SavedSearch(str(record["query"]), at)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return found
+
+
 def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
     if "state" in record:
         return {_check_id(pid): paper_from_json(pid, data) for pid, data in record["state"].items()}
     at = _stamp(record["at"], "journal")
+    if "saved" in record:  # a saved search: not a paper's decision (see replay_saved)
+        return {}
     if "note" in record:
         if not isinstance(record["note"], str):
             raise ValueError(f"unknown journal record {record!r}")
@@ -320,16 +340,91 @@ def _journal_record(record: dict[str, Any]) -> dict[str, PaperState]:
     }
 
 
+# --- saved searches -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    """A search saved by name (removed: the user took it away, kept as a decision)."""
+
+    query: str
+    at: str | None = None
+    removed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"query": self.query, "at": self.at}
+        if self.removed:
+            data["removed"] = True
+        return data
+
+
+MAX_SAVED_NAME = 40
+
+
+def check_saved_name(name: str) -> str:
+    """A saved search's name as given, stripped; ValueError when it cannot be one."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValueError("a saved search needs a name")
+    if len(cleaned) > MAX_SAVED_NAME:
+        raise ValueError(f"a saved search's name is at most {MAX_SAVED_NAME} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+        raise ValueError("a saved search's name cannot hold control characters")
+    return cleaned
+
+
+def merge_saved(
+    local: dict[str, SavedSearch], incoming: dict[str, SavedSearch]
+) -> dict[str, SavedSearch]:
+    """Name by name, the later decision wins (a removal is one); a tie keeps local."""
+    merged = dict(local)
+    for name, theirs in incoming.items():
+        mine = local.get(name)
+        if mine is None or _later(theirs.at, mine.at):
+            merged[name] = theirs
+    return merged
+
+
+def saved_from_document(data: Any) -> dict[str, SavedSearch]:
+    """The saved searches of a state file (none in files written before them)."""
+    found = data.get("saved_searches", {}) if isinstance(data, dict) else {}
+    if not isinstance(found, dict):
+        raise StateFileError('"saved_searches" must be an object keyed by name')
+    result: dict[str, SavedSearch] = {}
+    for name, entry in found.items():
+        where = f"saved search {name!r}"
+        try:
+            cleaned = check_saved_name(name) if isinstance(name, str) else ""
+        except ValueError as error:
+            raise StateFileError(f"{where}: {error}") from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("query"), str):
+            raise StateFileError(f'{where}: expected an object with a "query"')
+        removed = entry.get("removed", False)
+        if not isinstance(removed, bool):
+            raise StateFileError(f"{where}: 'removed' must be true or false")
+        result[cleaned] = SavedSearch(
+            entry["query"], _stamp(entry.get("at"), f"{where}: at"), removed
+        )
+    return result
+
+
 # --- the file ---------------------------------------------------------------------------
 
 
-def document(states: dict[str, PaperState], exported_at: str | None = None) -> dict[str, Any]:
-    return {
+def document(
+    states: dict[str, PaperState],
+    exported_at: str | None = None,
+    saved: dict[str, SavedSearch] | None = None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "exported_at": exported_at or now_stamp(),
         "papers": {pid: states[pid].to_json() for pid in sorted(states)},
     }
+    if saved:  # (after the papers: a reader of older files ignores it)
+        data["saved_searches"] = {name: saved[name].to_json() for name in sorted(saved)}
+    return data
 
 
 def from_document(data: Any) -> dict[str, PaperState]:

@@ -74,7 +74,19 @@ def analyse(field_name: str, text: str) -> list[str]:
     if field_name == "tag":
         tag = fold_accents(normalise_tag(text))
         return [tag] if tag else []
+    if field_name == "day":
+        return [listing_day(text)] if text else []
     return [text.lower()] if text else []
+
+
+def listing_day(text: str) -> str:
+    """A listing day as the index holds it: today and yesterday become dates."""
+    from datetime import date, timedelta
+
+    word = text.strip().lower()
+    if word in ("today", "yesterday"):
+        return (date.today() - timedelta(days=1 if word == "yesterday" else 0)).isoformat()
+    return word
 
 
 def stems(word: str) -> list[str]:

@@ -28,14 +28,14 @@ from paperdesk.search.codec import PositionArray
 # 11: the engine moved into paperdesk.search (the schema pickles its classes' paths).
 # 12: author names, categories, arXiv IDs and DOIs (author: cat: arxiv: doi:).
 # 13: "not for me" as a state (is:dismissed, is:undismissed).
-# 14: the user's notes (note:, and a bare word searches them too).
+# 14: the user's notes (note:, and a bare word searches them too), listing days (day:).
 INDEX_SCHEMA_VERSION = 14
 # A bare word searches these; the highlights mark matches in them.
 DEFAULT_FIELDS = ("title", "abstract", "org", "tag", "author", "note")
 HIGHLIGHT_FIELDS = ("title", "abstract", "org", "tag", "author", "note")
 # Fields whose terms only select (state, tags, coarse dates, identifiers): they
 # narrow the matches but add nothing to a paper's rank.
-FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host", "cat", "arxiv", "doi"})
+FILTER_FIELDS = frozenset({"state", "tag", "year", "month", "host", "cat", "arxiv", "doi", "day"})
 # The numeric column each order of a search reads (paperdesk.sorts.SEARCH_SORTS);
 # relevance has none.
 SORT_COLUMNS: dict[str, str | None] = {
@@ -73,6 +73,8 @@ def make_schema() -> Schema:
         tag=KEYWORD(commas=True, lowercase=True, scorable=True),
         host=KEYWORD(commas=True, lowercase=True),
         state=KEYWORD(),
+        # The listing days a paper was on (its pages' dates): day:2025-11-11.
+        day=KEYWORD(commas=True),
         # Whole numbers; a date is YYYYMMDD. signed=False looks tempting but Whoosh
         # 2.7.5 then answers ranges wrongly (authors:[1 TO 2] matched 3, 4, 16...).
         authors=NUMERIC(int, bits=32, shift_step=8),
@@ -125,6 +127,7 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "author": "\n".join(paper.author_names),
         "cat": ",".join(paper.categories),
         "note": paper.note or "",
+        "day": ",".join(sorted({s.page_date for s in paper.sources if s.page_date})),
     }
     if paper.arxiv_id:
         doc["arxiv"] = paper.arxiv_id.lower()

@@ -29,7 +29,7 @@ from paperdesk.library.backups import InUse
 from paperdesk.model import visible
 from paperdesk.settings import Settings
 from paperdesk.tui.commands import Commands
-from paperdesk.tui.screens.help import HelpScreen
+from paperdesk.tui.screens.help import HelpScreen, key_name
 from paperdesk.tui.screens.note_editor import NoteEditor
 from paperdesk.tui.undo import History
 from paperdesk.tui.widgets.paper_list import PaperList
@@ -88,6 +88,15 @@ class PaperdeskApp(Commands):
         Binding("S", "cycle_sort", "Sort", show=False),
         Binding("e", "export", "Export", show=False),
         Binding("F", "fetch", "Fetch new papers", show=False),
+        Binding("right_square_bracket", "next_day(1)", "Next day with unread papers", show=False),
+        Binding(
+            "left_square_bracket", "next_day(-1)", "Previous day with unread papers", show=False
+        ),
+        Binding("plus", "save_search", "Save this search", show=False),
+        *(
+            Binding(str(n), f"open_saved({n})", f"Saved search {n}", show=False)
+            for n in range(1, 10)
+        ),
         Binding("T", "toggle_tags_pane", "Tags pane", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False),
@@ -141,6 +150,11 @@ class PaperdeskApp(Commands):
         self.query_problem: str | None = None
         self.suggestion: str | None = None
         self.learning: str | None = None  # "learning your interest 40%", in the status line
+        self.day = None
+        self.days = []
+        self.saved = {}
+        self.saved_counts: dict[str, tuple[int, int]] = {}
+        self._tags: list[tuple[str, int]] = []
         self._known_seq: int | None = None
         self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
 
@@ -214,15 +228,24 @@ class PaperdeskApp(Commands):
             if search.value or self.query_text:
                 event.stop()
                 self._clear_search(search)
-            elif self.tag:
+            elif self.tag or self.day is not None:
                 event.stop()
                 self.tag = None
+                self.day = None
                 self.refresh_side()
                 self.reload()
 
     def help_sections(self):
         return [
-            ("Triage", list(self.BINDINGS)),
+            (
+                "Triage",
+                [
+                    b
+                    for b in self.BINDINGS
+                    if isinstance(b, Binding) and not b.action.startswith("open_saved")
+                ]
+                + [Binding("1-9", "", "Open saved search 1 to 9 (the left pane's order)")],
+            ),
             ("Paper list", PaperList.BINDINGS),
             ("Preview (Tab to it)", Preview.BINDINGS),
             (
@@ -243,7 +266,16 @@ class PaperdeskApp(Commands):
             ("Note editor (w)", NoteEditor.BINDINGS),
             (
                 "Paper list, preview and tags pane",
-                [Binding("escape", "", "Clear the kept search, then the tag filter")],
+                [
+                    Binding("escape", "", "Clear the kept search, then the tag or day filter"),
+                ],
+            ),
+            (
+                "Left pane (Tab to it)",
+                [
+                    Binding("enter", "", "Filter by the entry; on a heading, fold it"),
+                    *TagPanel.BINDINGS[2:],
+                ],
             ),
             ("Everywhere", [Binding("ctrl+p", "", "Command palette: every action by name")]),
         ]
@@ -256,10 +288,17 @@ class PaperdeskApp(Commands):
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or binding.action in ("quit",):
                 continue
+            if binding.action.startswith("open_saved"):
+                continue  # the saved searches come by name, below
             yield SystemCommand(
                 binding.description,
-                f"{binding.description} (key: {binding.key.split(',')[0]})",
+                f"{binding.description} (key: {key_name(binding.key.split(',')[0])})",
                 partial(self.run_action, binding.action),
+            )
+        for number, (name, query) in enumerate(self.saved.items(), start=1):
+            key = f" (key: {number})" if number <= 9 else ""
+            yield SystemCommand(
+                f"Saved search: {name}", f"{query}{key}", partial(self.open_saved, name)
             )
 
     def on_unmount(self) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from textual import work
 
 from paperdesk.atomic import write_atomic
+from paperdesk.errors import BadInput
 from paperdesk.library import LibraryError
 from paperdesk.model import Paper
 from paperdesk.query import QueryError
@@ -167,6 +168,30 @@ class Commands(Upkeep):
             self.notify(f"Tags: {summary}", timeout=3)
 
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
+
+    def action_save_search(self) -> None:
+        """+: save the search in the bar under a name (it joins the left pane)."""
+        query = self.query_text.strip()
+        if not query:
+            self.notify("Type a search first (/), then + saves it.", timeout=3)
+            return
+
+        def save(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                existed = " ".join(name.split()) in self.saved
+                changed = self.desk.save_search(name, query)
+            except (BadInput, LibraryError) as error:
+                self.notify(str(error), severity="error", timeout=6)
+                return
+            verb = "unchanged" if not changed else "replaced" if existed else "saved"
+            self.notify(f"Search {verb}: {' '.join(name.split())}", timeout=3)
+            self.refresh_side()
+
+        from paperdesk.tui.screens.name_prompt import NamePrompt
+
+        self.push_screen(NamePrompt("Save this search", query, query[:30]), save)
 
     def action_write_note(self) -> None:
         """The note editor for the paper under the cursor."""

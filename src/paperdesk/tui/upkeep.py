@@ -19,7 +19,7 @@ from textual.timer import Timer
 
 from paperdesk.library import LibraryError
 from paperdesk.tui.view import ViewState
-from paperdesk.tui.widgets.tag_panel import TagPanel
+from paperdesk.tui.widgets.tag_panel import Day, TagPanel
 
 SIDE_DELAY_S = 0.15  # counts and tags after a write
 INDEX_DELAY_S = 0.8  # the search index after a burst of writes
@@ -36,6 +36,8 @@ class Upkeep(ViewState):
     _memory_settled: bool
     _missed_external: bool
     _refusal_shown: bool
+    _tags: list[tuple[str, int]]
+    saved_counts: dict[str, tuple[int, int]]
     _known_seq: int | None
     _pending: dict[str, tuple[Timer, Callable[[], object]]]
 
@@ -113,12 +115,59 @@ class Upkeep(ViewState):
             counts = self.desk.counts()
             tags = self.desk.tag_counts()
             seq = self.desk.max_seq()
+            days = [Day(*row) for row in self.desk.days()]
+            saved = self.desk.saved_searches()
         except LibraryError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
-        self.call_from_thread(self._apply_side, counts, tags, seq)
+        self.call_from_thread(self._apply_side, counts, tags, seq, days, saved)
+        if saved:
+            self.count_saved(saved)
 
-    def _apply_side(self, counts, tags, seq) -> None:
+    @work(thread=True, exclusive=True, group="saved")
+    def count_saved(self, saved: dict[str, str]) -> None:
+        """The saved searches' unread and total counts (searches, in a worker: a
+        key never waits for them)."""
+        found: dict[str, tuple[int, int]] = {}
+        for name, query in saved.items():
+            try:
+                found[name] = self.desk.search_counts(query)
+            except Exception:  # noqa: BLE001 - a query this version cannot read: no count
+                continue
+        self.call_from_thread(self._apply_saved_counts, found)
+
+    def _apply_saved_counts(self, found: dict[str, tuple[int, int]]) -> None:
+        self.saved_counts = found
+        self._fill_pane()
+
+    def _fill_pane(self) -> None:
+        counts = {name: self.saved_counts.get(name) for name in self.saved}
+        self.query_one("#tags", TagPanel).set_tags(
+            self._tags, self.total, self.tag, self.days, counts, self.day
+        )
+
+    def _day_progress(self, days: list[Day]) -> None:
+        """When the day shown has just been finished, say so and offer the next."""
+        if self.day is None:
+            return
+        now = next((d for d in days if d.key == self.day.key), None)
+        before = self.day
+        if now is None:
+            return
+        self.day = now
+        if before.unread and not now.unread:
+            older = [d for d in days[days.index(now) + 1 :] if d.unread]
+            newer = [d for d in days[: days.index(now)] if d.unread]
+            offer = (
+                f"] for {older[0].label} ({older[0].unread:,} unread)"
+                if older
+                else f"[ for {newer[-1].label} ({newer[-1].unread:,} unread)"
+                if newer
+                else "every day is done"
+            )
+            self.notify(f"{now.label} is done: {offer}", timeout=6)
+
+    def _apply_side(self, counts, tags, seq, days=None, saved=None) -> None:
         external = self._missed_external or (self._known_seq is not None and seq > self._known_seq)
         grew = self._counted and counts.total != self.total
         self.total, self.unread, self.starred = counts.total, counts.unread, counts.starred
@@ -130,7 +179,13 @@ class Upkeep(ViewState):
                 self.reload()
             self.paper_list.invalidate()
             self._show_current()
-        self.query_one("#tags", TagPanel).set_tags(tags, counts.total, self.tag)
+        self._tags = tags
+        if days is not None:
+            self._day_progress(days)
+            self.days = days
+        if saved is not None:
+            self.saved = saved
+        self._fill_pane()
         self._update_empty()
         self._update_status()
         self._settle_memory()

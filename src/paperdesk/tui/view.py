@@ -33,7 +33,7 @@ from paperdesk.settings import Settings
 from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS
 from paperdesk.tui.widgets.paper_list import PaperList
 from paperdesk.tui.widgets.preview import Preview
-from paperdesk.tui.widgets.tag_panel import TagPanel
+from paperdesk.tui.widgets.tag_panel import Day, TagPanel
 
 SEARCH_DEBOUNCE_S = 0.12
 FIRST_ROWS = 200  # listed first when the app opens, before the whole list
@@ -59,6 +59,9 @@ class ViewState(App[None]):
     query_problem: str | None
     suggestion: str | None
     learning: str | None
+    day: Day | None  # the listing day shown (the per-day inbox), or None
+    days: list[Day]  # every listing day, newest first (from the last count)
+    saved: dict[str, str]  # the saved searches, name to query
     _visit: str | None
     _visit_since: float | None
     _clock: Callable[[], float]
@@ -126,6 +129,16 @@ class ViewState(App[None]):
                 if not scored and sort not in SEARCH_SORTS:  # by title or date added
                     wanted = set(ids)
                     ids = [pid for pid in self.desk.ids(sort=sort) if pid in wanted]
+            elif self.day is not None:  # one listing day, in its page order
+                ids = self.desk.day_ids(self.day.day, self.day.file)
+                flt = Filter(
+                    starred=True if self.view == "starred" else None,
+                    read=False if self.view == "unread" else None,
+                    tag=self.tag,
+                )
+                if flt != Filter():
+                    wanted = set(self.desk.ids(flt))
+                    ids = [pid for pid in ids if pid in wanted]
             else:
                 flt = Filter(
                     starred=True if self.view == "starred" else None,
@@ -203,7 +216,10 @@ class ViewState(App[None]):
             parts.append(f"view: {self.view} only")
         if self.tag:
             parts.append(f"tag: {self.tag}")
-        parts.append(f"sort: {self._sort_in_force()}")
+        if self.day is not None and not self.query_text.strip():
+            parts.append(f"day: {self.day.label} (page order)")
+        else:
+            parts.append(f"sort: {self._sort_in_force()}")
         if self.learning:
             parts.append(self.learning)
         text = "  ·  ".join(parts)
@@ -327,6 +343,7 @@ class ViewState(App[None]):
         and the tag filter."""
         if view == "all":
             self.tag = None
+            self.day = None
             search = self.query_one("#search", Input)
             with search.prevent(Input.Changed):
                 search.value = ""
@@ -340,7 +357,74 @@ class ViewState(App[None]):
     @on(TagPanel.Chosen)
     def _on_tag_chosen(self, event: TagPanel.Chosen) -> None:
         self.tag = event.tag
+        self.day = None
         self.reload()
+        self._focus_now(self.paper_list)
+
+    # --- the per-day inbox and saved searches ----------------------------------------
+
+    @on(TagPanel.DayChosen)
+    def _on_day_chosen(self, event: TagPanel.DayChosen) -> None:
+        self.show_day(event.day)
+
+    def show_day(self, day: Day) -> None:
+        """One listing day's papers in their page order (the search is cleared)."""
+        self.day, self.tag = day, None
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.query_text = ""
+        self.notify(f"{day.label}: {day.unread:,} unread of {day.total:,}", timeout=3)
+        self.reload(keep=None)
+        self.refresh_side()
+        self._focus_now(self.paper_list)
+
+    def action_next_day(self, step: int) -> None:
+        """] and [: the next (older) or previous (newer) day with unread papers."""
+        days = self.days
+        if not days:
+            self.notify("No listing days yet: import or fetch a day's papers.", timeout=3)
+            return
+        keys = [d.key for d in days]
+        at = keys.index(self.day.key) if self.day is not None and self.day.key in keys else None
+        order = range(len(days)) if at is None and step > 0 else (
+            range(len(days) - 1, -1, -1) if at is None else
+            range(at + step, len(days) if step > 0 else -1, step)
+        )  # fmt: skip
+        for index in order:
+            if days[index].unread:
+                self.show_day(days[index])
+                return
+        where = "older" if step > 0 else "newer"
+        self.notify(f"No {where} day has unread papers.", timeout=3)
+
+    @on(TagPanel.SavedChosen)
+    def _on_saved_chosen(self, event: TagPanel.SavedChosen) -> None:
+        self.open_saved(event.name)
+
+    def action_open_saved(self, number: int) -> None:
+        """1-9: the saved searches in the left pane's order."""
+        names = list(self.saved)
+        if not 1 <= number <= len(names):
+            self.notify(
+                f"No saved search {number}: save one with + on a search, or "
+                "`paperdesk saved add NAME QUERY`.",
+                timeout=4,
+            )
+            return
+        self.open_saved(names[number - 1])
+
+    def open_saved(self, name: str) -> None:
+        query = self.saved.get(name)
+        if query is None:
+            return
+        self.day, self.tag = None, None
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = query
+        self.query_text = query
+        self.notify(f"Saved search {name}: {query}", timeout=3)
+        self.reload(keep=None)
         self._focus_now(self.paper_list)
 
     def action_cycle_sort(self) -> None:

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 
-def _key_name(key: str) -> str:
+def key_name(key: str) -> str:
     names = {
         "question_mark": "?",
         "slash": "/",
@@ -25,6 +25,12 @@ def _key_name(key: str) -> str:
         "ctrl+u": "Ctrl+U",
         "tab": "Tab",
         "enter": "Enter",
+        "right_square_bracket": "]",
+        "left_square_bracket": "[",
+        "plus": "+",
+        "number_sign": "#",
+        "ctrl+s": "Ctrl+S",
+        "ctrl+e": "Ctrl+E",
     }
     return ", ".join(names.get(k, k) for k in key.split(","))
 
@@ -36,7 +42,7 @@ def bindings_table(sections: list[tuple[str, list[Binding]]]) -> Table:
     for title, bindings in sections:
         table.add_row(f"[u]{title}[/u]", "")
         for binding in bindings:
-            table.add_row(_key_name(binding.key), binding.description)
+            table.add_row(key_name(binding.key), binding.description)
         table.add_row("", "")
     return table
 
