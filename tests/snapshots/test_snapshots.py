@@ -12,7 +12,8 @@ import pytest
 from paperdesk.desk import Desk
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
-from paperdesk.tui.pilot import settle
+from paperdesk.model import Entry
+from paperdesk.tui.pilot import settle, workers_done
 
 
 @pytest.fixture
@@ -50,6 +51,31 @@ def test_tag_editor(snap_compare, sample_app):
         await settle(pilot)
 
     assert snap_compare(sample_app, terminal_size=(120, 36), run_before=tag)
+
+
+def test_left_pane_with_days_and_saved_searches(snap_compare, data_dir: Path):
+    desk = Desk(data_dir)
+    desk.import_sample()
+    desk.import_entries(
+        [Entry(f"Undated bibliography paper {n}", "From a .bib file.") for n in range(3)],
+        "my-library.bib",
+    )
+    desk.add_tags(desk.library.ids()[1], ["agents", "benchmarks"])
+    desk.save_search("agents", "agent* is:unread")
+    desk.save_search("a rather long saved search name", "diffusion")
+    desk.set_read(desk.library.ids()[:4])
+    app = make_app(desk, Settings(mark_read_on_move=False), poll_interval=None,
+                   backup_on_start=False, index_in_subprocess=False)  # fmt: skip
+
+    async def day(pilot):
+        await settle(pilot)
+        await workers_done(app)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        await workers_done(app)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=day)
 
 
 def test_note_editor(snap_compare, sample_app):

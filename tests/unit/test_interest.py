@@ -362,3 +362,24 @@ def test_kept_word_counts_give_the_scores_a_fresh_count_gives(tmp_path):
     assert kept.keys() == fresh.keys() and len(kept) == 25
     assert all(abs(kept[k] - fresh[k]) < 1e-6 for k in kept)
     assert kept[ids["Unread vision"]] > 0.5  # its new words were counted, not the old
+
+
+@pytest.mark.parametrize("hex_ids", [True, False])
+def test_scores_are_matched_to_documents_by_id(hex_ids):
+    import numpy as np
+
+    from paperdesk.search.postings import Postings
+
+    rng = np.random.default_rng(3)
+    names = [f"{n:010x}" if hex_ids else f"paper-{n:04d}" for n in rng.permutation(5000)[:2000]]
+    p = Postings.__new__(Postings)
+    p.doc_count, p._keys, p._interest = len(names), np.array(names, dtype="S"), None
+    scored = {name: float(n) / 2000 for n, name in enumerate(names) if n % 3}  # a third unscored
+    values = p.interest(1, lambda: list(scored.items()))
+    for doc, name in enumerate(names):
+        if name in scored:
+            assert values[doc] == scored[name]
+        else:
+            assert np.isnan(values[doc])
+    assert p.interest(1, lambda: []) is values  # kept until the generation changes
+    assert np.isnan(p.interest(2, lambda: [])).all()

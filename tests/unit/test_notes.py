@@ -94,6 +94,7 @@ def test_a_note_is_saved_journaled_and_restored_from_the_journal(tmp_path, clock
     assert lib.set_note(rl, "later: compare with CQL") is False  # unchanged
     assert lib.set_note(rl, "later: compare with CQL and IQL") is True
     assert lib.get(rl).note == "later: compare with CQL and IQL"
+    lib.save_search("later", "note:later")
     lines = lib.journal_path.read_text().splitlines()
     records = [json.loads(line) for line in lines if '"note"' in line]
     assert [r["note"] for r in records] == [
@@ -107,6 +108,7 @@ def test_a_note_is_saved_journaled_and_restored_from_the_journal(tmp_path, clock
     restore_from_journal(tmp_path / "a" / "library.sqlite3", tmp_path / "backups")
     again = Library(tmp_path / "a" / "library.sqlite3")
     assert again.states()[rl].note.text == "later: compare with CQL and IQL"
+    assert {n: s.query for n, s in again.saved_searches().items()} == {"later": "note:later"}
     again.close()
 
 

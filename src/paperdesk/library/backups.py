@@ -428,13 +428,16 @@ def restore_from_journal(library_path: Path, directory: Path) -> Rebuilt:
     if not journal.exists():
         raise LibraryError(f"there is no decision journal ({journal}) to rebuild from")
     with open(journal, encoding="utf-8", errors="replace") as handle:
-        states, skipped = state.replay(handle)
+        lines = handle.readlines()
+    states, skipped = state.replay(lines)
+    saved = state.replay_saved(lines)
     with _nobody_else(library_path):
         directory.mkdir(parents=True, exist_ok=True)
         replaced = _move_aside(library_path, directory)
         Path(f"{library_path}{REFUSAL_SUFFIX}").unlink(missing_ok=True)
         with Library(library_path, announce=False, anew=True) as library:
             result = library.import_state(states)
+            library.import_saved(saved)
     return Rebuilt(replaced, result.pending + result.updated, skipped)
 
 
@@ -443,8 +446,10 @@ def _merge_from(old: Path, library: Library) -> tuple[int, str | None]:
     try:
         with Library(old, read_only=True) as damaged:
             states = damaged.states()
+            saved = damaged.saved_searches(removed=True)
     except LibraryError:
         return 0, "it is damaged"
     except sqlite3.Error as error:
         return 0, str(error)
+    library.import_saved(saved)
     return library.import_state(states).updated, None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # Versions whose files a read-only handle can read (an older one needs its
 # migration, which writes).
-READABLE_VERSIONS = (8,)
+READABLE_VERSIONS = (9,)
 
 # Version 5: what the other sources tell (arXiv ID and version, DOI, author
 # names, categories, comments, keywords, code stars, PDF, each field's origin).
@@ -128,7 +128,7 @@ CREATE TABLE IF NOT EXISTS removed (
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS removed_seq ON removed(seq);
--- (Version 8.) The user's note on a paper, a decision like a star: its text, when
+-- (Version 9.) The user's note on a paper, a decision like a star: its text, when
 -- it was written, and the fingerprint of the text it replaced (state merges tell
 -- an edit of the other machine's text from one made apart). An empty text is a
 -- cleared note, kept so an older copy does not bring it back.
@@ -142,14 +142,14 @@ CREATE TABLE IF NOT EXISTS sources (
     paper_id TEXT NOT NULL REFERENCES papers(id),
     file TEXT NOT NULL,
     page_date TEXT NOT NULL DEFAULT '',
-    -- (Version 8.) The paper's place in its file: a day's page order (NULL
+    -- (Version 9.) The paper's place in its file: a day's page order (NULL
     -- for papers imported before).
     position INTEGER,
     PRIMARY KEY (paper_id, file, page_date)
 ) WITHOUT ROWID;
 -- The per-day inbox: a day's papers, and every day's counts.
 CREATE INDEX IF NOT EXISTS sources_day ON sources(page_date, file, position);
--- (Version 8.) Searches the user saved by name, with their unread counts in the
+-- (Version 9.) Searches the user saved by name, with their unread counts in the
 -- app. A removed one is kept (removed = 1) so an older state file cannot bring
 -- it back.
 CREATE TABLE IF NOT EXISTS saved_searches (
@@ -189,7 +189,7 @@ def migrate(conn: sqlite3.Connection) -> None:
             for name, kind in (*_V5_COLUMNS, *_V6_COLUMNS, *_V8_COLUMNS):
                 if name not in present:
                     conn.execute(f"ALTER TABLE papers ADD COLUMN {name} {kind}")
-        if 0 < version < 8:
+        if 0 < version < 9:  # version 9: a paper's place in its file
             present = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
             if "position" not in present:
                 conn.execute("ALTER TABLE sources ADD COLUMN position INTEGER")

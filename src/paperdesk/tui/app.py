@@ -109,7 +109,7 @@ class PaperdeskApp(Commands):
         desk: Desk,
         settings: Settings | None = None,
         *,
-        poll_interval: float | None = 2.0,
+        poll_interval: float | None = 1.0,  # another process's changes show within 2 s
         banner: str | None = None,
         backup_on_start: bool = True,
         index_in_subprocess: bool = True,

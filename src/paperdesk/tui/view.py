@@ -36,6 +36,8 @@ from paperdesk.tui.widgets.preview import Preview
 from paperdesk.tui.widgets.tag_panel import Day, TagPanel
 
 SEARCH_DEBOUNCE_S = 0.12
+# A ``keep`` no paper has: the list starts at its first row.
+TOP = "\x00top"
 FIRST_ROWS = 200  # listed first when the app opens, before the whole list
 VIEWS = ("all", "unread", "starred")
 UI_STATE_NAME = "ui-state.json"
@@ -375,7 +377,7 @@ class ViewState(App[None]):
             search.value = ""
         self.query_text = ""
         self.notify(f"{day.label}: {day.unread:,} unread of {day.total:,}", timeout=3)
-        self.reload(keep=None)
+        self.reload(keep=TOP)  # a day starts at the top of its page
         self.refresh_side()
         self._focus_now(self.paper_list)
 
@@ -424,7 +426,7 @@ class ViewState(App[None]):
             search.value = query
         self.query_text = query
         self.notify(f"Saved search {name}: {query}", timeout=3)
-        self.reload(keep=None)
+        self.reload(keep=TOP)
         self._focus_now(self.paper_list)
 
     def action_cycle_sort(self) -> None:
