@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from paperdesk.desk import Desk
+from paperdesk.model import Entry
 from paperdesk.settings import Settings
 from paperdesk.tui.app import make_app
-from paperdesk.model import Entry
 from paperdesk.tui.pilot import settle, workers_done
 
 
