@@ -79,6 +79,16 @@ async def test_choosing_a_day_lists_that_page_in_page_order(two_days: Desk, samp
         await pilot.press("escape")  # backs out of the day
         await ready(pilot, app)
         assert app.day is None and len(app.paper_list.ids) == two_days.count()
+        await pilot.press("left_square_bracket")  # from no day, [ starts at the oldest
+        await ready(pilot, app)
+        assert app.day.day == "2025-11-10"
+        await pilot.press("left_square_bracket")
+        await ready(pilot, app)
+        assert app.day.day == "2025-11-11"
+        await pilot.press("left_square_bracket")  # nothing newer
+        await settle(pilot)
+        assert app.day.day == "2025-11-11"
+        assert any("No newer day" in str(n.message) for n in app._notifications)
 
 
 async def test_a_finished_day_says_so_and_offers_the_next(two_days: Desk):

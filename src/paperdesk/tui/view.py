@@ -388,12 +388,11 @@ class ViewState(App[None]):
             self.notify("No listing days yet: import or fetch a day's papers.", timeout=3)
             return
         keys = [d.key for d in days]
-        at = keys.index(self.day.key) if self.day is not None and self.day.key in keys else None
-        order = range(len(days)) if at is None and step > 0 else (
-            range(len(days) - 1, -1, -1) if at is None else
-            range(at + step, len(days) if step > 0 else -1, step)
-        )  # fmt: skip
-        for index in order:
+        if self.day is not None and self.day.key in keys:
+            at = keys.index(self.day.key)
+        else:  # no day shown: ] starts from the newest, [ from the oldest
+            at = -1 if step > 0 else len(days)
+        for index in range(at + step, len(days) if step > 0 else -1, step):
             if days[index].unread:
                 self.show_day(days[index])
                 return
