@@ -221,16 +221,15 @@ class Decisions(Reading):
 
     def remove_search(self, name: str) -> bool:
         """Take a saved search away (kept as a removal); False if there was none."""
-        current = self.saved_searches().get(" ".join(name.split()))
-        if current is None:
+        name = " ".join(name.split())
+        if name not in self.saved_searches():
             return False
         stamp = now_stamp()
         with self._write() as conn:
             conn.execute(
-                "UPDATE saved_searches SET removed = 1, at = ? WHERE name = ?",
-                (stamp, " ".join(name.split())),
+                "UPDATE saved_searches SET removed = 1, at = ? WHERE name = ?", (stamp, name)
             )
-        self._journal({"at": stamp, "saved": " ".join(name.split()), "removed": True})
+        self._journal({"at": stamp, "saved": name, "removed": True})
         return True
 
     def import_saved(self, incoming: dict[str, SavedSearch]) -> int:

@@ -150,10 +150,6 @@ class TagPanel(OptionList):
         if heading in ids:
             self.highlighted = ids.index(heading)
 
-    @property
-    def options(self) -> list[Option]:
-        return [self.get_option_at_index(i) for i in range(self.option_count)]
-
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         chosen = event.option.id or ""
