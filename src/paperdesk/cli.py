@@ -962,84 +962,162 @@ def show(
 
 # --- the user's state --------------------------------------------------------------------
 
-IdsArgument = Annotated[
-    list[str],
-    typer.Argument(metavar="ID...", help="Paper IDs or prefixes.", autocompletion=complete_ids),
+QueryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--query",
+        "-q",
+        metavar="QUERY",
+        help="Every paper matching this search (the query language), instead of IDs.",
+    ),
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="List the papers it would change; change nothing.")
 ]
 
+# action -> (what it writes, the value); the verbs are steps.VERBS.
+_FLAG_ACTIONS = {
+    "star": ("starred", True),
+    "unstar": ("starred", False),
+    "read": ("read", True),
+    "unread": ("read", False),
+    "dismiss": ("dismissed", True),
+    "undismiss": ("dismissed", False),
+}
 
-def _set_flag(ids: list[str], action: str) -> None:
+
+def _targets(desk: Desk, ids: list[str] | None, query: str | None) -> list[str]:
+    """The papers a command acts on: the IDs given, or every match of --query."""
+    from paperdesk.query import QueryError
+
+    if ids and query is not None:
+        raise usage("give paper IDs or --query, not both")
+    if query is None:
+        if not ids:
+            raise usage("which papers? Give their IDs, or --query QUERY for every match")
+        return list(dict.fromkeys(desk.resolve(ids)))
+    if not query.strip():
+        raise usage("cannot read the query '': nothing to search for")
+    try:
+        return desk.search_ids(query).ids
+    except QueryError as error:
+        raise usage(f"cannot read the query {query!r}: {error}") from None
+
+
+def _confirm_bulk(desk: Desk, would: list[str], matched: int, what: str, query: str | None,
+                  yes: bool, dry_run: bool) -> bool:  # fmt: skip
+    """Say what a command would do; with --dry-run list the papers; on --query,
+    ask first (a script passes --yes). Whether to go on."""
+    of = ""
+    if query is not None and matched != len(would):
+        of = f" (of {matched:,} match{'es' if matched != 1 else ''})"
+    line = f"would {what} {plural(len(would), 'paper')}{of}"
+    if dry_run:
+        say(line)
+        for paper in desk.get_many(would):
+            write_stdout(f"{paper.id}  {_one_line(paper.title)}\n")
+        return False
+    if query is None or yes or not would:
+        return True
+    if not _at_terminal():
+        raise usage(f"{line}: confirm at a terminal, or pass --yes (--dry-run lists them)")
+    say(line)
+    if not typer.confirm("Go on?", default=False, err=True):
+        raise fail("nothing was changed")
+    return True
+
+
+def _set_flag(ids: list[str] | None, action: str, query: str | None = None,
+              yes: bool = False, dry_run: bool = False) -> None:  # fmt: skip
+    from paperdesk.steps import VERBS, CliHistory, act
+
+    kind, value = _FLAG_ACTIONS[action]
     with open_desk() as desk:
-        full = desk.resolve(ids)
-        method = {
-            "star": lambda: desk.set_starred(full, True),
-            "unstar": lambda: desk.set_starred(full, False),
-            "read": lambda: desk.set_read(full, True),
-            "unread": lambda: desk.set_read(full, False),
-            "dismiss": lambda: desk.set_dismissed(full, True)[0],
-            "undismiss": lambda: desk.set_dismissed(full, False)[0],
-        }[action]
-        changed = method()
+        full = _targets(desk, ids, query)
+        would = [p.id for p in desk.get_many(full) if getattr(p, kind) != value]
+        if not _confirm_bulk(desk, would, len(full), VERBS[(kind, value)][0], query, yes, dry_run):
+            return
+        step = act(desk, kind, full, value)
+        CliHistory(desk).remember(step)
         _notices(desk)
+        changed = step.changes[0].ids
         if changed:
             desk.learn_in_background()
-    past = {
-        "star": "starred",
-        "unstar": "unstarred",
-        "read": "marked read",
-        "unread": "marked unread",
-        "dismiss": "marked not for me (and read)",
-        "undismiss": "took back not for me on",
-    }[action]
-    unchanged = len(set(full)) - len(changed)
+    past = VERBS[(kind, value)][1]
+    unchanged = len(full) - len(changed)
     note = f" ({unchanged} already were)" if unchanged else ""
     out.print(f"{past} {len(changed)} paper{'s' if len(changed) != 1 else ''}{note}")
 
 
-@command()
-@handles_errors
-def star(ids: IdsArgument) -> None:
-    """Star papers."""
-    _set_flag(ids, "star")
+OptionalIds = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="ID", help="Paper IDs or prefixes (or --query).", autocompletion=complete_ids
+    ),
+]
 
 
 @command()
 @handles_errors
-def unstar(ids: IdsArgument) -> None:
-    """Remove the star from papers."""
-    _set_flag(ids, "unstar")
+def star(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+         dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Star papers (by ID, or every match of --query)."""
+    _set_flag(ids, "star", query, yes, dry_run)
+
+
+@command()
+@handles_errors
+def unstar(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+           dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Remove the star from papers (by ID, or every match of --query)."""
+    _set_flag(ids, "unstar", query, yes, dry_run)
 
 
 @command(app, "read")
 @handles_errors
-def read_(ids: IdsArgument) -> None:
-    """Mark papers read."""
-    _set_flag(ids, "read")
+def read_(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+          dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Mark papers read (by ID, or every match of --query)."""
+    _set_flag(ids, "read", query, yes, dry_run)
 
 
 @command()
 @handles_errors
-def unread(ids: IdsArgument) -> None:
-    """Mark papers unread."""
-    _set_flag(ids, "unread")
+def unread(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+           dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Mark papers unread (by ID, or every match of --query)."""
+    _set_flag(ids, "unread", query, yes, dry_run)
 
 
 @command()
 @handles_errors
-def dismiss(ids: IdsArgument) -> None:
+def dismiss(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+            dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Mark papers "not for me" (and read): what your interest ranking learns from."""
-    _set_flag(ids, "dismiss")
+    _set_flag(ids, "dismiss", query, yes, dry_run)
 
 
 @command()
 @handles_errors
-def undismiss(ids: IdsArgument) -> None:
+def undismiss(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
+              dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Take back "not for me" (the papers stay read)."""
-    _set_flag(ids, "undismiss")
+    _set_flag(ids, "undismiss", query, yes, dry_run)
 
 
 TagsArgument = Annotated[
     list[str], typer.Argument(metavar="TAG...", help="Tags.", autocompletion=complete_tags)
+]
+IdAndTags = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="[ID] TAG...",
+        help="A paper ID (or prefix) and tags; with --query, only tags.",
+        autocompletion=complete_tags,
+    ),
 ]
 
 
@@ -1047,31 +1125,91 @@ def _print_tags(tags: tuple[str, ...]) -> None:
     out.print(Text(visible(f"tags: {', '.join(tags) or '(none)'}")))
 
 
-@command()
-@handles_errors
-def tag(paper_id: IdArgument, tags: TagsArgument) -> None:
-    """Add tags to a paper."""
-    with open_desk() as desk:
-        result = desk.add_tags(desk.resolve_id(paper_id), tags)
-        _notices(desk)
-    _print_tags(result)
-
-
-@command()
-@handles_errors
-def untag(paper_id: IdArgument, tags: TagsArgument) -> None:
-    """Remove tags from a paper."""
+def _change_tags(args: list[str], add: bool, query: str | None, yes: bool,
+                 dry_run: bool) -> None:  # fmt: skip
     from paperdesk.model import normalise_tag
+    from paperdesk.steps import CliHistory, act
+
+    if query is None and len(args) < 2:
+        raise usage("give a paper ID and at least one tag (or --query QUERY and tags)")
+    ids, names = (None, args) if query is not None else ([args[0]], args[1:])
+    if not names:
+        raise usage("give at least one tag")
+    tags = _checked_tags(names) if add else [t for t in map(normalise_tag, names) if t]
+    if not tags:
+        raise usage("give at least one tag")
+    with open_desk() as desk:
+        full = _targets(desk, ids, query)
+        papers = desk.get_many(full)
+        if add:
+            would = [p.id for p in papers if not set(tags) <= set(p.tags)]
+        else:
+            would = [p.id for p in papers if set(tags) & set(p.tags)]
+        what = f"{'tag' if add else 'untag'} ({', '.join(tags)})"
+        if not _confirm_bulk(desk, would, len(full), what, query, yes, dry_run):
+            return
+        step = act(desk, "tag" if add else "untag", full, tags=tags)
+        CliHistory(desk).remember(step)
+        _notices(desk)
+        if query is None:
+            result = desk.get(full[0]).tags
+    if query is not None:
+        out.print(step.label)
+        return
+    if not add:
+        before = set(papers[0].tags) if papers else set()
+        for name in dict.fromkeys(tags):
+            if name not in before:
+                say(f"paperdesk: {full[0]} had no tag {name!r}", "yellow")
+    _print_tags(result)
+
+
+@command()
+@handles_errors
+def tag(args: IdAndTags, query: QueryOption = None, yes: YesOption = False,
+        dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Add tags to a paper (or to every match of --query)."""
+    _change_tags(args, True, query, yes, dry_run)
+
+
+@command()
+@handles_errors
+def untag(args: IdAndTags, query: QueryOption = None, yes: YesOption = False,
+          dry_run: DryRunOption = False) -> None:  # fmt: skip
+    """Remove tags from a paper (or from every match of --query)."""
+    _change_tags(args, False, query, yes, dry_run)
+
+
+def _history_step(undo: bool) -> None:
+    from paperdesk.steps import CliHistory
 
     with open_desk() as desk:
-        full = desk.resolve_id(paper_id)
-        before = set(desk.get(full).tags)
-        result = desk.remove_tags(full, tags)
+        taken = CliHistory(desk).step(undo)
         _notices(desk)
-    for name in dict.fromkeys(normalise_tag(t) for t in tags):
-        if name and name not in before:
-            say(f"paperdesk: {full} had no tag {name!r}", "yellow")
-    _print_tags(result)
+        if taken is not None and taken[1]:
+            desk.learn_in_background()
+    if taken is None:
+        raise fail("nothing to undo" if undo else "nothing to redo")
+    step, changed = taken
+    verb = "undid" if undo else "redid"
+    gone = len(step.ids) - len(changed)
+    note = f" ({gone} had changed since)" if gone > 0 else ""
+    out.print(f"{verb}: {step.label}{note}")
+
+
+@command()
+@handles_errors
+def undo() -> None:
+    """Take back the last star, read, tag or "not for me" made on the command line
+    (a --query one whole). Each undo goes one step further back."""
+    _history_step(True)
+
+
+@command()
+@handles_errors
+def redo() -> None:
+    """Do again what `paperdesk undo` took back."""
+    _history_step(False)
 
 
 @command()

@@ -650,6 +650,21 @@ class Desk:
         self._after_state_change(changed)
         return changed
 
+    def change_tags_many(
+        self, ids: Sequence[str], tags: Sequence[str], *, add: bool
+    ) -> dict[str, list[str]]:
+        """Tags added to (or taken off) many papers in one transaction: for each
+        tag, the papers it changed."""
+        per_tag = self.library.change_tags_many(ids, tags, add=add)
+        self._after_state_change(list({pid for pids in per_tag.values() for pid in pids}))
+        return per_tag
+
+    def untag_many(self, ids: Sequence[str], tags: Sequence[str]) -> list[str]:
+        """Take tags off many papers, in one transaction; the IDs that lost one."""
+        changed = self.library.untag_many(ids, tags)
+        self._after_state_change(changed)
+        return changed
+
     def remove_tags(self, paper_id: str, tags: Sequence[str]) -> tuple[str, ...]:
         result = self.library.remove_tags(paper_id, tags)
         self._after_state_change([paper_id])

@@ -134,29 +134,72 @@ class Decisions(Reading):
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def tag_many(self, ids: Sequence[str], tags: Iterable[str]) -> list[str]:
-        """Add tags to many papers in one transaction and one journal record;
-        return the IDs that gained a tag."""
-        wanted = sorted(set(_checked(tags)))
-        changed: list[str] = []
+        """Add tags to many papers in one transaction (one journal record for each
+        set of tags gained, usually one); return the IDs that gained a tag."""
+        return _flatten(ids, self.change_tags_many(ids, tags, add=True))
+
+    def untag_many(self, ids: Sequence[str], tags: Iterable[str]) -> list[str]:
+        """Remove tags from many papers in one transaction (each removal kept, as
+        ``remove_tags`` keeps it); the IDs that lost a tag."""
+        return _flatten(ids, self.change_tags_many(ids, tags, add=False))
+
+    def change_tags_many(
+        self, ids: Sequence[str], tags: Iterable[str], *, add: bool
+    ) -> dict[str, list[str]]:
+        """Add (or remove) tags on many papers in one transaction, with one journal
+        record for each set of tags changed (usually one): for each tag, the
+        papers that gained (or lost) it."""
+        if add:
+            tags = sorted(set(_checked(tags)))
+        else:
+            tags = sorted({normalise_tag(t) for t in tags} - {""})
+        by_change: dict[tuple[str, ...], list[str]] = {}
         with self._write() as conn:
             seq = self._next_seq(conn)
             stamp = now_stamp()
             for pid in dict.fromkeys(ids):
-                gained = 0
-                for tag in wanted:
-                    gained += conn.execute(
-                        "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
-                        (pid, tag, stamp),
-                    ).rowcount
-                    conn.execute(
-                        "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (pid, tag)
-                    )
-                if gained:
+                done: list[str] = []
+                for tag in tags:
+                    if add:
+                        hit = conn.execute(
+                            "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
+                            (pid, tag, stamp),
+                        ).rowcount
+                        if hit:
+                            conn.execute(
+                                "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?",
+                                (pid, tag),
+                            )
+                    else:
+                        hit = conn.execute(
+                            "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
+                        ).rowcount
+                        if hit:
+                            conn.execute(
+                                "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) "
+                                "VALUES (?, ?, ?)",
+                                (pid, tag, stamp),
+                            )
+                    if hit:
+                        done.append(tag)
+                if done:
                     conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
-                    changed.append(pid)
-        if changed:
-            self._journal({"at": stamp, "ids": changed, "add": wanted, "remove": []})
-        return changed
+                    by_change.setdefault(tuple(done), []).append(pid)
+        for done_tags, pids in by_change.items():
+            changes = list(done_tags)
+            self._journal(
+                {
+                    "at": stamp,
+                    "ids": pids,
+                    "add": changes if add else [],
+                    "remove": [] if add else changes,
+                }  # fmt: skip
+            )
+        per_tag: dict[str, list[str]] = {tag: [] for tag in tags}
+        for done_tags, pids in by_change.items():
+            for tag in done_tags:
+                per_tag[tag].extend(pids)
+        return per_tag
 
     def set_note(self, paper_id: str, text: str) -> bool:
         """Write a paper's note (an empty text clears it); True if it changed. Like
@@ -399,6 +442,12 @@ def _bump_interest_generation(conn) -> None:
         "INSERT INTO meta (key, value) VALUES ('interest_generation', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
+
+
+def _flatten(ids: Sequence[str], per_tag: dict[str, list[str]]) -> list[str]:
+    """The IDs, in the order given, that any tag's change touched."""
+    changed = {pid for pids in per_tag.values() for pid in pids}
+    return [pid for pid in dict.fromkeys(ids) if pid in changed]
 
 
 def _checked(tags: Iterable[str]) -> list[str]:
