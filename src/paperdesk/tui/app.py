@@ -77,6 +77,9 @@ class PaperdeskApp(Commands):
         Binding("f", "view('starred')", "Starred view", show=False),
         Binding("a", "view('all')", "All papers", show=False),
         Binding("A", "mark_all_read", "Mark shown read", show=False),
+        Binding("v", "toggle_select", "Select (the next triage key acts on all)", show=False),
+        Binding("V", "select_range", "Select from the last selected to here", show=False),
+        Binding("asterisk", "select_all", "Select every shown paper", show=False),
         Binding("z,ctrl+z", "undo", "Undo"),
         Binding("Z", "redo", "Redo", show=False),
         Binding("J", "scroll_preview(4)", "Preview down", show=False),
@@ -175,6 +178,7 @@ class PaperdeskApp(Commands):
             yield TagPanel(id="tags")
             papers = PaperList(self.desk.get_many, id="papers")
             papers.on_move = self._on_moved
+            papers.on_select = self._on_selection
             yield papers
             yield Preview(id="preview")
         yield Static(EMPTY_MESSAGE, id="empty")
@@ -224,8 +228,10 @@ class PaperdeskApp(Commands):
             self._clear_search(search)
         elif not isinstance(self.focused, Input):
             # In the list, the preview or the tags pane, Escape backs out one
-            # step: the kept search first, then the tag filter.
-            if search.value or self.query_text:
+            # step: the selection, the kept search, then the tag filter.
+            if self.paper_list.clear_selection():
+                event.stop()
+            elif search.value or self.query_text:
                 event.stop()
                 self._clear_search(search)
             elif self.tag or self.day is not None:

@@ -50,7 +50,80 @@ class Commands(Upkeep):
     def _remember(self, step: UndoStep) -> None:
         self.history.remember(step)
 
+    # --- the selection (v, V, *): the next triage key acts on every paper picked ------
+
+    def action_toggle_select(self) -> None:
+        self.paper_list.toggle_selected()
+
+    def action_select_range(self) -> None:
+        self.paper_list.select_range()
+
+    def action_select_all(self) -> None:
+        self.paper_list.select_all()
+
+    def _on_selection(self) -> None:
+        self._update_status()
+
+    def _bulk(self, kind: str, tags: tuple[list[str], list[str]] | None = None) -> bool:
+        """Act on the selection, if there is one (False: there is none). A flag key
+        sets the flag on every picked paper, or clears it when all have it."""
+        ids = self.paper_list.selected_ids
+        if not ids:
+            return False
+        self._run_bulk(kind, ids, tags)
+        return True
+
+    @work(thread=True, exclusive=True, group="bulk")
+    def _run_bulk(self, kind: str, ids: list[str], tags) -> None:
+        from paperdesk.steps import Step, act
+
+        try:
+            changes = []
+            if tags is not None:
+                added, removed = tags
+                parts = []
+                if added:
+                    parts.append(act(self.desk, "tag", ids, tags=added))
+                if removed:
+                    parts.append(act(self.desk, "untag", ids, tags=removed))
+                changes = [c for part in parts for c in part.changes]
+                summary = ", ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed])
+                step = Step(f"tags {summary} on {len(ids):,} papers", tuple(changes))
+            else:
+                papers = self.desk.get_many(ids)
+                value = not all(getattr(p, kind) for p in papers)
+                step = act(self.desk, kind, ids, value)
+        except LibraryError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._after_bulk, step, len(ids))
+
+    def _after_bulk(self, step, picked: int) -> None:
+        desk = self.desk
+        if not step.empty:
+            self._remember(
+                UndoStep(step.label, lambda: step.undo(desk), lambda: step.redo(desk), step.ids)
+            )
+        self._refresh_written(list(step.ids))
+        self.notify(
+            f"{step.label[0].upper()}{step.label[1:]} ({picked:,} selected)"
+            if not step.empty
+            else f"Nothing to change on the {picked:,} selected",
+            timeout=4,
+        )
+
+    def _refresh_written(self, ids: list[str]) -> None:
+        """After a write to many papers: a few are read again, many repaint afresh."""
+        if len(ids) <= 2000:
+            self._after_write(ids)
+            return
+        self._after_write([])
+        self.paper_list.invalidate()
+        self._show_current()
+
     def action_toggle_star(self) -> None:
+        if self._bulk("starred"):
+            return
         paper = self._current_or_warn()
         if paper is None:
             return
@@ -65,6 +138,8 @@ class Commands(Upkeep):
     def action_not_for_me(self) -> None:
         """ "Not for me" (which also marks read), or taken back; undo restores
         the read mark it made."""
+        if self._bulk("dismissed"):
+            return
         paper = self._current_or_warn()
         if paper is None:
             return
@@ -112,6 +187,8 @@ class Commands(Upkeep):
         self.notify(f"Muted {name!r}: it no longer raises any paper's interest", timeout=4)
 
     def action_toggle_read(self) -> None:
+        if self._bulk("read"):
+            return
         paper = self._current_or_warn()
         if paper is None:
             return
@@ -128,6 +205,9 @@ class Commands(Upkeep):
             self._visit_since = None
 
     def action_edit_tags(self) -> None:
+        if self.paper_list.selected:
+            self._edit_selection_tags()
+            return
         paper = self._current_or_warn()
         if paper is None:
             return
@@ -168,6 +248,29 @@ class Commands(Upkeep):
             self.notify(f"Tags: {summary}", timeout=3)
 
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
+
+    def _edit_selection_tags(self) -> None:
+        """t on a selection: the editor starts from the tags every picked paper
+        has; what is added goes on all of them, what is taken out off all."""
+        ids = self.paper_list.selected_ids
+        try:
+            papers = self.desk.get_many(ids)
+            known = [tag for tag, _count in self.desk.tag_counts()]
+        except LibraryError as error:
+            self.notify(str(error), severity="error")
+            return
+        common = sorted(set.intersection(*(set(p.tags) for p in papers))) if papers else []
+
+        def save(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            added = sorted(set(tags) - set(common))
+            removed = sorted(set(common) - set(tags))
+            if added or removed:
+                self._run_bulk("tags", ids, (added, removed))
+
+        title = f"{len(ids):,} selected papers"
+        self.push_screen(TagEditor(title, tuple(common), known), save)
 
     def action_save_search(self) -> None:
         """+: save the search in the bar under a name (it joins the left pane)."""

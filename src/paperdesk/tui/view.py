@@ -224,6 +224,9 @@ class ViewState(App[None]):
             parts.append(f"sort: {self._sort_in_force()}")
         if self.learning:
             parts.append(self.learning)
+        picked = len(self.paper_list.selected)
+        if picked:
+            parts.insert(0, f"[b]{picked:,} selected[/b] (s r x t act on them, Esc clears)")
         text = "  ·  ".join(parts)
         if self.query_problem:
             # The problem first, cut to what leaves the counts room on one line.

@@ -29,6 +29,7 @@ def key_name(key: str) -> str:
         "left_square_bracket": "[",
         "plus": "+",
         "number_sign": "#",
+        "asterisk": "*",
         "ctrl+s": "Ctrl+S",
         "ctrl+e": "Ctrl+E",
     }

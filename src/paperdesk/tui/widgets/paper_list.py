@@ -54,6 +54,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--star",
         "paper-list--meta",
         "paper-list--tag",
+        "paper-list--selected",
     }
 
     BINDINGS = [
@@ -85,12 +86,75 @@ class PaperList(ScrollView, can_focus=True):
         self.on_move: Callable[[str | None, int], None] | None = None
         self.ids: list[str] = []
         self._cache: OrderedDict[str, Paper] = OrderedDict()
+        # The papers picked for the next triage key (v, V, *); only papers listed.
+        self.selected: set[str] = set()
+        self._anchor: str | None = None  # where V extends a range from
+        self.on_select: Callable[[], None] | None = None
+
+    # --- selection ---------------------------------------------------------------
+
+    def toggle_selected(self) -> None:
+        """Pick the paper under the cursor (or put it back) and move down."""
+        pid = self.current_id
+        if pid is None:
+            return
+        if pid in self.selected:
+            self.selected.discard(pid)
+        else:
+            self.selected.add(pid)
+            self._anchor = pid
+        self.refresh_line(self.cursor)
+        self.cursor += 1
+        self._selection_changed()
+
+    def select_range(self) -> None:
+        """Pick every paper from the last one picked to the cursor."""
+        if not self.ids:
+            return
+        start = self.ids.index(self._anchor) if self._anchor in self.ids else self.cursor
+        low, high = sorted((start, self.cursor))
+        self.selected.update(self.ids[low : high + 1])
+        self._anchor = self.current_id
+        self.refresh()
+        self._selection_changed()
+
+    def select_all(self) -> None:
+        self.selected = set(self.ids)
+        self.refresh()
+        self._selection_changed()
+
+    def clear_selection(self) -> bool:
+        """Drop the selection; False when there was none."""
+        if not self.selected:
+            return False
+        self.selected = set()
+        self._anchor = None
+        self.refresh()
+        self._selection_changed()
+        return True
+
+    @property
+    def selected_ids(self) -> list[str]:
+        """The selection in list order."""
+        if len(self.selected) == len(self.ids):
+            return list(self.ids)
+        return [pid for pid in self.ids if pid in self.selected]
+
+    def _selection_changed(self) -> None:
+        if self.on_select is not None:
+            self.on_select()
 
     # --- data --------------------------------------------------------------------
 
     def set_ids(self, ids: list[str], keep: str | None = None) -> None:
         """Show these papers; keep the cursor on ``keep`` when it is still listed."""
         self.ids = ids
+        if self.selected:
+            # Only what is listed stays picked: a key never acts on papers out of sight.
+            kept = self.selected & set(ids)
+            if kept != self.selected:
+                self.selected = kept
+                self._selection_changed()
         self.virtual_size = Size(self.size.width, len(ids))
         index = 0
         if keep is not None:
@@ -204,6 +268,9 @@ class PaperList(ScrollView, can_focus=True):
         row_style = self.get_component_rich_style(
             "paper-list--read" if paper.read else "paper-list--unread"
         )
+        picked = paper.id in self.selected
+        if picked:
+            row_style += self.get_component_rich_style("paper-list--selected")
         if index == self.cursor:
             row_style += self.get_component_rich_style("paper-list--cursor")
         meta = row_style + self.get_component_rich_style("paper-list--meta", partial=True)
@@ -213,7 +280,7 @@ class PaperList(ScrollView, can_focus=True):
             Segment("★" if paper.starred else "✗" if paper.dismissed else " ", star),
             Segment("•" if not paper.read else " ", row_style),
             Segment("#" if paper.tags else " ", tag),
-            Segment(" ", row_style),
+            Segment("✓" if picked else " ", star if picked else row_style),
         ]
         right: list[Segment] = [Segment(" ", row_style)]
         if width >= 50:
