@@ -1775,6 +1775,58 @@ def export(
 
 
 @command()
+@handles_errors
+def keys(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown tables (for docs).")
+    ] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Show a preset's keys (default, newsboat), not yours."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every key of the app: yours (config.toml's [keys]) or a preset's."""
+    from paperdesk import keys as keying
+    from paperdesk import settings as config
+
+    if preset is not None:
+        if preset not in keying.PRESETS:
+            raise usage(f"unknown preset {preset!r} (known: {', '.join(keying.PRESETS)})")
+        keymap, problems = keying.resolve(preset, {})
+    else:
+        loaded, problems = config.load()
+        keymap = loaded.keymap
+        problems = [p for p in problems if "[keys]" in p or "key preset" in p]
+    for problem in problems:
+        say(f"paperdesk: {problem}", "yellow")
+    if as_json:
+        print_json(
+            {
+                "preset": keymap.preset,
+                "actions": [
+                    {"name": a.name, "where": a.scope, "keys": list(keymap.of(a.name)),
+                     "shown": keying.shown(keymap.of(a.name)), "does": a.description}
+                    for a in keying.ACTIONS
+                ],
+            }
+        )  # fmt: skip
+        return
+    if markdown:
+        write_stdout(keying.markdown(keymap))
+        return
+    for title, rows in keying.table_rows(keymap):
+        table = Table(title=title, title_justify="left", box=None, padding=(0, 2, 0, 0))
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("action")
+        table.add_column("name in [keys]", style="dim", no_wrap=True)
+        for name, keys_shown, description in rows:
+            table.add_row(keys_shown or "(none)", description, name)
+        out.print(table)
+        out.print()
+
+
+@command()
 def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Where the library, the index and the config live."""
     places = {

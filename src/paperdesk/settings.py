@@ -5,6 +5,11 @@ mark_read_on_move = true   # a paper you rested on is read once you move on
 read_after_seconds = 2     # how long "rested on" is; 0 turns automatic reading off
 theme = "textual-dark"
 
+[keys]                     # your own keys (`paperdesk keys` lists every action)
+preset = "default"         # or "newsboat"
+star = "s"
+next_unread = ["n", "tab"] # several keys for one action
+
 [fetch]                    # what `paperdesk fetch` (and the app's F key) reads
 hf = true                  # Hugging Face Daily Papers, each day since the last fetch
 arxiv = ["cs.LG", "cs.CL"] # arXiv listing feeds of these categories
@@ -18,6 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from paperdesk import paths
+from paperdesk.keys import DEFAULT, Keymap, resolve
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Settings:
     read_after_seconds: float = 2.0
     theme: str = "textual-dark"
     fetch: FetchSettings = FetchSettings()
+    keymap: Keymap = DEFAULT
 
     @property
     def reads_on_move(self) -> bool:
@@ -53,10 +60,19 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         return Settings(), [f"{path}: {error}; using the default settings"]
     problems: list[str] = []
     values: dict[str, object] = {}
-    known = {f.name: f for f in fields(Settings)}
+    known = {f.name: f for f in fields(Settings) if f.name != "keymap"}
+    keys_table: dict[str, object] = {}
+    preset: object = None
     for key, value in data.items():
         if key == "fetch":
             values["fetch"] = _fetch_settings(path, value, problems)
+            continue
+        if key == "keys":
+            if isinstance(value, dict):
+                keys_table = value
+                preset = value.get("preset")
+            else:
+                preset = value  # keys = "newsboat"
             continue
         field = known.get(key)
         default = getattr(Settings, key, None)
@@ -70,6 +86,10 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
             problems.append(f"{path}: {key} should be a {type(default).__name__}; ignored")
         else:
             values[key] = value
+    if keys_table or preset is not None:
+        keymap, key_problems = resolve(preset, keys_table, str(path))
+        values["keymap"] = keymap
+        problems += key_problems
     return Settings(**values), problems  # type: ignore[arg-type] # each value checked above
 
 

@@ -25,9 +25,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from paperdesk.desk import Desk
+from paperdesk.keys import ACTIONS
 from paperdesk.library.backups import InUse
 from paperdesk.model import visible
 from paperdesk.settings import Settings
+from paperdesk.tui.bindings import bindings, in_force
 from paperdesk.tui.commands import Commands
 from paperdesk.tui.screens.help import HelpScreen, key_name
 from paperdesk.tui.screens.note_editor import NoteEditor
@@ -59,53 +61,9 @@ class PaperdeskApp(Commands):
     TITLE = "paperdesk"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("s", "toggle_star", "Star"),
-        Binding("r", "toggle_read", "Read"),
-        # Priority, like "/": the editor opens as the key arrives, so the keys
-        # typed after it in the same burst are typed into it.
-        Binding("t", "edit_tags", "Tags", priority=True),
-        Binding("w", "write_note", "Note", show=False),
-        Binding("x", "not_for_me", "Not for me"),
-        Binding("M", "mute_reason", "Mute what raises it", show=False),
-        # A priority binding runs as the key arrives: letters typed in the same
-        # burst ("/grokking") then already go to the search bar. In a text field
-        # it stands aside (check_action), so a "/" is typed in order there.
-        Binding("slash", "focus_search", "Search", priority=True),
-        Binding("n", "next_unread", "Next unread"),
-        Binding("u", "view('unread')", "Unread view"),
-        Binding("f", "view('starred')", "Starred view", show=False),
-        Binding("a", "view('all')", "All papers", show=False),
-        Binding("A", "mark_all_read", "Mark shown read", show=False),
-        Binding("v", "toggle_select", "Select (the next triage key acts on all)", show=False),
-        Binding("V", "select_range", "Select from the last selected to here", show=False),
-        Binding("asterisk", "select_all", "Select every shown paper", show=False),
-        Binding("z,ctrl+z", "undo", "Undo"),
-        Binding("Z", "redo", "Redo", show=False),
-        Binding("J", "scroll_preview(4)", "Preview down", show=False),
-        Binding("K", "scroll_preview(-4)", "Preview up", show=False),
-        Binding("ctrl+y", "accept_suggestion", "Accept did-you-mean", show=False),
-        Binding("o", "open_link", "Open link", show=False),
-        Binding("y", "copy_title", "Copy title", show=False),
-        Binding("Y", "copy_link", "Copy link", show=False),
-        Binding("S", "cycle_sort", "Sort", show=False),
-        Binding("e", "export", "Export", show=False),
-        Binding("F", "fetch", "Fetch new papers", show=False),
-        Binding("right_square_bracket", "next_day(1)", "Next day with unread papers", show=False),
-        Binding(
-            "left_square_bracket", "next_day(-1)", "Previous day with unread papers", show=False
-        ),
-        Binding("plus", "save_search", "Save this search", show=False),
-        *(
-            Binding(str(n), f"open_saved({n})", f"Saved search {n}", show=False)
-            for n in range(1, 10)
-        ),
-        Binding("T", "toggle_tags_pane", "Tags pane", show=False),
-        Binding("tab", "focus_next", "Next pane", show=False),
-        Binding("shift+tab", "focus_previous", "Previous pane", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-    ]
+    # Built from paperdesk.keys, the one table of actions and their default keys;
+    # config.toml's [keys] apply through Textual's keymap (on_mount).
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
@@ -191,6 +149,8 @@ class PaperdeskApp(Commands):
         self._in_use.acquire()
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        if changed := self.settings.keymap.changed():
+            self.set_keymap(changed)
         self.paper_list.focus()
         self._layout_for(self.size.width, self.size.height)
         keep = self._restore_ui_state()
@@ -242,18 +202,18 @@ class PaperdeskApp(Commands):
                 self.reload()
 
     def help_sections(self):
+        """Every key in force (the user's [keys] included), grouped where it applies."""
+        keymap = self.settings.keymap
+        saved = ", ".join(key_name(",".join(keymap.of(f"saved_{n}"))) for n in (1, 9))
         return [
             (
                 "Triage",
-                [
-                    b
-                    for b in self.BINDINGS
-                    if isinstance(b, Binding) and not b.action.startswith("open_saved")
-                ]
-                + [Binding("1-9", "", "Open saved search 1 to 9 (the left pane's order)")],
+                in_force(keymap, "app", skip=("saved_",))
+                + [Binding(saved.replace(", ", "-"), "", "Open saved search 1 to 9 "
+                           "(the left pane's order)")],  # fmt: skip
             ),
-            ("Paper list", PaperList.BINDINGS),
-            ("Preview (Tab to it)", Preview.BINDINGS),
+            ("Paper list", in_force(keymap, "list")),
+            ("Preview (Tab to it)", in_force(keymap, "preview")),
             (
                 "Search bar",
                 [
@@ -273,14 +233,17 @@ class PaperdeskApp(Commands):
             (
                 "Paper list, preview and tags pane",
                 [
-                    Binding("escape", "", "Clear the kept search, then the tag or day filter"),
+                    Binding(
+                        "escape", "", "Let the selection go, then clear the kept search, "
+                        "then the tag or day filter",
+                    ),
                 ],
             ),
             (
                 "Left pane (Tab to it)",
                 [
                     Binding("enter", "", "Filter by the entry; on a heading, fold it"),
-                    *TagPanel.BINDINGS[2:],
+                    *in_force(keymap, "pane"),
                 ],
             ),
             ("Everywhere", [Binding("ctrl+p", "", "Command palette: every action by name")]),
@@ -291,18 +254,21 @@ class PaperdeskApp(Commands):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if not isinstance(binding, Binding) or binding.action in ("quit",):
+        keymap = self.settings.keymap
+        for action in ACTIONS:
+            if action.scope != "app" or action.name == "quit":
                 continue
-            if binding.action.startswith("open_saved"):
+            if action.name.startswith("saved_"):
                 continue  # the saved searches come by name, below
+            key = keymap.first(action.name)
             yield SystemCommand(
-                binding.description,
-                f"{binding.description} (key: {key_name(binding.key.split(',')[0])})",
-                partial(self.run_action, binding.action),
+                action.description,
+                f"{action.description} (key: {key})" if key else action.description,
+                partial(self.run_action, action.action),
             )
         for number, (name, query) in enumerate(self.saved.items(), start=1):
-            key = f" (key: {number})" if number <= 9 else ""
+            shortcut = keymap.first(f"saved_{number}") if number <= 9 else ""
+            key = f" (key: {shortcut})" if shortcut else ""
             yield SystemCommand(
                 f"Saved search: {name}", f"{query}{key}", partial(self.open_saved, name)
             )

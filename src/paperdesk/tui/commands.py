@@ -50,16 +50,7 @@ class Commands(Upkeep):
     def _remember(self, step: UndoStep) -> None:
         self.history.remember(step)
 
-    # --- the selection (v, V, *): the next triage key acts on every paper picked ------
-
-    def action_toggle_select(self) -> None:
-        self.paper_list.toggle_selected()
-
-    def action_select_range(self) -> None:
-        self.paper_list.select_range()
-
-    def action_select_all(self) -> None:
-        self.paper_list.select_all()
+    # --- the selection (the list's v, V, *): triage keys act on every paper picked ---
 
     def _on_selection(self) -> None:
         self._update_status()

@@ -285,14 +285,24 @@ class ViewState(App[None]):
 
     def action_next_unread(self) -> None:
         """The next unread paper below; past the last one, the first from the top."""
+        self._unread_step(1)
+
+    def action_previous_unread(self) -> None:
+        """The previous unread paper above; past the first, the last from the bottom."""
+        self._unread_step(-1)
+
+    def _unread_step(self, direction: int) -> None:
         papers = self.paper_list
         count = len(papers.ids)
         for step in range(1, count):
-            index = (papers.cursor + step) % count
+            index = (papers.cursor + direction * step) % count
             paper = papers.paper(index)
             if paper is not None and not paper.read:
-                if index < papers.cursor:
+                if direction > 0 and index < papers.cursor:
                     self.notify("No unread paper below: back to the first from the top.",
+                                timeout=3)  # fmt: skip
+                elif direction < 0 and index > papers.cursor:
+                    self.notify("No unread paper above: on to the last from the bottom.",
                                 timeout=3)  # fmt: skip
                 papers.cursor = index
                 return

@@ -9,31 +9,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from paperdesk.keys import shown
+
 
 def key_name(key: str) -> str:
-    names = {
-        "question_mark": "?",
-        "slash": "/",
-        "space": "Space",
-        "escape": "Esc",
-        "pagedown": "PgDn",
-        "pageup": "PgUp",
-        "ctrl+p": "Ctrl+P",
-        "ctrl+y": "Ctrl+Y",
-        "ctrl+z": "Ctrl+Z",
-        "ctrl+d": "Ctrl+D",
-        "ctrl+u": "Ctrl+U",
-        "tab": "Tab",
-        "enter": "Enter",
-        "right_square_bracket": "]",
-        "left_square_bracket": "[",
-        "plus": "+",
-        "number_sign": "#",
-        "asterisk": "*",
-        "ctrl+s": "Ctrl+S",
-        "ctrl+e": "Ctrl+E",
-    }
-    return ", ".join(names.get(k, k) for k in key.split(","))
+    """A binding's keys as the user types them ("question_mark" -> "?")."""
+    return shown(k for k in key.split(",") if k)
 
 
 def bindings_table(sections: list[tuple[str, list[Binding]]]) -> Table:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from paperdesk.model import Paper, visible
+from paperdesk.tui.bindings import bindings
 
 Fetch = Callable[[Sequence[str]], list[Paper]]
 
@@ -57,14 +57,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--selected",
     }
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "first", "Top", show=False),
-        Binding("G,end", "last", "Bottom", show=False),
-        Binding("pagedown,ctrl+d,space", "page_down", "Page down", show=False),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False),
-    ]
+    BINDINGS = bindings("list")  # paperdesk.keys: the table of every key
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
     """Index of the selected row in ``ids``."""
@@ -132,6 +125,11 @@ class PaperList(ScrollView, can_focus=True):
         self.refresh()
         self._selection_changed()
         return True
+
+    # The keys (v, V, *; see paperdesk.keys).
+    action_toggle_selected = toggle_selected
+    action_select_range = select_range
+    action_select_all = select_all
 
     @property
     def selected_ids(self) -> list[str]:

@@ -8,13 +8,13 @@ from rich.console import Group
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from paperdesk.model import Paper, details, facts, visible
 from paperdesk.search.highlights import Terms, match_spans
+from paperdesk.tui.bindings import bindings
 
 
 class Preview(ScrollView, can_focus=True):
@@ -27,14 +27,7 @@ class Preview(ScrollView, can_focus=True):
     pass one frame later: 30-40 ms more per key in a real terminal.)
     """
 
-    BINDINGS = [
-        Binding("j,down", "scroll_down", "Scroll down", show=False),
-        Binding("k,up", "scroll_up", "Scroll up", show=False),
-        Binding("space,pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("g,home", "scroll_home", "Top", show=False),
-        Binding("G,end", "scroll_end", "Bottom", show=False),
-    ]
+    BINDINGS = bindings("preview")  # paperdesk.keys: the table of every key
 
     COMPONENT_CLASSES = {
         "preview--more",

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from paperdesk.model import visible
+from paperdesk.tui.bindings import bindings
 
 ALL_PAPERS = "\x00all"
 SECTIONS = ("days", "saved", "tags")
@@ -61,13 +61,7 @@ def _line(name: str, count: str, width: int) -> Text:
 class TagPanel(OptionList):
     """The left pane (see the module)."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("D", "jump('days')", "Jump to the days", show=False),
-        Binding("V", "jump('saved')", "Jump to the saved searches", show=False),
-        Binding("number_sign", "jump('tags')", "Jump to the tags", show=False),
-    ]
+    BINDINGS = bindings("pane")  # paperdesk.keys: the table of every key
 
     class Chosen(Message):
         """A tag was chosen (None for all papers)."""
