@@ -1774,6 +1774,71 @@ def export(
         say(f"exported {plural(len(papers), 'paper')} to {output}")
 
 
+@command(app, "sync")
+@handles_errors
+def sync_(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DIR]",
+            help="A folder your sync tool keeps the same on every machine "
+            "(default: config.toml's [sync] dir).",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Say only what went wrong.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what it did as JSON.")] = False,
+) -> None:
+    """Share your decisions with your other machines through a folder.
+
+    Appends this machine's stars, reads, tags, notes and saved searches since
+    the last sync to its own file in DIR, and merges every other machine's by
+    the usual rule (the later decision wins). Run it on each machine, or set
+    [sync] dir in config.toml and the app does it on start, every few minutes
+    and on quit.
+    """
+    from paperdesk import settings as config
+    from paperdesk.sync import SyncError
+
+    if folder is None:
+        wanted = config.load()[0].sync.folder
+        if wanted is None:
+            raise usage("which folder? `paperdesk sync DIR`, or set [sync] dir in config.toml")
+        folder = wanted
+    with open_desk() as desk:
+        try:
+            report = desk.sync(folder)
+        except SyncError as error:
+            raise fail(str(error)) from None
+        _notices(desk)
+        if report.updated:
+            desk.learn_in_background()
+    for problem in report.damaged:
+        say(f"paperdesk: {problem}", "yellow")
+    if as_json:
+        print_json(
+            {
+                "folder": str(report.folder), "machine": report.machine, "sent": report.sent,
+                "files": report.files, "records": report.records, "updated": report.updated,
+                "pending": report.pending, "saved": report.saved, "damaged": report.damaged,
+            }
+        )  # fmt: skip
+        return
+    if quiet:
+        return
+    sent = "nothing new to send"
+    if report.sent:
+        sent = f"sent decisions about {plural(report.sent, 'paper')}"
+    got = (
+        f"merged {plural(report.records, 'new record')} from "
+        f"{plural(report.files, 'other machine file')}: {plural(report.updated, 'paper')} changed"
+        if report.records
+        else f"nothing new from {plural(report.files, 'other machine file')}"
+    )
+    waiting = f", {report.pending} kept for papers not here yet" if report.pending else ""
+    saved = f", {plural(report.saved, 'saved search')} changed" if report.saved else ""
+    out.print(f"{sent}; {got}{waiting}{saved}", soft_wrap=True)
+
+
 @command()
 @handles_errors
 def keys(

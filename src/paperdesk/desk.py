@@ -701,6 +701,20 @@ class Desk:
         self._after_state_change(result.changed_ids)
         return result
 
+    def import_states(self, incoming: dict[str, state.PaperState]) -> StateImport:
+        """Merge decisions given as data (another machine's, through ``sync``)."""
+        result = self.library.import_state(incoming)
+        self._after_state_change(result.changed_ids)
+        return result
+
+    def sync(self, folder: Path):
+        """Send this machine's decisions to a shared folder and merge the other
+        machines' (``paperdesk.sync``); a ``SyncReport``."""
+        from paperdesk import sync as syncing
+
+        report = syncing.sync(self, folder)
+        return report
+
     # --- saved searches and listing days ------------------------------------------
 
     def saved_searches(self) -> dict[str, str]:

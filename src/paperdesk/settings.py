@@ -10,6 +10,10 @@ preset = "default"         # or "newsboat"
 star = "s"
 next_unread = ["n", "tab"] # several keys for one action
 
+[sync]                     # one library on several machines (`paperdesk sync`)
+dir = "~/Sync/paperdesk"   # a folder Syncthing, Dropbox or a share keeps the same
+every_minutes = 5          # the app syncs on start, this often, and on quit
+
 [fetch]                    # what `paperdesk fetch` (and the app's F key) reads
 hf = true                  # Hugging Face Daily Papers, each day since the last fetch
 arxiv = ["cs.LG", "cs.CL"] # arXiv listing feeds of these categories
@@ -35,6 +39,16 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    dir: str = ""  # "": no sync
+    every_minutes: float = 5.0
+
+    @property
+    def folder(self) -> Path | None:
+        return Path(self.dir).expanduser() if self.dir else None
+
+
+@dataclass(frozen=True)
 class Settings:
     mark_read_on_move: bool = True
     # A paper counts as read once it was the previewed paper this long and the
@@ -42,6 +56,7 @@ class Settings:
     read_after_seconds: float = 2.0
     theme: str = "textual-dark"
     fetch: FetchSettings = FetchSettings()
+    sync: SyncSettings = SyncSettings()
     keymap: Keymap = DEFAULT
 
     @property
@@ -67,6 +82,9 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         if key == "fetch":
             values["fetch"] = _fetch_settings(path, value, problems)
             continue
+        if key == "sync":
+            values["sync"] = _sync_settings(path, value, problems)
+            continue
         if key == "keys":
             if isinstance(value, dict):
                 keys_table = value
@@ -91,6 +109,30 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         values["keymap"] = keymap
         problems += key_problems
     return Settings(**values), problems  # type: ignore[arg-type] # each value checked above
+
+
+def _sync_settings(path: Path, data: object, problems: list[str]) -> SyncSettings:
+    if not isinstance(data, dict):
+        problems.append(f"{path}: [sync] should be a table; ignored")
+        return SyncSettings()
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if key == "dir" and isinstance(value, str):
+            values["dir"] = value
+        elif (
+            key == "every_minutes"
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
+            if value <= 0:
+                problems.append(f"{path}: sync.every_minutes must be more than 0; ignored")
+            else:
+                values["every_minutes"] = float(value)
+        elif key in ("dir", "every_minutes"):
+            problems.append(f"{path}: sync.{key} has the wrong type; ignored")
+        else:
+            problems.append(f"{path}: unknown setting sync.{key} ignored")
+    return SyncSettings(**values)  # type: ignore[arg-type] # each value checked above
 
 
 def _fetch_settings(path: Path, data: object, problems: list[str]) -> FetchSettings:

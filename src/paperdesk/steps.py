@@ -161,10 +161,10 @@ def act(desk: Desk, kind: str, ids: Sequence[str], value: bool = True,
     if kind not in ("tag", "untag"):
         raise ValueError(f"unknown action {kind!r}")
     per_tag = desk.change_tags_many(list(ids), list(tags), add=kind == "tag")
-    changed = {pid for pids in per_tag.values() for pid in pids}
+    touched = {pid for pids in per_tag.values() for pid in pids}
     verb = "tagged" if kind == "tag" else "untagged"
     return Step(
-        f"{verb} {_papers(len(changed))} ({', '.join(per_tag)})",
+        f"{verb} {_papers(len(touched))} ({', '.join(per_tag)})",
         tuple(Change(kind, tuple(pids), tags=(tag,)) for tag, pids in per_tag.items() if pids),
     )
 

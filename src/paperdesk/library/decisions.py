@@ -373,6 +373,24 @@ class Decisions(Reading):
                 result[pid] = paper_from_json(pid, json.loads(text))
         return result
 
+    def states_since(self, seq: int) -> dict[str, PaperState]:
+        """The decisions about papers changed after change counter ``seq`` (what a
+        sync sends): every paper with a decision whose counter moved."""
+        with self._lock:
+            conn = self.conn
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM papers WHERE seq > ? AND (read = 1 OR starred = 1 "
+                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL "
+                    "OR dismissed_at IS NOT NULL OR id IN (SELECT paper_id FROM tags) "
+                    "OR id IN (SELECT paper_id FROM tag_removals) "
+                    "OR id IN (SELECT paper_id FROM notes))",
+                    (seq,),
+                )
+            ]
+            return _load_states(conn, ids)
+
     def import_state(self, incoming: dict[str, PaperState]) -> StateImport:
         """Merge decisions into the library in one transaction: the later one wins.
 

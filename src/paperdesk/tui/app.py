@@ -118,6 +118,8 @@ class PaperdeskApp(Commands):
         self._tags: list[tuple[str, int]] = []
         self._known_seq: int | None = None
         self._pending: dict[str, tuple[Timer, Callable[[], object]]] = {}
+        self._sync_problem: str | None = None
+        self.sync_on_quit = True
 
     def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """A notification whose text is literal: titles, tags, paths and errors
@@ -162,6 +164,7 @@ class PaperdeskApp(Commands):
         if self.backup_on_start:
             # After the first paint, so opening never waits for the copy.
             self.set_timer(1.0, self.take_backup)
+        self.start_sync()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -209,8 +212,13 @@ class PaperdeskApp(Commands):
             (
                 "Triage",
                 in_force(keymap, "app", skip=("saved_",))
-                + [Binding(saved.replace(", ", "-"), "", "Open saved search 1 to 9 "
-                           "(the left pane's order)")],  # fmt: skip
+                + [
+                    Binding(
+                        saved.replace(", ", "-"),
+                        "",
+                        "Open saved search 1 to 9 (the left pane's order)",
+                    )
+                ],  # fmt: skip
             ),
             ("Paper list", in_force(keymap, "list")),
             ("Preview (Tab to it)", in_force(keymap, "preview")),
@@ -234,7 +242,9 @@ class PaperdeskApp(Commands):
                 "Paper list, preview and tags pane",
                 [
                     Binding(
-                        "escape", "", "Let the selection go, then clear the kept search, "
+                        "escape",
+                        "",
+                        "Let the selection go, then clear the kept search, "
                         "then the tag or day filter",
                     ),
                 ],
@@ -278,6 +288,10 @@ class PaperdeskApp(Commands):
             self._save_ui_state()
         self._in_use.release()
         self.desk.close()
+        if self.settings.sync.folder is not None and self.sync_on_quit:
+            from paperdesk.sync import start_background
+
+            start_background(self.desk.library_path.parent, self.settings.sync.folder)
 
 
 def make_app(desk: Desk | None = None, settings: Settings | None = None, **kwargs) -> PaperdeskApp:

@@ -4,12 +4,12 @@ the user's ``[keys]`` apply through Textual's keymap."""
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from paperdesk.keys import ACTIONS, BY_NAME, Keymap
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """The default bindings of one scope (app, list, preview or pane)."""
     return [
         Binding(

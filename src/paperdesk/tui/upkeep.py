@@ -30,6 +30,8 @@ INTEREST_DELAY_S = 15.0
 class Upkeep(ViewState):
     """The background upkeep of the view (see the module)."""
 
+    _sync_problem: str | None  # the last sync problem said (set in the app)
+
     index_in_subprocess: bool
     freeze_gc: bool
     _side_started: bool
@@ -245,6 +247,51 @@ class Upkeep(ViewState):
         except OSError as error:  # a read-only or full disk: the app reads on regardless
             message = f"no start backup taken: {error.strerror or error}"
             self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+
+    # --- sync with the other machines ([sync] dir) ---------------------------------------
+
+    def start_sync(self) -> None:
+        """Sync on start and every few minutes, in a worker; on quit a detached
+        child does it (``on_unmount``)."""
+        folder = self.settings.sync.folder
+        if folder is None:
+            return
+        self.set_timer(2.0, self.sync_now)
+        self.set_interval(self.settings.sync.every_minutes * 60, self.sync_now)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def sync_now(self) -> None:
+        from paperdesk.sync import SyncError
+
+        folder = self.settings.sync.folder
+        if folder is None:
+            return
+        try:
+            report = self.desk.sync(folder)
+        except (SyncError, LibraryError) as error:
+            self.call_from_thread(self._sync_failed, str(error))
+            return
+        self.call_from_thread(self._synced, report)
+
+    def _sync_failed(self, message: str) -> None:
+        if message != self._sync_problem:  # said once, not every few minutes
+            self._sync_problem = message
+            self.notify(f"Sync: {message}", severity="warning", timeout=10)
+
+    def _synced(self, report) -> None:
+        self._sync_problem = None
+        for problem in report.damaged:
+            self.notify(f"Sync: {problem}", severity="warning", timeout=8)
+        if report.updated or report.saved:
+            self.notify(
+                f"Synced: {report.updated:,} paper{'s' if report.updated != 1 else ''} "
+                "changed on your other machines",
+                timeout=5,
+            )
+            self.paper_list.invalidate(report.changed_ids)
+            self.reload()
+            self.refresh_side()
+            self.sync_index()
 
     def _poll_tick(self) -> None:
         """Look for other processes' changes, unless our own write's count refresh
