@@ -26,6 +26,7 @@ SHOTS = {
     "export": ((120, 36), ["e"]),
     "note-editor": ((120, 36), ["j", "w", *"# Later", "enter", "enter", *"- compare with **PPO**"]),
     "saved-search": ((120, 36), ["1"]),
+    "selection": ((120, 36), ["j", "v", "j", "v", "v"]),
 }
 
 
