@@ -142,6 +142,8 @@ def sync(desk: Desk, folder: Path) -> SyncReport:
     machine's (see the module). ``SyncError`` when the folder cannot be used;
     the library is then as it was."""
     folder = folder.expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise SyncError(f"{folder} is a file, not a folder; nothing was changed")
     if not folder.is_dir():
         raise SyncError(
             f"the sync folder {folder} is not there (not mounted, or moved?); nothing was "

@@ -239,7 +239,7 @@ class PaperdeskApp(Commands):
             ),
             ("Note editor (w)", NoteEditor.BINDINGS),
             (
-                "Paper list, preview and tags pane",
+                "List, preview, left pane",
                 [
                     Binding(
                         "escape",

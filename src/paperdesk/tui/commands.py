@@ -66,7 +66,7 @@ class Commands(Upkeep):
 
     @work(thread=True, exclusive=True, group="bulk")
     def _run_bulk(self, kind: str, ids: list[str], tags) -> None:
-        from paperdesk.steps import Step, act
+        from paperdesk.steps import VERBS, Step, act
 
         try:
             changes = []
@@ -79,11 +79,12 @@ class Commands(Upkeep):
                     parts.append(act(self.desk, "untag", ids, tags=removed))
                 changes = [c for part in parts for c in part.changes]
                 summary = ", ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed])
-                step = Step(f"tags {summary} on {len(ids):,} papers", tuple(changes))
+                step = Step(f"tags {summary}", tuple(changes))
             else:
                 papers = self.desk.get_many(ids)
                 value = not all(getattr(p, kind) for p in papers)
                 step = act(self.desk, kind, ids, value)
+                step = Step(VERBS[(kind, value)][0], step.changes)  # "star", as z says it
         except LibraryError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
@@ -96,8 +97,9 @@ class Commands(Upkeep):
                 UndoStep(step.label, lambda: step.undo(desk), lambda: step.redo(desk), step.ids)
             )
         self._refresh_written(list(step.ids))
+        changed = len(step.ids)
         self.notify(
-            f"{step.label[0].upper()}{step.label[1:]} ({picked:,} selected)"
+            f"{step.label[0].upper()}{step.label[1:]}: {changed:,} of the {picked:,} selected"
             if not step.empty
             else f"Nothing to change on the {picked:,} selected",
             timeout=4,

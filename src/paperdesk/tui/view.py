@@ -226,7 +226,11 @@ class ViewState(App[None]):
             parts.append(self.learning)
         picked = len(self.paper_list.selected)
         if picked:
-            parts.insert(0, f"[b]{picked:,} selected[/b] (s r x t act on them, Esc clears)")
+            keymap = self.settings.keymap
+            acting = " ".join(keymap.first(n) for n in ("star", "read", "not_for_me", "tags"))
+            parts.insert(
+                0, f"[b]{picked:,} selected[/b] ({escape(acting)} act on them, Esc clears)"
+            )
         text = "  ·  ".join(parts)
         if self.query_problem:
             # The problem first, cut to what leaves the counts room on one line.
