@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 # A decision command indexes its own papers and up to this many others' changes.
 DECISION_INDEX_SLACK = 200
+# A decision about more papers than this (a --query, a sync) leaves the index to
+# the next search, which catches up and says so when it takes long.
+DECISION_INDEX_AT_ONCE = 1000
 SAMPLE_NAME = "sample_dailypapers.txt"
 SAMPLE_YEAR = 2025
 # The change counter the interest model last learned at (library meta).
@@ -766,6 +769,8 @@ class Desk:
         if self.library.journal_problem:
             self.notices.append(f"decision journal not written ({self.library.journal_problem})")
         if not self.auto_sync_index:
+            return
+        if len(changed) > DECISION_INDEX_AT_ONCE:
             return
         if changed and (self._index is not None or self.index_path.exists()):
             from paperdesk.search.index import SEARCH_LOCK_WAIT_S, IndexBusy, IndexDeferred
