@@ -11,7 +11,9 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,3 +30,18 @@ def die_with_parent(parent_pid: int | None = None) -> None:
             pass
     if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(1)
+
+
+def start_detached(args: list[str], data_dir: Path) -> None:
+    """``python ARGS`` on this data directory as a detached background job: its
+    own session and no inherited pipes, so ``paperdesk star X | tee`` (or the
+    terminal the app hands back) never waits for it."""
+    subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+        env=dict(os.environ, PAPERDESK_DATA_DIR=str(data_dir)),
+    )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -69,16 +68,9 @@ def start(data_dir: Path) -> bool:
         return False
     if running(data_dir):
         return False  # it will see this change before it stops
-    env = dict(os.environ, PAPERDESK_DATA_DIR=str(data_dir))
-    subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "paperdesk.retrain", str(data_dir)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-        env=env,
-    )
+    from paperdesk.processes import start_detached
+
+    start_detached(["-m", "paperdesk.retrain", str(data_dir)], data_dir)
     return True
 
 

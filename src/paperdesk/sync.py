@@ -370,19 +370,9 @@ def start_background(data_dir: Path, folder: Path) -> bool:
     """``paperdesk sync DIR --quiet`` as a detached child (the app's sync on
     quit: the terminal is handed back at once). Off with
     ``PAPERDESK_NO_BACKGROUND``; True if started."""
-    import subprocess
-    import sys
+    from paperdesk.processes import start_detached
 
     if os.environ.get("PAPERDESK_NO_BACKGROUND"):
         return False
-    env = dict(os.environ, PAPERDESK_DATA_DIR=str(data_dir))
-    subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "paperdesk", "sync", str(folder), "--quiet"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-        env=env,
-    )
+    start_detached(["-m", "paperdesk", "sync", str(folder), "--quiet"], data_dir)
     return True

@@ -160,27 +160,7 @@ class Decisions(Reading):
             for pid in dict.fromkeys(ids):
                 done: list[str] = []
                 for tag in tags:
-                    if add:
-                        hit = conn.execute(
-                            "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
-                            (pid, tag, stamp),
-                        ).rowcount
-                        if hit:
-                            conn.execute(
-                                "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?",
-                                (pid, tag),
-                            )
-                    else:
-                        hit = conn.execute(
-                            "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)
-                        ).rowcount
-                        if hit:
-                            conn.execute(
-                                "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) "
-                                "VALUES (?, ?, ?)",
-                                (pid, tag, stamp),
-                            )
-                    if hit:
+                    if (_add_tag if add else _remove_tag)(conn, pid, tag, stamp):
                         done.append(tag)
                 if done:
                     conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, pid))
@@ -318,30 +298,13 @@ class Decisions(Reading):
             added_tags: list[str] = []
             removed_tags: list[str] = []
             for tag in sorted(add_set):
-                added = conn.execute(
-                    "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)",
-                    (paper_id, tag, stamp),
-                ).rowcount
-                if added:
-                    conn.execute(
-                        "DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (paper_id, tag)
-                    )
+                if _add_tag(conn, paper_id, tag, stamp):
                     added_tags.append(tag)
-                changes += added
+                    changes += 1
             for tag in sorted(remove_set):
-                removed = conn.execute(
-                    "DELETE FROM tags WHERE paper_id = ? AND tag = ?", (paper_id, tag)
-                ).rowcount
-                if removed:
-                    # Remember the removal, so merging an older state file does not
-                    # bring the tag back.
-                    conn.execute(
-                        "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) "
-                        "VALUES (?, ?, ?)",
-                        (paper_id, tag, stamp),
-                    )
+                if _remove_tag(conn, paper_id, tag, stamp):
                     removed_tags.append(tag)
-                changes += removed
+                    changes += 1
             if changes:
                 conn.execute(
                     "UPDATE papers SET seq = ? WHERE id = ?", (self._next_seq(conn), paper_id)
@@ -460,6 +423,28 @@ def _bump_interest_generation(conn) -> None:
         "INSERT INTO meta (key, value) VALUES ('interest_generation', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
     )
+
+
+def _add_tag(conn: sqlite3.Connection, pid: str, tag: str, stamp: str) -> bool:
+    """Tag a paper (a removal of that tag is forgotten); False if it had the tag."""
+    if not conn.execute(
+        "INSERT OR IGNORE INTO tags (paper_id, tag, added_at) VALUES (?, ?, ?)", (pid, tag, stamp)
+    ).rowcount:
+        return False
+    conn.execute("DELETE FROM tag_removals WHERE paper_id = ? AND tag = ?", (pid, tag))
+    return True
+
+
+def _remove_tag(conn: sqlite3.Connection, pid: str, tag: str, stamp: str) -> bool:
+    """Take a tag off a paper and remember the removal, so merging an older state
+    file does not bring the tag back; False if it had no such tag."""
+    if not conn.execute("DELETE FROM tags WHERE paper_id = ? AND tag = ?", (pid, tag)).rowcount:
+        return False
+    conn.execute(
+        "INSERT OR REPLACE INTO tag_removals (paper_id, tag, removed_at) VALUES (?, ?, ?)",
+        (pid, tag, stamp),
+    )
+    return True
 
 
 def _flatten(ids: Sequence[str], per_tag: dict[str, list[str]]) -> list[str]:
