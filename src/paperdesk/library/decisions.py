@@ -34,6 +34,13 @@ from paperdesk.library.state import (
 from paperdesk.model import check_tag, normalise_tag
 
 MAX_NOTE_CHARS = 200_000  # a note is a note, not a book
+# Every paper with a decision (a flag ever set, a tag, a tag removal, a note).
+_DECIDED_IDS = (
+    "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
+    "OR read_at IS NOT NULL OR starred_at IS NOT NULL OR dismissed_at IS NOT NULL "
+    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals "
+    "UNION SELECT paper_id FROM notes"
+)
 # Interest scores written per transaction (1M papers: 20 short transactions).
 INTEREST_BATCH = 50_000
 
@@ -322,15 +329,7 @@ class Decisions(Reading):
         """Every paper with a decision, and the decisions kept for papers not here yet."""
         with self._lock:
             conn = self.conn
-            ids = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT id FROM papers WHERE read = 1 OR starred = 1 "
-                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL OR dismissed_at IS NOT NULL "
-                    "UNION SELECT paper_id FROM tags UNION SELECT paper_id FROM tag_removals "
-                    "UNION SELECT paper_id FROM notes"
-                )
-            ]
+            ids = [row[0] for row in conn.execute(_DECIDED_IDS)]
             result = _load_states(conn, ids)
             for pid, text in conn.execute("SELECT paper_id, state FROM pending_state"):
                 result[pid] = paper_from_json(pid, json.loads(text))
@@ -344,12 +343,7 @@ class Decisions(Reading):
             ids = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT id FROM papers WHERE seq > ? AND (read = 1 OR starred = 1 "
-                    "OR read_at IS NOT NULL OR starred_at IS NOT NULL "
-                    "OR dismissed_at IS NOT NULL OR id IN (SELECT paper_id FROM tags) "
-                    "OR id IN (SELECT paper_id FROM tag_removals) "
-                    "OR id IN (SELECT paper_id FROM notes))",
-                    (seq,),
+                    f"SELECT id FROM papers WHERE seq > ? AND id IN ({_DECIDED_IDS})", (seq,)
                 )
             ]
             return _load_states(conn, ids)
