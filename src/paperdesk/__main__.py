@@ -1,3 +1,3 @@
-from paperdesk.cli import main
+from paperdesk.quick import main
 
 main()

@@ -12,10 +12,8 @@ tags and queries print literally, control characters made visible.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import os
 import re
 import sqlite3
 import sys
@@ -25,21 +23,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand
 
-from paperdesk import __version__, paths
+from paperdesk import __version__, commands
 from paperdesk.atomic import write_atomic
+from paperdesk.commands import (
+    USAGE,
+    CommandError,
+    err,
+    error_of,
+    out,
+    paper_table,
+    plural,
+    print_json,
+    print_plain,
+    say,
+    write_stdout,
+)
+from paperdesk.commands import (
+    at_terminal as _at_terminal,
+)
+from paperdesk.commands import (
+    checked_tags as _checked_tags,
+)
+from paperdesk.commands import (
+    notices as _notices,
+)
+from paperdesk.commands import (
+    one_line as _one_line,
+)
+from paperdesk.commands import (
+    plain_wanted as _plain,
+)
 from paperdesk.desk import MAX_STDIN_BYTES, Desk
 from paperdesk.errors import BadInput, LibraryError
 from paperdesk.export import FORMATS as EXPORT_FORMATS
 from paperdesk.export import GROUPS as EXPORT_GROUPS
 from paperdesk.importers.formats import FORMATS as IMPORT_FORMATS
 from paperdesk.importers.formats import SUFFIXES as IMPORT_SUFFIXES
-from paperdesk.library import Filter
-from paperdesk.model import Paper, details, facts, visible
+from paperdesk.model import visible
 from paperdesk.sorts import LIST_SORTS, SEARCH_SORTS
 
 app = typer.Typer(
@@ -77,12 +101,7 @@ saved_app = typer.Typer(
 )
 app.add_typer(saved_app, name="saved")
 
-# No markup and no emoji codes: a title with "[/]" or ":fire:" prints as it is.
-out = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
-
 F = TypeVar("F", bound=Callable[..., Any])
-USAGE = 2  # the exit status of a usage error, as click gives for its own
 
 
 def _choices(name: str, values: Any) -> Any:
@@ -111,7 +130,7 @@ GROUPED_BY_TAG = ExportGroup("tag")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"paperdesk: {visible(message)}", style="red", soft_wrap=True)
+    commands.complain(message)
     return typer.Exit(code)
 
 
@@ -120,30 +139,18 @@ def usage(message: str) -> typer.Exit:
     return fail(message, USAGE)
 
 
-def say(message: str, style: str | None = None) -> None:
-    """A line for the person on stderr (notices, what was written where)."""
-    err.print(visible(message), style=style, soft_wrap=True)
-
-
 def handles_errors(func: F) -> F:
-    """Library problems become one clear line on stderr and exit status 1."""
+    """Library problems become one clear line on stderr and exit status 1
+    (``commands.error_of``); a usage error, status 2."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except BadInput as error:
-            raise usage(str(error)) from None
-        except LibraryError as error:
-            raise fail(str(error)) from None
-        except sqlite3.DatabaseError as error:
-            raise fail(
-                f"the library cannot be read ({error}); `paperdesk restore` brings back a backup"
-            ) from None
-        except OSError as error:
-            # A read-only or full disk, an index that is a file: one line, not a traceback.
-            where = f"{error.filename}: " if error.filename else ""
-            raise fail(f"{where}{error.strerror or error}") from None
+        except (CommandError, BadInput, LibraryError, sqlite3.DatabaseError, OSError) as error:
+            found = error_of(error)
+            assert found is not None
+            raise fail(found.message, found.code) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -202,7 +209,7 @@ def _progress():
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.made(),
         transient=True,
         disable=not err.is_terminal,
         # Summaries go to stdout between updates; the bar must not capture them.
@@ -223,67 +230,6 @@ def _emit(text: str, output: Path | None) -> bool:
     except OSError as error:
         raise fail(f"cannot write {output}: {error.strerror or error}") from None
     return True
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def write_stdout(text: str) -> None:
-    """Text to stdout as UTF-8, whatever the locale's encoding (a LANG=C
-    terminal, PYTHONIOENCODING=ascii): JSON and exports are UTF-8 documents."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # pragma: no cover - a text-only stream
-        sys.stdout.write(text)
-        return
-    try:
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
-    except BrokenPipeError:
-        _pipe_closed()
-
-
-def print_json(data: Any) -> None:
-    write_stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _notices(desk: Desk) -> None:
-    for notice in desk.notices:
-        say(f"paperdesk: {notice}", style="yellow")
-
-
-def _plain(plain: bool) -> bool:
-    """One line per paper: asked for, or stdout is not a terminal (a pipe, a file)."""
-    return plain or not out.is_terminal
-
-
-def _one_line(text: str) -> str:
-    return visible(" ".join(text.split()))
-
-
-def print_plain(papers: list[Paper]) -> None:
-    """Tab-separated, one paper a line: id, published, upvotes, marks, tags, title.
-
-    Marks are two characters: ``*`` starred, ``N`` unread, ``-`` neither.
-    """
-    lines = []
-    for paper in papers:
-        marks = ("*" if paper.starred else "-") + ("-" if paper.read else "N")
-        lines.append(
-            "\t".join(
-                (
-                    paper.id,
-                    paper.published.isoformat() if paper.published else "",
-                    "" if paper.upvotes is None else str(paper.upvotes),
-                    marks,
-                    _one_line(",".join(paper.tags)),
-                    _one_line(paper.title),
-                )
-            )
-        )
-    if lines:
-        write_stdout("\n".join(lines) + "\n")
 
 
 # --- completion: read the library directly, quickly, and never fail ---------------------
@@ -492,15 +438,6 @@ def import_(
         _notices(desk)
     if rejected:
         raise typer.Exit(1)
-
-
-def _checked_tags(tags: list[str]) -> list[str]:
-    from paperdesk.model import check_tag
-
-    try:
-        return [check_tag(t) for t in tags]
-    except ValueError as error:
-        raise usage(str(error)) from None
 
 
 def _report_marks(desk: Desk, report: Any, star: bool, tags: list[str], name: str) -> None:
@@ -798,45 +735,6 @@ PlainOption = Annotated[
 ]
 
 
-def marks(paper: Paper) -> str:
-    first = "★" if paper.starred else "✗" if paper.dismissed else " "
-    return first + ("•" if not paper.read else " ")
-
-
-def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> Table:
-    table = Table(show_edge=False, pad_edge=False, expand=False, header_style="bold")
-    table.add_column("ID", style="dim", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("Published", no_wrap=True)
-    table.add_column("↑", justify="right", no_wrap=True)
-    scored = any(paper.interest is not None for paper in papers)
-    if scored:  # once a model has scored them: your interest, 0 to 1
-        table.add_column("Int.", justify="right", no_wrap=True)
-    table.add_column("Title", ratio=1, overflow="fold")
-    table.add_column("Tags", style="cyan")
-    for number, paper in enumerate(papers):
-        title = title_cells[number] if title_cells else Text(_one_line(paper.title))
-        if not paper.read:
-            title.stylize("bold")
-        if paper.author_names:  # who, where a source said: "· Dong et al."
-            first = paper.author_names[0].split()[-1] if paper.author_names[0].split() else ""
-            more = " et al." if len(paper.author_names) > 2 else ""
-            if len(paper.author_names) == 2:
-                more = " and " + (paper.author_names[1].split() or [""])[-1]
-            title.append(visible(f" · {first}{more}"), style="dim")
-        interest = [] if not scored else ["" if paper.interest is None else f"{paper.interest:.2f}"]
-        table.add_row(
-            paper.id,
-            marks(paper),
-            paper.published.isoformat() if paper.published else "",
-            "" if paper.upvotes is None else str(paper.upvotes),
-            *interest,
-            title,
-            Text(visible(" ".join(paper.tags))),
-        )
-    return table
-
-
 @command(app, "list")
 @handles_errors
 def list_(
@@ -861,79 +759,10 @@ def list_(
     plain: PlainOption = False,
 ) -> None:
     """List the papers in the library."""
-    if read and unread:
-        raise usage("--read and --unread exclude each other")
-    flt = Filter(
-        starred=True if starred else None,
-        read=True if read else (False if unread else None),
-        tags=tuple(tag or ()),
-    )
-    with open_desk() as desk:
-        if saved is not None:
-            papers = _saved_papers(desk, saved, flt, sort.value, limit)
-        else:
-            papers = desk.papers(flt, sort=sort.value, limit=limit)
-        if as_json:
-            print_json([p.to_json() for p in papers])
-            return
-        total = desk.count()
-    if not total:
-        say("The library is empty. Import a dump: paperdesk import FILE...")
-        return
-    if not papers:
-        say("No papers match.")
-        return
-    if _plain(plain):
-        print_plain(papers)
-        return
-    out.print(paper_table(papers))
-    out.print(Text(f"{len(papers)} of {total} papers", style="dim"))
-
-
-def _saved_papers(desk: Desk, name: str, flt: Filter, sort: str, limit: int | None) -> list[Paper]:
-    """The papers a saved search finds, narrowed by the list's filters, in its order."""
-    from paperdesk.sorts import SEARCH_SORTS
-
-    parts = [f"({desk.saved_query(name)})"]
-    if flt.starred:
-        parts.append("is:starred")
-    if flt.read is not None:
-        parts.append("is:read" if flt.read else "is:unread")
-    parts.extend(f'tag:"{t}"' for t in flt.tags)
-    query = " ".join(parts)
-    if sort in SEARCH_SORTS:
-        return [hit.paper for hit in desk.search(query, limit=limit, sort=sort).hits]
-    wanted = set(desk.search_ids(query).ids)  # by title or date added: the list's order
-    ids = [pid for pid in desk.ids(sort=sort) if pid in wanted][:limit]
-    return desk.get_many(ids)
-
-
-def show_paper(paper: Paper, reasons: list[tuple[str, float]] | None = None) -> None:
-    out.print(Text(_one_line(paper.title), style="bold"))
-    line = [f"ID {paper.id}", *facts(paper), *(["starred"] if paper.starred else [])]
-    if paper.dismissed:
-        line.append("not for me")
-    line.append("read" if paper.read else "unread")
-    out.print(Text(visible(" · ".join(line)), style="dim"))
-    if paper.tags:
-        out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
-    for label, value in details(paper):
-        out.print(Text(visible(f"{label}: {value}"), style="dim"))
-    if paper.interest is not None:
-        from paperdesk.interest import why_line
-
-        why = f" ({why_line(reasons)})" if reasons else ""
-        out.print(Text(visible(f"interest: {paper.interest:.2f}{why}"), style="dim"))
-    for link in paper.links:
-        shown = visible(link)
-        out.print(Text(shown, style=f"link {shown}" if shown == link else ""))
-    sources = ", ".join(f"{s.file} ({s.page_date or 'no date'})" for s in paper.sources)
-    out.print(Text(visible(f"seen in: {sources}"), style="dim"))
-    out.print()
-    out.print(
-        Text(visible(paper.abstract)) if paper.abstract else Text("(no abstract)", style="dim"),
-        soft_wrap=False,
-    )
+    commands.list_papers(
+        starred=starred, unread=unread, read=read, tags=tag, sort=sort.value,
+        limit=limit, saved=saved, as_json=as_json, plain=plain,
+    )  # fmt: skip
 
 
 IdArgument = Annotated[
@@ -951,13 +780,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
 ) -> None:
     """Show one paper in full."""
-    with open_desk() as desk:
-        paper = desk.paper(paper_id)
-        reasons = desk.why(paper) if paper.interest is not None and not as_json else []
-    if as_json:
-        print_json(paper.to_json())
-    else:
-        show_paper(paper, reasons)
+    commands.show(paper_id, as_json=as_json)
 
 
 # --- the user's state --------------------------------------------------------------------
@@ -978,79 +801,6 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", "-n", help="List the papers it would change; change nothing.")
 ]
 
-# action -> (what it writes, the value); the verbs are steps.VERBS.
-_FLAG_ACTIONS = {
-    "star": ("starred", True),
-    "unstar": ("starred", False),
-    "read": ("read", True),
-    "unread": ("read", False),
-    "dismiss": ("dismissed", True),
-    "undismiss": ("dismissed", False),
-}
-
-
-def _targets(desk: Desk, ids: list[str] | None, query: str | None) -> list[str]:
-    """The papers a command acts on: the IDs given, or every match of --query."""
-    from paperdesk.query import QueryError
-
-    if ids and query is not None:
-        raise usage("give paper IDs or --query, not both")
-    if query is None:
-        if not ids:
-            raise usage("which papers? Give their IDs, or --query QUERY for every match")
-        return list(dict.fromkeys(desk.resolve(ids)))
-    if not query.strip():
-        raise usage("cannot read the query '': nothing to search for")
-    try:
-        return desk.search_ids(query).ids
-    except QueryError as error:
-        raise usage(f"cannot read the query {query!r}: {error}") from None
-
-
-def _confirm_bulk(desk: Desk, would: list[str], matched: int, what: str, query: str | None,
-                  yes: bool, dry_run: bool) -> bool:  # fmt: skip
-    """Say what a command would do; with --dry-run list the papers; on --query,
-    ask first (a script passes --yes). Whether to go on."""
-    of = ""
-    if query is not None and matched != len(would):
-        of = f" (of {matched:,} match{'es' if matched != 1 else ''})"
-    line = f"would {what} {plural(len(would), 'paper')}{of}"
-    if dry_run:
-        say(line)
-        for paper in desk.get_many(would):
-            write_stdout(f"{paper.id}  {_one_line(paper.title)}\n")
-        return False
-    if query is None or yes or not would:
-        return True
-    if not _at_terminal():
-        raise usage(f"{line}: confirm at a terminal, or pass --yes (--dry-run lists them)")
-    say(line)
-    if not typer.confirm("Go on?", default=False, err=True):
-        raise fail("nothing was changed")
-    return True
-
-
-def _set_flag(ids: list[str] | None, action: str, query: str | None = None,
-              yes: bool = False, dry_run: bool = False) -> None:  # fmt: skip
-    from paperdesk.steps import VERBS, CliHistory, act
-
-    kind, value = _FLAG_ACTIONS[action]
-    with open_desk() as desk:
-        full = _targets(desk, ids, query)
-        would = [p.id for p in desk.get_many(full) if getattr(p, kind) != value]
-        if not _confirm_bulk(desk, would, len(full), VERBS[(kind, value)][0], query, yes, dry_run):
-            return
-        step = act(desk, kind, full, value)
-        CliHistory(desk).remember(step)
-        _notices(desk)
-        changed = step.changes[0].ids
-        if changed:
-            desk.learn_in_background()
-    past = VERBS[(kind, value)][1]
-    unchanged = len(full) - len(changed)
-    note = f" ({unchanged} already were)" if unchanged else ""
-    out.print(f"{past} {len(changed)} paper{'s' if len(changed) != 1 else ''}{note}")
-
 
 OptionalIds = Annotated[
     list[str] | None,
@@ -1065,7 +815,7 @@ OptionalIds = Annotated[
 def star(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
          dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Star papers (by ID, or every match of --query)."""
-    _set_flag(ids, "star", query, yes, dry_run)
+    commands.set_flag(ids, "star", query, yes, dry_run)
 
 
 @command()
@@ -1073,7 +823,7 @@ def star(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = Fa
 def unstar(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
            dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Remove the star from papers (by ID, or every match of --query)."""
-    _set_flag(ids, "unstar", query, yes, dry_run)
+    commands.set_flag(ids, "unstar", query, yes, dry_run)
 
 
 @command(app, "read")
@@ -1081,7 +831,7 @@ def unstar(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = 
 def read_(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
           dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Mark papers read (by ID, or every match of --query)."""
-    _set_flag(ids, "read", query, yes, dry_run)
+    commands.set_flag(ids, "read", query, yes, dry_run)
 
 
 @command()
@@ -1089,7 +839,7 @@ def read_(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = F
 def unread(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
            dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Mark papers unread (by ID, or every match of --query)."""
-    _set_flag(ids, "unread", query, yes, dry_run)
+    commands.set_flag(ids, "unread", query, yes, dry_run)
 
 
 @command()
@@ -1097,7 +847,7 @@ def unread(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = 
 def dismiss(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
             dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Mark papers "not for me" (and read): what your interest ranking learns from."""
-    _set_flag(ids, "dismiss", query, yes, dry_run)
+    commands.set_flag(ids, "dismiss", query, yes, dry_run)
 
 
 @command()
@@ -1105,7 +855,7 @@ def dismiss(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption =
 def undismiss(ids: OptionalIds = None, query: QueryOption = None, yes: YesOption = False,
               dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Take back "not for me" (the papers stay read)."""
-    _set_flag(ids, "undismiss", query, yes, dry_run)
+    commands.set_flag(ids, "undismiss", query, yes, dry_run)
 
 
 TagsArgument = Annotated[
@@ -1121,55 +871,12 @@ IdAndTags = Annotated[
 ]
 
 
-def _print_tags(tags: tuple[str, ...]) -> None:
-    out.print(Text(visible(f"tags: {', '.join(tags) or '(none)'}")))
-
-
-def _change_tags(args: list[str], add: bool, query: str | None, yes: bool,
-                 dry_run: bool) -> None:  # fmt: skip
-    from paperdesk.model import normalise_tag
-    from paperdesk.steps import CliHistory, act
-
-    if query is None and len(args) < 2:
-        raise usage("give a paper ID and at least one tag (or --query QUERY and tags)")
-    ids, names = (None, args) if query is not None else ([args[0]], args[1:])
-    if not names:
-        raise usage("give at least one tag")
-    tags = _checked_tags(names) if add else [t for t in map(normalise_tag, names) if t]
-    if not tags:
-        raise usage("give at least one tag")
-    with open_desk() as desk:
-        full = _targets(desk, ids, query)
-        papers = desk.get_many(full)
-        if add:
-            would = [p.id for p in papers if not set(tags) <= set(p.tags)]
-        else:
-            would = [p.id for p in papers if set(tags) & set(p.tags)]
-        what = f"{'tag' if add else 'untag'} ({', '.join(tags)})"
-        if not _confirm_bulk(desk, would, len(full), what, query, yes, dry_run):
-            return
-        step = act(desk, "tag" if add else "untag", full, tags=tags)
-        CliHistory(desk).remember(step)
-        _notices(desk)
-        if query is None:
-            result = desk.get(full[0]).tags
-    if query is not None:
-        out.print(step.label)
-        return
-    if not add:
-        before = set(papers[0].tags) if papers else set()
-        for name in dict.fromkeys(tags):
-            if name not in before:
-                say(f"paperdesk: {full[0]} had no tag {name!r}", "yellow")
-    _print_tags(result)
-
-
 @command()
 @handles_errors
 def tag(args: IdAndTags, query: QueryOption = None, yes: YesOption = False,
         dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Add tags to a paper (or to every match of --query)."""
-    _change_tags(args, True, query, yes, dry_run)
+    commands.change_tags(args, True, query, yes, dry_run)
 
 
 @command()
@@ -1177,7 +884,7 @@ def tag(args: IdAndTags, query: QueryOption = None, yes: YesOption = False,
 def untag(args: IdAndTags, query: QueryOption = None, yes: YesOption = False,
           dry_run: DryRunOption = False) -> None:  # fmt: skip
     """Remove tags from a paper (or from every match of --query)."""
-    _change_tags(args, False, query, yes, dry_run)
+    commands.change_tags(args, False, query, yes, dry_run)
 
 
 def _history_step(undo: bool) -> None:
@@ -1345,23 +1052,6 @@ def saved_remove(name: Annotated[str, typer.Argument(help="A saved search's name
 # --- search -------------------------------------------------------------------------------
 
 
-def _rich_highlight(marked: str) -> Text:
-    """A ``**marked**`` highlight string as rich text with the matches styled."""
-    text = Text()
-    for number, piece in enumerate(visible(" ".join(marked.split())).split("**")):
-        text.append(piece, style="bold reverse" if number % 2 else "")
-    return text
-
-
-def _query_hints(query: str) -> list[str]:
-    from paperdesk.query import hints
-
-    found = hints(query)
-    for hint in found:
-        say(f"paperdesk: {hint}", "yellow")
-    return found
-
-
 @command(app, context_settings={"ignore_unknown_options": True})
 @handles_errors
 def search(
@@ -1379,48 +1069,7 @@ def search(
     With --sort published or upvotes the results come in that order; each
     result's score (in --json) is still its relevance.
     """
-    from paperdesk.query import QueryError
-
-    if not query.strip():
-        raise usage("cannot read the query '': nothing to search for")
-    with open_desk() as desk:
-        try:
-            results = desk.search(query, limit=limit, sort=sort.value)
-        except QueryError as error:
-            raise usage(f"cannot read the query {query!r}: {error}") from None
-        _notices(desk)
-    notes = _query_hints(query)
-    if as_json:
-        print_json(
-            {
-                "query": results.query,
-                "sort": sort.value,
-                "total": results.total,
-                "suggestion": results.suggestion,
-                "hints": notes,
-                "results": [
-                    {
-                        **hit.paper.to_json(),
-                        "score": round(hit.score, 4),
-                        "highlights": hit.highlights,
-                    }
-                    for hit in results.hits
-                ],
-            }
-        )
-        return
-    if results.suggestion:
-        say(f"Did you mean: {results.suggestion}", "bold")
-    if not results.hits:
-        say("No papers match.")
-        return
-    if _plain(plain):
-        print_plain([hit.paper for hit in results.hits])
-        return
-    titles = [_rich_highlight(hit.highlights["title"]) for hit in results.hits]
-    out.print(paper_table([hit.paper for hit in results.hits], titles))
-    shown = len(results.hits)
-    out.print(Text(f"{shown} of {results.total} matches", style="dim"))
+    commands.search(query, limit=limit, sort=sort.value, as_json=as_json, plain=plain)
 
 
 @command()
@@ -1650,11 +1299,6 @@ def _restore_from_journal(desk: Desk, yes: bool) -> None:
             "yellow")  # fmt: skip
 
 
-def _at_terminal() -> bool:
-    """Whether a person can answer a question (stdin is a terminal)."""
-    return sys.stdin.isatty()
-
-
 def _choose_backup(found, wanted: str | None):
     if wanted is None:
         good = [b for b in found if b.reason != "replaced" and b.problem() is None]
@@ -1758,7 +1402,7 @@ def export(
             raise usage(f"cannot read the query {query!r}: {error}") from None
         _notices(desk)
     if query is not None:
-        _query_hints(query)
+        commands.query_hints(query)
     document = exporting.render(
         papers,
         fmt.value,
@@ -1894,61 +1538,10 @@ def keys(
 @command()
 def locate(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Where the library, the index and the config live."""
-    places = {
-        "data": str(paths.data_dir()),
-        "library": str(paths.library_path()),
-        "index": str(paths.index_dir()),
-        "backups": str(paths.backups_dir()),
-        "config": str(paths.config_path()),
-    }
-    if as_json:
-        print_json(places)
-        return
-    for name, place in places.items():
-        out.print(visible(f"{name:8} {place}"), soft_wrap=True)
-
-
-def _pipe_closed() -> None:
-    """stdout's reader went away (``paperdesk list | head``): it asked for no
-    more, so the program ends quietly with status 0."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        if sys.__stdout__ is not None:
-            os.dup2(devnull, sys.__stdout__.fileno())  # nothing more reaches the pipe
-    except (OSError, ValueError, AttributeError):
-        pass
-    raise SystemExit(0)
-
-
-class _PipeGuard:
-    """stdout that calls _pipe_closed when its reader goes away."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            _pipe_closed()
-            return 0
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            _pipe_closed()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
+    commands.locate(as_json=as_json)
 
 
 def main() -> None:
-    """The console script."""
-    for stream in (sys.stdout, sys.stderr):
-        # A terminal that cannot show a character gets "?" rather than a traceback.
-        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
-            with contextlib.suppress(AttributeError, ValueError):
-                stream.reconfigure(errors="replace")  # type: ignore[union-attr]
-    sys.stdout = _PipeGuard(sys.stdout)
+    """The whole command line (``quick.main`` sends here what it does not run itself)."""
+    commands.prepare_streams()
     app()

@@ -15,13 +15,7 @@ from typing import TYPE_CHECKING
 
 from paperdesk import paths
 from paperdesk.errors import BadInput
-from paperdesk.importers import pipeline
-from paperdesk.importers.pipeline import (
-    MAX_STDIN_BYTES,
-    STDIN_NAME,
-    FileReport,
-    StageProgress,
-)
+from paperdesk.importers import MAX_STDIN_BYTES, STDIN_NAME
 from paperdesk.library import (
     Counts,
     Filter,
@@ -36,6 +30,7 @@ from paperdesk.model import Entry, Paper
 
 if TYPE_CHECKING:
     from paperdesk.fetch import Fetched, Http
+    from paperdesk.importers.pipeline import FileReport, StageProgress
     from paperdesk.interest import InterestModel, Report
     from paperdesk.library.backups import Backup, Lacking, Rebuilt, Restored, Summary
     from paperdesk.search import Hit, SearchIndex, SearchResults
@@ -175,6 +170,8 @@ class Desk:
 
         ``progress`` is called with a stage ("parsing", "storing"), done and total.
         """
+        from paperdesk.importers import pipeline
+
         report = pipeline.import_file(
             self.library, path, year=year, progress=progress, format=format
         )
@@ -191,6 +188,8 @@ class Desk:
         format: str | None = None,
     ) -> FileReport:
         """Import a dump given as bytes (standard input): the same checks as a file."""
+        from paperdesk.importers import pipeline
+
         report = pipeline.import_bytes(
             self.library, data, year=year, progress=progress, name=name, format=format
         )

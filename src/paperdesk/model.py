@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -10,6 +9,20 @@ from datetime import date
 from typing import Any
 
 _PUNCT_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+class _Pattern:
+    """A regular expression compiled when first used: most commands never read an
+    arXiv ID or a DOI, and compiling these takes longer than starring a paper."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(re.compile(*self._args), name)
+        setattr(self, name, method)  # later calls go straight to the compiled pattern
+        return method
+
 
 ID_LENGTH = 10
 MIN_ID_PREFIX = 4
@@ -32,6 +45,8 @@ def paper_id(title: str) -> str:
 
 
 def id_of_normalised(normalised: str) -> str:
+    import hashlib  # here: only imports make IDs, and hashlib takes 3 ms to load
+
     digest = hashlib.blake2b(normalised.encode("utf-8"), digest_size=16)
     return digest.hexdigest()[:ID_LENGTH]
 
@@ -97,19 +112,19 @@ class Source:
 
 # An arXiv identifier: new style (2510.14545, 0704.0001) or old (hep-ph/9411242),
 # with an optional version; inside a URL or after "arXiv:" too.
-_ARXIV_ID = re.compile(
+_ARXIV_ID = _Pattern(
     r"(?<![\w.])(?:arxiv:\s*)?"
     r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d{1,3}))?"
     r"(?![\w.]*\d)",
     re.IGNORECASE,
 )
-_ARXIV_URL = re.compile(
+_ARXIV_URL = _Pattern(
     r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
     r"(?:v(?P<version>\d{1,3}))?",
     re.IGNORECASE,
 )
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
-_DOI = re.compile(r"(10\.\d{4,9}/\S+|^10/[a-z0-9]+$)", re.IGNORECASE)
+_ARXIV_DOI = _Pattern(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+_DOI = _Pattern(r"(10\.\d{4,9}/\S+|^10/[a-z0-9]+$)", re.IGNORECASE)
 
 
 def arxiv_id_of(text: str | None) -> tuple[str, int | None] | None:

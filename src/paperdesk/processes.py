@@ -8,10 +8,7 @@ the kernel to kill it when its parent dies (PR_SET_PDEATHSIG).
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +20,9 @@ def die_with_parent(parent_pid: int | None = None) -> None:
     ``parent_pid``: the parent it must have; if that one is already gone (it
     died before this ran), the child ends now."""
     if sys.platform.startswith("linux"):
+        import ctypes  # here: loading ctypes costs every command's start a few ms
+        import signal
+
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -36,6 +36,8 @@ def start_detached(args: list[str], data_dir: Path) -> None:
     """``python ARGS`` on this data directory as a detached background job: its
     own session and no inherited pipes, so ``paperdesk star X | tee`` (or the
     terminal the app hands back) never waits for it."""
+    import subprocess
+
     subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, *args],
         stdin=subprocess.DEVNULL,

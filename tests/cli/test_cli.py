@@ -115,9 +115,9 @@ def test_list_filters_sorts_and_limit(imported):
 
 
 def test_table_output(imported, monkeypatch):
-    import paperdesk.cli
+    import paperdesk.commands
 
-    monkeypatch.setattr(paperdesk.cli, "_plain", lambda plain: plain)  # as at a terminal
+    monkeypatch.setattr(paperdesk.commands, "plain_wanted", lambda plain: plain)  # as at a terminal
     result = run("list", "--limit", "2")
     assert "2 of 140 papers" in result.stdout
 

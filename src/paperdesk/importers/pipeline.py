@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from paperdesk.importers import dailypapers, formats
+from paperdesk.importers import MAX_STDIN_BYTES, STDIN_NAME, dailypapers, formats
 from paperdesk.model import Entry
 from paperdesk.processes import die_with_parent
 
@@ -93,9 +93,6 @@ def _parse_pool():
 
 
 StageProgress = Callable[[str, int, int], None]
-STDIN_NAME = "(standard input)"
-# Standard input is read whole (it cannot be streamed twice); a bigger dump goes in a file.
-MAX_STDIN_BYTES = 256 * 2**20
 
 
 def _source_name(path: Path) -> str:

@@ -8,7 +8,6 @@ of a newer version is refused (another paperdesk wrote it).
 from __future__ import annotations
 
 import sqlite3
-import uuid
 
 SCHEMA_VERSION = 9
 # Versions whose files a read-only handle can read (an older one needs its
@@ -207,10 +206,18 @@ def migrate(conn: sqlite3.Connection) -> None:
         # file it was built from was replaced, by a restore for example.
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', ?)",
-            (uuid.uuid4().hex,),
+            (_new_id(),),
         )
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _new_id() -> str:
+    """A new library's random ID (uuid is loaded only here: it brings the platform
+    module, a few milliseconds of every command's start)."""
+    import uuid
+
+    return uuid.uuid4().hex
