@@ -335,13 +335,19 @@ class Reading(LibraryFile):
         rows = self._query(f"{_SELECT} ORDER BY p.id LIMIT ?", (n,))
         return [_row_to_paper(row) for row in rows]
 
-    def iter_all(self, batch: int = 2000) -> Iterator[Paper]:
-        """Every paper, in ID batches, without holding them all in memory."""
-        last = ""
+    def iter_all(
+        self, batch: int = 2000, start: str = "", stop: str | None = None
+    ) -> Iterator[Paper]:
+        """Every paper, in ID batches, without holding them all in memory; with
+        ``start``/``stop``, those whose ID is at least ``start`` and below ``stop``."""
+        last, first = start, True
+        bound = "" if stop is None else " AND p.id < ?"
         while True:
-            rows = self._query(f"{_SELECT} WHERE p.id > ? ORDER BY p.id LIMIT ?", (last, batch))
+            where = "p.id >= ?" if first else "p.id > ?"
+            args = (last, *(() if stop is None else (stop,)), batch)
+            rows = self._query(f"{_SELECT} WHERE {where}{bound} ORDER BY p.id LIMIT ?", args)
             if not rows:
                 return
             for row in rows:
                 yield _row_to_paper(row)
-            last = rows[-1][0]
+            last, first = rows[-1][0], False

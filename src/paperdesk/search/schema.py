@@ -92,14 +92,18 @@ def make_schema() -> Schema:
     )
 
 
-def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str, object]:
+def paper_document(
+    paper: Paper, seen_words: set[str] | None = None, spell: bool = True
+) -> dict[str, object]:
     """The fields of one paper as the index holds them.
 
     ``seen_words`` is for a rebuild: the unstemmed words already given to the
     ``spell`` field by earlier papers. This paper then adds only the new ones,
     so the field holds the vocabulary with one posting per word instead of one
     per word and paper. An update (``seen_words`` None) carries all its words:
-    the paper that first brought a word may be replaced later.
+    the paper that first brought a word may be replaced later. ``spell``
+    False leaves that field out (a bulk build makes it from the words it
+    splits anyway, ``bulk``).
     """
     hosts = []
     for link in paper.links:
@@ -118,7 +122,7 @@ def paper_document(paper: Paper, seen_words: set[str] | None = None) -> dict[str
         "id": paper.id,
         "title": paper.title,
         "abstract": paper.abstract,
-        "spell": _new_words(paper, seen_words),
+        "spell": _new_words(paper, seen_words) if spell else None,
         "org": paper.organization or "",
         # Accents folded, as in text: tag:unicode-tag finds "ünïcode-tag".
         "tag": ",".join(fold_accents(tag) for tag in paper.tags),

@@ -30,6 +30,51 @@ class WhooshMismatch(LibraryError):
     """The installed whoosh-reloaded is not the version these fixes were made for."""
 
 
+def _with_stand_in(name: str, attributes: dict[str, object], load: str) -> None:
+    """Import the module ``load`` while ``name`` is a small module holding only
+    ``attributes``; then take the stand-in out of ``sys.modules``, so a later
+    ``import name`` gets the real module. Nothing if either is loaded already."""
+    if load in sys.modules or name in sys.modules:
+        return
+    import importlib
+    import types
+
+    stand_in = types.ModuleType(name)
+    stand_in.__dict__.update(attributes)
+    sys.modules[name] = stand_in
+    try:
+        importlib.import_module(load)
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+
+
+def _urlretrieve(*args, **kwargs):  # pragma: no cover - nothing in whoosh calls it
+    from urllib.request import urlretrieve
+
+    return urlretrieve(*args, **kwargs)
+
+
+def _light_imports() -> None:
+    """Two of whoosh's imports cost more than the engine's own (a cost, not a bug):
+
+    - ``whoosh.compat`` imports ``urlretrieve`` from ``urllib.request`` (ssl,
+      socket, email, http: 28 ms) for a function nothing in whoosh calls. It
+      gets one that loads the real module when called.
+    - ``whoosh.reading`` takes ``cached_property`` from the package of that name,
+      which imports asyncio (78 ms of a 190 ms engine import) to handle
+      coroutines; whoosh uses it once, on ``deleted_docs_set``, a plain method.
+      It gets ``functools.cached_property``, which caches in the instance's
+      ``__dict__`` the same way.
+    """
+    import functools
+
+    _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
+    _with_stand_in(
+        "cached_property", {"cached_property": functools.cached_property}, "whoosh.reading"
+    )
+
+
 def check_whoosh() -> None:
     """Refuse, in one line, any whoosh-reloaded but the tested one."""
     try:
@@ -311,3 +356,4 @@ def apply() -> None:
 
 
 check_whoosh()  # on import: before paperdesk's search modules read anything of whoosh
+_light_imports()
