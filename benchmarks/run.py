@@ -65,6 +65,10 @@ GUARDS = {
     "query ratio": 3.0,  # sum of query medians over the target kinds, ours / plain
     "first paint s": 3.0,  # target 1 s
     "key median ms": 150.0,  # target 50 ms
+    "cli start ms": 300.0,  # target 100 ms (list, show, star, read, tag, locate)
+    # Half of the import rate issue 23 reached at 10k on this machine (about
+    # 1,100 papers/s end to end there: 9 s for 10k), so 18 s for 10k fails.
+    "import s per 10k papers": 18.0,
 }
 
 
@@ -316,7 +320,88 @@ def step_daily(data: Path, work: Path, runs: int = 3) -> dict:
     return {"median_s": statistics.median(times), "runs": times}
 
 
+# The command-line processes timed, as a user or a script runs them (each a whole
+# process: start, work, exit). ID is a paper of the library; the decisions
+# alternate (star then unstar), so each run really changes a paper.
+CLI_COMMANDS: dict[str, list[str]] = {
+    "list --limit 5": ["list", "--limit", "5"],
+    "show ID": ["show", "ID"],
+    "star / unstar ID": ["star", "ID"],
+    "read / unread ID": ["read", "ID"],
+    "tag / untag ID": ["tag", "ID", "bench"],
+    "locate": ["locate"],
+    "search WORD --json (first 20, highlights)": ["search", "grokking", "--json"],
+}
+# The commands the CLI start guard covers (search loads the engine: its own row).
+CLI_GUARDED = tuple(name for name in CLI_COMMANDS if not name.startswith("search"))
+_UNDO = {"star": "unstar", "read": "unread", "tag": "untag"}
+PLAIN_SEARCH = (
+    "import sys\n"
+    "from whoosh import index\n"
+    "from whoosh.qparser import MultifieldParser\n"
+    "ix = index.open_dir(sys.argv[1])\n"
+    "with ix.searcher() as s:\n"
+    "    q = MultifieldParser(['title', 'abstract'], ix.schema).parse('grokking')\n"
+    "    hits = s.search(q, limit=20)\n"
+    "    print(len(hits)); print('\\n'.join(h['title'] for h in hits))\n"
+)
+
+
+def step_cli(data: Path, plain: Path, runs: int = 10) -> dict:
+    """Each command as a whole process, the median of ``runs`` after one warm-up,
+    taken in turns (one run of each command, then the next round), so the
+    machine's noise falls on all of them alike; beside ``python -c pass`` and a
+    plain Whoosh search process on the plain index."""
+    from paperdesk.desk import Desk
+
+    with Desk(data) as desk:
+        pid = desk.library.ids(sort="title")[0]
+    script = Path(sys.executable).with_name("paperdesk")
+    env = {**os.environ, "PAPERDESK_DATA_DIR": str(data), "PAPERDESK_NO_BACKGROUND": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed program keeps its bytecode
+    commands: dict[str, list[str]] = {"python -c pass": [sys.executable, "-c", "pass"]}
+    for name, args in CLI_COMMANDS.items():
+        commands[name] = [str(script), *(pid if a == "ID" else a for a in args)]
+    if plain.exists():
+        commands["plain Whoosh search process"] = [sys.executable, "-c", PLAIN_SEARCH, str(plain)]
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for round_ in range(runs + 1):
+        for name, command in commands.items():
+            if round_ % 2 and command[1:2] and command[1] in _UNDO:
+                command = [command[0], _UNDO[command[1]], *command[2:]]
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, env=env)
+            took = time.perf_counter() - start
+            if done.returncode != 0:
+                raise SystemExit(f"{name} failed: {done.stderr.decode()}")
+            if round_:  # the first round warms up (bytecode, page cache)
+                times[name].append(took)
+    return {name: statistics.median(found) for name, found in times.items()}
+
+
+def step_engines(dump: Path, work: Path, n_queries: int, seed: int) -> dict:
+    """tantivy and SQLite FTS5 built from the same dump and asked the same kinds."""
+    import random
+
+    import engines
+
+    sets = query_sets(random.Random(seed), n_queries)
+    figures: dict[str, object] = {}
+    for name, missing in engines.available().items():
+        if missing:
+            figures[name] = {"missing": missing}
+            continue
+        where = work / name
+        build = getattr(engines, f"build_{name}")(dump, where)
+        build["peak_mb"] = peak_mb()
+        figures[name] = {"import": build, "queries": getattr(engines, f"time_{name}")(where, sets)}
+        shutil.rmtree(where, ignore_errors=True)
+    return figures
+
+
 STEPS = {
+    "cli": lambda a: step_cli(Path(a.data), Path(a.plain)),
+    "engines": lambda a: step_engines(Path(a.dump), Path(a.work), a.queries, a.seed),
     "import": lambda a: step_import(Path(a.dump), Path(a.data)),
     "plain": lambda a: step_plain(Path(a.dump), Path(a.plain)),
     "queries": lambda a: step_queries(Path(a.data), Path(a.plain), a.queries, a.seed),
@@ -373,9 +458,19 @@ def run_size(n: int, args: argparse.Namespace) -> dict:
             write_dump(dump, n)
         say(f"[{n:,}] plain Whoosh import")
         figures["plain"] = in_fresh_process("plain", dump=dump, plain=plain)
+    add_engines = not args.guard and "engines" not in figures
+    if add_engines:
+        if not dump.exists():
+            write_dump(dump, n)
+        say(f"[{n:,}] the ceiling: tantivy and SQLite FTS5 from the same dump")
+        figures["engines"] = in_fresh_process(
+            "engines", dump=dump, work=work, queries=args.queries, seed=n
+        )
     dump.unlink(missing_ok=True)
-    if fresh or add_plain:
+    if fresh or add_plain or add_engines:
         (work / "build.json").write_text(json.dumps(figures))
+    say(f"[{n:,}] the command line: whole processes")
+    figures["cli"] = in_fresh_process("cli", data=data, plain=plain)
     runs = []
     for run in range(args.query_runs):
         say(f"[{n:,}] queries (run {run + 1} of {args.query_runs})")
@@ -518,6 +613,72 @@ def rows(f: dict) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def cli_rows(f: dict) -> list[str]:
+    """The command line's process times against ``python -c pass``."""
+    cli = f.get("cli")
+    if not cli:
+        return []
+    base = cli["python -c pass"]
+    lines = [
+        "",
+        "The command line as whole processes (median of 10 after a warm-up, taken in"
+        " turns), against `python -c pass` and a plain Whoosh search process:",
+        "",
+        "| command | median | over `python -c pass` |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, seconds in cli.items():
+        lines.append(f"| `{name}` | {seconds * 1e3:.0f} ms | {seconds / base:.1f}x |")
+    return lines
+
+
+def ceiling_rows(f: dict) -> list[str]:
+    """paperdesk against tantivy and SQLite FTS5 built from the same dump."""
+    engines = f.get("engines")
+    if not engines:
+        return []
+    imp, q = f["import"], f["queries"]
+    n = imp["papers"]
+    lines = ["", "The ceiling: the same dump in tantivy and in SQLite FTS5, the same query kinds."]
+    missing = [f"{name}: {e['missing']}" for name, e in engines.items() if "missing" in e]
+    if missing:
+        lines += ["", "Not measured: " + "; ".join(missing) + "."]
+    tv, fts = engines.get("tantivy", {}), engines.get("fts5", {})
+    lines += [
+        "",
+        "| measure | paperdesk | tantivy | SQLite FTS5 | ours / tantivy |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+
+    def rate(e: dict) -> str:
+        return f"{e['import']['papers'] / e['import']['import_s']:,.0f}/s" if "import" in e else "-"
+
+    ours_rate = n / imp["import_s"]
+    tv_rate = tv["import"]["papers"] / tv["import"]["import_s"] if "import" in tv else None
+    lines.append(
+        f"| import rate, end to end | {ours_rate:,.0f}/s | {rate(tv)} | {rate(fts)} | "
+        + (f"{ours_rate / tv_rate:.2f} |" if tv_rate else "- |")
+    )
+
+    def pair(e: dict, kind: str) -> str:
+        k = e.get("queries", {}).get(kind) if e else None
+        return "n/a" if not k else f"{k['p50'] * 1e3:.1f} / {k['p95'] * 1e3:.1f} ms"
+
+    for kind in KINDS:
+        ours = q[kind]
+        theirs = tv.get("queries", {}).get(kind) if tv else None
+        ratio = (
+            f"{ours['p50'] / theirs['p50']:.1f} / {ours['p95'] / theirs['p95']:.1f}"
+            if theirs
+            else "-"
+        )
+        lines.append(
+            f"| query {kind} p50 / p95 | {ours['p50'] * 1e3:.1f} / {ours['p95'] * 1e3:.1f} ms"
+            f" | {pair(tv, kind)} | {pair(fts, kind)} | {ratio} |"
+        )
+    return lines
+
+
 def table(f: dict) -> str:
     lines = [
         f"### {f['import']['papers']:,} papers",
@@ -533,6 +694,8 @@ def table(f: dict) -> str:
         "| --- | --- | --- | --- |",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(f)]
+    lines += cli_rows(f)
+    lines += ceiling_rows(f)
     forms = f.get("forms")
     if forms:
         lines += [
@@ -560,6 +723,10 @@ def guard(f: dict) -> list[str]:
         / sum(q[k]["plain_p50"] for k in TARGET_KINDS),
         "first paint s": f["app"]["first_paint_s"],
         "key median ms": max(f["keys"][k]["p50"] for k in ("j", "k", "s")) * 1e3,
+        "cli start ms": max(seconds for name, seconds in f["cli"].items() if name in CLI_GUARDED)
+        * 1e3,
+        # a floor, written as a ceiling: papers a second below GUARDS' figure fail
+        "import s per 10k papers": f["import"]["import_s"] / f["import"]["papers"] * 1e4,
     }
     for name, value in checks.items():
         limit = GUARDS[name]

@@ -575,9 +575,12 @@ class Desk:
             query, limit=limit, sort=sort, with_highlights=with_highlights, suggest=suggest
         )
 
-    def search_ids(self, query: str, *, sort: str = "relevance") -> SearchResults:
-        """Every match's ID in order, without loading the papers."""
-        return self.index.search_ids(query, sort=sort)
+    def search_ids(
+        self, query: str, *, sort: str = "relevance", cancelled: Callable[[], bool] | None = None
+    ) -> SearchResults:
+        """Every match's ID in order, without loading the papers; ``cancelled``
+        stops it early (``SearchCancelled``) when it says yes."""
+        return self.index.search_ids(query, sort=sort, cancelled=cancelled)
 
     def similar(self, paper: Paper, limit: int = 10) -> list[Hit]:
         return self.index.similar(paper, limit=limit)

@@ -23,6 +23,11 @@ class UnknownPaper(LibraryError):
     """An ID (or ID prefix) that names no paper, or more than one."""
 
 
+class SearchCancelled(Exception):
+    """A running search was cancelled by its caller (the app: typing went on).
+    Not a problem to report: there is nothing to show."""
+
+
 def damaged_message(library_path: object, problem: str) -> str:
     """What the user reads when the library file is found damaged (by a write,
     a read or a backup's check): what happened and what to do."""

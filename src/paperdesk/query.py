@@ -223,7 +223,16 @@ def hints(query: str) -> list[str]:
                 f'"{token.text}" is searched as a word; write {upper} to {meaning}'
                 f" (did you mean {upper}?)"
             )
+        elif token.kind == "word" and _ONE_LETTER_PREFIX.match(token.text):
+            found.append(
+                f"{token.text} (a prefix of one letter) matches most papers and is slow on a "
+                "large library; more letters narrow it"
+            )
     return list(dict.fromkeys(found))
+
+
+# ``a*`` or ``title:a*``: the one query form that reads hundreds of posting lists.
+_ONE_LETTER_PREFIX = re.compile(r"^(?:[A-Za-z]+:)?[^\W\d_]\*$")
 
 
 class _Parser:

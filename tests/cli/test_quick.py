@@ -189,7 +189,10 @@ def test_reading_commands_answer_the_same_through_either_parser(library: Path):
 def test_decisions_do_the_same_through_either_parser(library: Path, tmp_path: Path):
     other = tmp_path / "other"
     shutil.copytree(library, other)
-    ids = [line.split("\t")[0] for line in _quick(library, "list", "--sort", "title").stdout.splitlines()]
+    ids = [
+        line.split("\t")[0]
+        for line in _quick(library, "list", "--sort", "title").stdout.splitlines()
+    ]
     steps = [
         ["star", ids[0]],
         ["star", ids[0]],

@@ -450,3 +450,31 @@ def test_possessives_match_the_word(tmp_path):
         )
         for query in ("agent", "title:agent", "network", "networks", '"agent plan"'):
             assert desk.search(query).total == 1, query
+
+
+def test_a_search_stops_when_its_caller_cancels_it(desk: Desk):
+    """The app cancels a search when the next letter is typed: the search stops
+    before reading the next term's postings, and the index serves the next one."""
+    from paperdesk.errors import SearchCancelled
+
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # after two terms' postings
+
+    every = desk.search_ids("g*").ids
+    assert len(every) >= 1
+    with pytest.raises(SearchCancelled):
+        desk.search_ids("g* OR t* OR a*", cancelled=cancelled)
+    assert len(asked) == 3
+    assert desk.search_ids("g*").ids == every  # nothing left behind, nothing rebuilt
+    assert not any("rebuilt" in n for n in desk.notices)
+
+
+def test_a_one_letter_prefix_says_it_is_slow():
+    from paperdesk.query import hints
+
+    assert any("one letter" in h for h in hints("a*"))
+    assert any("one letter" in h for h in hints("grokking title:t*"))
+    assert not any("one letter" in h for h in hints("gr* t"))

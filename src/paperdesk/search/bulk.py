@@ -521,37 +521,45 @@ class _FieldsWriter:
         """A positional field's postings from its word arrays (see the module)."""
         tokens = np.frombuffer(segment.tokens[name], dtype=np.uint32)
         starts = np.frombuffer(segment.starts[name], dtype=np.uint64).astype(np.int64)
+        # Every word by term, stably: within a term by paper, then by position.
         order = np.argsort(tokens, kind="stable")
         sorted_terms = tokens[order]
-        docs = np.searchsorted(starts, order, side="right") - 1
-        positions = (order - starts[docs]).astype("<u4")
+        docs = np.searchsorted(starts, order, side="right")
+        docs -= 1
+        order -= starts[docs]  # each word's position in its paper's field
+        positions = order.astype("<u4")
         del order
+        docs = docs.astype(np.uint32)
         n = len(sorted_terms)
         new = np.empty(n, dtype=bool)
         new[0] = True
         np.not_equal(sorted_terms[1:], sorted_terms[:-1], out=new[1:])
         new[1:] |= docs[1:] != docs[:-1]
-        posting_at = np.flatnonzero(new)
+        posting_at = np.flatnonzero(new)  # where each (term, paper) posting starts
         del new
         freqs = np.diff(np.append(posting_at, n))
-        posting_docs = docs[posting_at]
+        posting_docs = docs[posting_at].astype(np.int64)
         posting_terms = sorted_terms[posting_at]
         del docs, sorted_terms
         term_at = np.flatnonzero(np.r_[True, posting_terms[1:] != posting_terms[:-1]])
         term_end = np.append(term_at[1:], len(posting_terms))
         numbers = posting_terms[term_at].tolist()
+        del posting_terms
+        # Each term's words: from its first posting's start to the next term's.
+        first_word = posting_at[term_at].tolist()
+        last_word = np.append(posting_at[term_end[:-1]], n).tolist()
+        del posting_at
         # Terms in the order of their bytes, as the terms file keeps them.
         by_text = sorted(range(len(numbers)), key=lambda i: words.terms[numbers[i]])
         weights = freqs.astype(np.float32) * np.float32(field.format.field_boost)
         sizes = freqs * 4
-        token_end = np.append(posting_at[1:], n)
+        del freqs
         field_id = self._field_id(name)
         term_at_, term_end_ = term_at.tolist(), term_end.tolist()
-        posting_at_, token_end_ = posting_at.tolist(), token_end.tolist()
         lengths_ = lengths.tolist() if lengths is not None else None
         for i in by_text:
             a, b = term_at_[i], term_end_[i]
-            first, last = posting_at_[a], token_end_[b - 1]
+            first, last = first_word[i], last_word[i]
             key = field_id + words.terms[numbers[i]]
             if b - a <= SMALL_TERM:
                 docs_ = posting_docs[a:b].tolist()

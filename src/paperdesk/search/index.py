@@ -34,7 +34,7 @@ from whoosh.index import LockError
 from whoosh.scoring import BM25F
 
 from paperdesk import query as q
-from paperdesk.errors import LibraryError
+from paperdesk.errors import LibraryError, SearchCancelled
 from paperdesk.model import Paper
 from paperdesk.search import whoosh_fixes
 from paperdesk.search.bulk import BulkBuilder
@@ -366,13 +366,18 @@ class SearchIndex:
         column = SORT_COLUMNS[checked(sort, SEARCH_SORTS)]
         return self._run(text, limit, column, suggest, papers)
 
-    def search_ids(self, text: str, *, sort: str = "relevance") -> SearchResults:
+    def search_ids(
+        self, text: str, *, sort: str = "relevance", cancelled: Callable[[], bool] | None = None
+    ) -> SearchResults:
         """Every match's ID in order, without loading papers: the app's list.
 
         IDs come from a column, not the stored fields, so 100k matches stay cheap.
+        ``cancelled`` is asked before each term's postings are read; when it says
+        yes the search stops with ``SearchCancelled`` (a one-letter prefix reads
+        hundreds of lists: the next letter typed must not wait for them).
         """
         column = SORT_COLUMNS[checked(sort, SEARCH_SORTS)]
-        return self._run(text, None, column, True, None)
+        return self._run(text, None, column, True, None, cancelled)
 
     def _run(
         self,
@@ -381,6 +386,7 @@ class SearchIndex:
         column: str | None,
         suggest: bool,
         papers: Callable[[Postings, wq.Query, Collected, Terms], list[Hit]] | None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> SearchResults:
         """One search: parse, compile, collect; then the hits (``papers``) or
         every match's ID, the terms to highlight and the did-you-mean."""
@@ -389,16 +395,23 @@ class SearchIndex:
         def run() -> SearchResults:
             with self._lock:
                 p = self._postings(self.searcher())
-                if column == "interest" or reads_interest(tree):
-                    p.interest(self.library.interest_generation(), self.library.interest_scores)
-                wquery = compile_query(tree, p.reader)
-                found = collect(p, wquery, limit, column)
-                terms = query_terms(wquery, p.reader)
-                suggestion = did_you_mean(p.reader, text, tree, found.total) if suggest else None
-                if papers is None:
-                    ids = p.keys_of(found.docs)
-                    return SearchResults(text, found.total, [], suggestion, terms, ids)
-                hits = papers(p, wquery, found, terms)
+                p.cancelled = cancelled
+                try:
+                    return found_results(p)
+                finally:
+                    p.cancelled = None
+
+        def found_results(p: Postings) -> SearchResults:
+            if column == "interest" or reads_interest(tree):
+                p.interest(self.library.interest_generation(), self.library.interest_scores)
+            wquery = compile_query(tree, p.reader)
+            found = collect(p, wquery, limit, column)
+            terms = query_terms(wquery, p.reader)
+            suggestion = did_you_mean(p.reader, text, tree, found.total) if suggest else None
+            if papers is None:
+                ids = p.keys_of(found.docs)
+                return SearchResults(text, found.total, [], suggestion, terms, ids)
+            hits = papers(p, wquery, found, terms)
             return SearchResults(text, found.total, hits, suggestion, terms)
 
         return self._healing(run)
@@ -441,7 +454,7 @@ class SearchIndex:
         for attempt in (1, 2):
             try:
                 return call()
-            except (IndexBusy, LibraryError, RecursionError, MemoryError):
+            except (IndexBusy, LibraryError, SearchCancelled, RecursionError, MemoryError):
                 raise  # not the index's files: rebuilding would not help (122 s at 50k)
             except Exception as error:  # noqa: BLE001 - damaged files surface here
                 if attempt == 2:

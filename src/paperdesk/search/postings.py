@@ -28,6 +28,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import length_to_byte
 
+from paperdesk.errors import SearchCancelled
 from paperdesk.search.codec import postings_arrays
 from paperdesk.search.vocabulary import text_of
 
@@ -79,10 +80,15 @@ class Postings:
         # Kept for ``matching``: a phrase's matches, a range's terms (per query).
         self.phrases: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.ranges: dict[object, list[bytes]] = {}
+        # The running search's "was I cancelled?" (the app's worker), asked before
+        # each term's postings are read: a prefix of one letter reads hundreds.
+        self.cancelled: Callable[[], bool] | None = None
 
     # --- one term's postings ---------------------------------------------------------
 
     def postings(self, field_name: str, text: object) -> TermPostings:
+        if self.cancelled is not None and self.cancelled():
+            raise SearchCancelled("the search was cancelled")
         key = (field_name, text)
         cached = self._cache.get(key)
         if cached is not None:

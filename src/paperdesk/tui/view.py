@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 from paperdesk import query as q
 from paperdesk.atomic import write_atomic
 from paperdesk.desk import Desk
+from paperdesk.errors import SearchCancelled
 from paperdesk.library import Filter, LibraryError
 from paperdesk.model import Paper
 from paperdesk.query import QueryError
@@ -124,7 +125,10 @@ class ViewState(App[None]):
                 sort = self.search_sort if scored else self.list_sort
                 composed = self._composed_query(typing=self._typing)
                 results = self.desk.search_ids(
-                    composed, sort=sort if sort in SEARCH_SORTS else "relevance"
+                    composed,
+                    sort=sort if sort in SEARCH_SORTS else "relevance",
+                    # typing on cancels this worker: the search stops at its next term
+                    cancelled=lambda: worker.is_cancelled,
                 )
                 ids, terms = results.ids, results.terms
                 suggestion = _typed_part(results.suggestion, composed)
@@ -157,6 +161,8 @@ class ViewState(App[None]):
         except QueryError as error:
             problem = str(error)
             ids = None
+        except SearchCancelled:
+            return  # a newer search (the next letter typed) took its place
         except LibraryError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             self.call_from_thread(self._start_side)
