@@ -494,6 +494,8 @@ class Desk:
         return report, missing
 
     def _store(self, listing: Fetched, format: str, label: str) -> FileReport:
+        from paperdesk.importers.pipeline import FileReport
+
         report = FileReport(Path(label), format=format)
         report.warnings.extend(str(w) for w in listing.result.warnings)
         report.stats = self.library.import_entries(listing.result.entries, listing.source)
@@ -795,4 +797,4 @@ class Desk:
                 self.notices.append(f"search index not updated ({error}); it will catch up")
 
 
-__all__ = ["MAX_STDIN_BYTES", "Desk", "FileReport", "LibraryError"]
+__all__ = ["MAX_STDIN_BYTES", "Desk", "LibraryError"]
