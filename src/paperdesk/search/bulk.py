@@ -67,6 +67,8 @@ from paperdesk.search.codec import (
     PaperdeskCodec,
     _little,
     _smallest_typecode,
+    value_part,
+    weight_part,
 )
 from paperdesk.search.schema import paper_document
 
@@ -614,8 +616,8 @@ class _FieldsWriter:
         deltas = [docs[0], *(b - a for a, b in zip(docs, docs[1:], strict=False))]
         id_code = _smallest_typecode(max(deltas))
         id_bytes = _little(array(id_code, deltas))
-        kind, weight_bytes = _weight_part(weights)
-        value_bytes = _value_part(values)
+        kind, weight_bytes = weight_part(weights)
+        value_bytes = value_part(values)
         parts = _PARTS.pack(id_code.encode("ascii"), len(id_bytes), kind, len(weight_bytes))
         length = _HEADER.size - 4 + len(parts) + len(id_bytes) + len(weight_bytes)
         length += len(value_bytes)
@@ -676,7 +678,7 @@ class _FieldsWriter:
                     )
                 )
             elif values is not None:
-                value_bytes = _value_part((values[0], values[1][at:end]))
+                value_bytes = value_part((values[0], values[1][at:end]))
             else:
                 value_bytes = b""
             if value_bytes and comp:
@@ -716,38 +718,6 @@ class _FieldsWriter:
             int(docs[-1]),
         )
         self._put(key, chunks, info)
-
-
-def _weight_part(weights: list[float]) -> tuple[int, bytes]:
-    """A block's weights as ``codec.BlockWriter`` keeps them."""
-    first = weights[0]
-    if all(w == 1.0 for w in weights):
-        return _ONES, b""
-    if all(w == first for w in weights):
-        return _CONSTANT, struct.pack("<f", first)
-    if all(w.is_integer() and 0 <= w < 256 for w in weights):
-        return _BYTES, bytes(int(w) for w in weights)
-    return _FLOATS, _little(array("f", weights))
-
-
-def _value_part(values) -> bytes:
-    """A block's values as ``codec.BlockWriter`` keeps them (uncompressed):
-    None; ("F", fixed-size values); ("V", values); or (sizes, positions bytes)."""
-    if values is None:
-        return b""
-    kind, found = values
-    if kind == "F":
-        return b"F" + b"".join(found)
-    if kind == "V":
-        sizes = [len(value) for value in found]
-        body = b"".join(found)
-    else:
-        sizes, body = kind, found
-    size_code = _smallest_typecode(max(sizes))
-    size_bytes = _little(array(size_code, sizes))
-    return b"".join(
-        (b"V", _VALUES.pack(size_code.encode("ascii"), len(size_bytes)), size_bytes, body)
-    )
 
 
 def _add_terms(tindex, items: list[tuple[bytes, bytes]]) -> None:

@@ -90,6 +90,40 @@ def _smallest_typecode(largest: int) -> str:
     return "Q"
 
 
+def weight_part(weights: Sequence[float]) -> tuple[int, bytes]:
+    """A block's weights as the block keeps them: none (all 1.0), one, small whole
+    numbers as bytes, or floats. (``BlockWriter`` and ``bulk`` both write blocks.)"""
+    first = weights[0]
+    if all(w == 1.0 for w in weights):
+        return _ONES, b""
+    if all(w == first for w in weights):
+        return _CONSTANT, struct.pack("<f", first)
+    if all(w.is_integer() and 0 <= w < 256 for w in weights):
+        return _BYTES, bytes(int(w) for w in weights)
+    return _FLOATS, _little(array("f", weights))
+
+
+def value_part(values) -> bytes:
+    """A block's values, uncompressed: None (a format without values); ("F",
+    fixed-size values); ("V", variable-size values); or (their sizes, their
+    bytes joined) for positions already in one piece."""
+    if values is None:
+        return b""
+    kind, found = values
+    if kind == "F":
+        return b"F" + b"".join(found)
+    if kind == "V":
+        sizes = [len(value) for value in found]
+        body = b"".join(found)
+    else:
+        sizes, body = kind, found
+    size_code = _smallest_typecode(max(sizes))
+    size_bytes = _little(array(size_code, sizes))
+    return b"".join(
+        (b"V", _VALUES.pack(size_code.encode("ascii"), len(size_bytes)), size_bytes, body)
+    )
+
+
 class PositionArray(Positions):
     """Whoosh's ``Positions`` format with each posting's positions as a
     little-endian array of 32-bit numbers (Whoosh pickles a list of differences).
@@ -219,15 +253,7 @@ class BlockWriter(W3PostingsWriter):
         typecode = _smallest_typecode(max(deltas))
         id_bytes = _little(array(typecode, deltas))
 
-        weights = self._weights
-        if all(w == 1.0 for w in weights):
-            kind, weight_bytes = _ONES, b""
-        elif all(w == weights[0] for w in weights):
-            kind, weight_bytes = _CONSTANT, struct.pack("<f", weights[0])
-        elif all(w.is_integer() and 0 <= w < 256 for w in weights):
-            kind, weight_bytes = _BYTES, bytes(int(w) for w in weights)
-        else:
-            kind, weight_bytes = _FLOATS, _little(array("f", weights))
+        kind, weight_bytes = weight_part(self._weights)
 
         comp = self._compression
         value_bytes = self._value_bytes()
@@ -260,14 +286,7 @@ class BlockWriter(W3PostingsWriter):
         values = self._values
         if fixedsize == 0 or not values:
             return b""
-        if fixedsize is not None and fixedsize > 0:
-            return b"F" + b"".join(values)
-        sizes = [len(value) for value in values]
-        typecode = _smallest_typecode(max(sizes))
-        size_bytes = _little(array(typecode, sizes))
-        return b"".join(
-            (b"V", _VALUES.pack(typecode.encode("ascii"), len(size_bytes)), size_bytes, *values)
-        )
+        return value_part(("F" if fixedsize is not None and fixedsize > 0 else "V", values))
 
 
 # A block's parts as bytes: the numbers' typecode, numbers, weight kind, weights, values.
