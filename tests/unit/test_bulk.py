@@ -13,6 +13,7 @@ split between two writer processes.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from datetime import date
@@ -192,4 +193,25 @@ def test_searches_answer_the_same_from_either_build(tmp_path: Path, monkeypatch)
         scored
     )
     assert all(ours[q] for q in queries), [q for q in queries if not ours[q]]
+    desk.close()
+
+
+def test_a_failed_second_writer_is_one_line_and_leaves_the_old_index(tmp_path: Path, monkeypatch):
+    from paperdesk.errors import LibraryError
+
+    desk = _library(tmp_path / "data", 600)
+    assert desk.search_ids("grokking").ids  # an index to keep
+    before = sorted(p.name for p in desk.index_path.iterdir())
+
+    def failing(builder, path, send, counted, parent):
+        send.send(("error", "OSError: no space left on device"))
+        send.close()
+        os._exit(0)
+
+    monkeypatch.setattr(bulk, "PARALLEL_PAPERS", 100)
+    monkeypatch.setattr(bulk, "_build_half", failing)
+    with pytest.raises(LibraryError, match="second writer process failed .*no space left"):
+        desk.rebuild_index()
+    assert sorted(p.name for p in desk.index_path.iterdir()) == before
+    assert not desk.index_path.with_name("index.new").exists()
     desk.close()

@@ -53,6 +53,7 @@ from whoosh.filedb import filetables as _filetables
 from whoosh.system import emptybytes, pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from paperdesk.errors import LibraryError
 from paperdesk.model import Paper
 from paperdesk.search.analysis import PLAIN_ANALYZER, SPELL_ANALYZER, TEXT_ANALYZER, WORD
 from paperdesk.search.codec import (
@@ -381,9 +382,13 @@ class BulkBuilder:
             try:
                 status, found = receive.recv()
             except EOFError:
-                raise RuntimeError("the second index writer process ended early") from None
+                raise LibraryError(
+                    "the search index was not built: its second writer process ended early"
+                ) from None
             if status != "ok":
-                raise RuntimeError(f"the second index writer process failed: {found}")
+                raise LibraryError(
+                    f"the search index was not built: its second writer process failed ({found})"
+                )
             self.segments.extend(found[1])
             self._commit()
             return own + found[0]
