@@ -99,9 +99,9 @@ def parse(argv: list[str]) -> tuple[str, dict[str, Any], list[str]] | None:
     while at < len(rest):
         arg = rest[at]
         at += 1
-        if not arg.startswith("-") or arg == "-":
-            if arg == "-":
-                return None
+        if arg == "-":
+            return None  # standard input: none of these commands reads it
+        if not arg.startswith("-"):
             positional.append(arg)
             continue
         flag, has_value, attached = arg.partition("=") if arg.startswith("--") else (arg, "", "")

@@ -189,9 +189,7 @@ class _Collected:
 class _Segment:
     """The postings and per-document values of one segment being built."""
 
-    def __init__(self, schema, words: _Words) -> None:
-        self.schema = schema
-        self.words = words
+    def __init__(self) -> None:
         self.count = 0
         # positional fields: term numbers of every word, and where each paper starts
         self.tokens = {name: array("I") for name in POSITIONAL}
@@ -342,7 +340,7 @@ class BulkBuilder:
             if segment is None:
                 whoosh_segment = self.codec.new_segment(self.storage, self.ix.indexname)
                 perdoc = self.codec.per_document_writer(self.storage, whoosh_segment)
-                segment = _Segment(self.schema, self.words)
+                segment = _Segment()
             self._add(segment, perdoc, paper)
             done += 1
             if progress and done % 500 == 0:

@@ -221,7 +221,7 @@ class SearchIndex:
         fresh.mkdir(parents=True)
         ix = whoosh_index.create_in(str(fresh), make_schema())
         # Whole segments from arrays (``bulk``): the index Whoosh's writer would
-        # build from the same papers, 10x sooner.
+        # build from the same papers, 8x sooner at 100k (docs/PERFORMANCE.md).
         done = BulkBuilder(ix).build_library(self.library, total, progress)
         self._write_meta(
             fresh,
