@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
+import paperdesk.search.whoosh_reading  # noqa: F401 - then whoosh.reading, without asyncio
 
 # isort: split
 

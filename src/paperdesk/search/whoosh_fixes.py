@@ -55,21 +55,23 @@ def _urlretrieve(*args, **kwargs):  # pragma: no cover - nothing in whoosh calls
     return urlretrieve(*args, **kwargs)
 
 
-def _light_imports() -> None:
-    """Two of whoosh's imports cost more than the engine's own (a cost, not a bug):
+def _light_compat() -> None:
+    """``whoosh.compat`` imports ``urlretrieve`` from ``urllib.request`` (ssl,
+    socket, email, http: 28 ms) for a function nothing in whoosh calls (a cost,
+    not a bug). It is loaded with one that loads the real module when called.
+    On this module's import: the preview's highlights load compat too."""
+    _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
 
-    - ``whoosh.compat`` imports ``urlretrieve`` from ``urllib.request`` (ssl,
-      socket, email, http: 28 ms) for a function nothing in whoosh calls. It
-      gets one that loads the real module when called.
-    - ``whoosh.reading`` takes ``cached_property`` from the package of that name,
-      which imports asyncio (78 ms of a 190 ms engine import) to handle
-      coroutines; whoosh uses it once, on ``deleted_docs_set``, a plain method.
-      It gets ``functools.cached_property``, which caches in the instance's
-      ``__dict__`` the same way.
-    """
+
+def light_reading() -> None:
+    """``whoosh.reading`` takes ``cached_property`` from the package of that name,
+    which imports asyncio (78 ms of a 190 ms engine import) to handle coroutines;
+    whoosh uses it once, on ``deleted_docs_set``, a plain method. It is loaded
+    with ``functools.cached_property``, which caches in the instance's
+    ``__dict__`` the same way. Called by the engine's door (``search.index``)
+    before it imports whoosh's engine, not here: highlights load no engine."""
     import functools
 
-    _with_stand_in("urllib.request", {"urlretrieve": _urlretrieve}, "whoosh.compat")
     _with_stand_in(
         "cached_property", {"cached_property": functools.cached_property}, "whoosh.reading"
     )
@@ -356,4 +358,4 @@ def apply() -> None:
 
 
 check_whoosh()  # on import: before paperdesk's search modules read anything of whoosh
-_light_imports()
+_light_compat()
