@@ -164,6 +164,12 @@ def time_tantivy(where: Path, sets: dict[str, list[tuple[str, str]]]) -> dict:
 # --- SQLite FTS5 --------------------------------------------------------------------------
 
 
+_INSERT = (
+    "INSERT INTO papers(rowid, title, abstract, org, state, published, upvotes) "
+    "VALUES (?,?,?,?,?,?,?)"
+)
+
+
 def build_fts5(dump: Path, where: Path) -> dict:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
@@ -189,12 +195,10 @@ def build_fts5(dump: Path, where: Path) -> dict:
         )
         count += 1
         if len(batch) == 5_000:
-            connection.executemany("INSERT INTO papers(rowid, title, abstract, org, state, "
-                                   "published, upvotes) VALUES (?,?,?,?,?,?,?)", batch)  # fmt: skip
+            connection.executemany(_INSERT, batch)
             batch.clear()
     if batch:
-        connection.executemany("INSERT INTO papers(rowid, title, abstract, org, state, "
-                               "published, upvotes) VALUES (?,?,?,?,?,?,?)", batch)  # fmt: skip
+        connection.executemany(_INSERT, batch)
     connection.commit()
     connection.execute("INSERT INTO papers(papers) VALUES ('optimize')")
     connection.commit()

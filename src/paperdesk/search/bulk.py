@@ -88,6 +88,8 @@ _TERMINFO = W3TermInfo._struct
 _KEY_VALUE_LENGTHS = _filetables._lengths
 # The postings of this many bytes are written at once.
 FLUSH_BYTES = 4 << 20
+# Fields analysed by PLAIN_ANALYZER (schema.make_schema).
+PLAIN_FIELDS = ("author", "org")
 # A field value cache is dropped past this many entries (identifiers never repeat).
 CACHE_LIMIT = 200_000
 
@@ -158,16 +160,18 @@ class _Words:
 
 
 class _Plain:
-    """Word -> term for a plain field (author names, organisations), analysed once."""
+    """Word -> terms for the plain fields (author names, organisations, one
+    analyzer), each distinct word analysed once."""
 
     def __init__(self, analyzer) -> None:
         self._analyzer = analyzer
+        self._pattern = analyzer[0].expression  # its tokenizer's expression
         self._of_word: dict[str, tuple[str, ...]] = {}
 
-    def terms(self, text: str, pattern) -> list[str]:
+    def terms(self, text: str) -> list[str]:
         of_word = self._of_word
         out: list[str] = []
-        for word in pattern.findall(text):
+        for word in self._pattern.findall(text):
             found = of_word.get(word)
             if found is None:
                 found = of_word[word] = tuple(t.text for t in self._analyzer(word))
@@ -209,7 +213,7 @@ class BulkBuilder:
         self.storage = ix.storage
         self.codec = PaperdeskCodec()
         self.words = _Words()
-        self._plain = {"author": _Plain(PLAIN_ANALYZER), "org": _Plain(PLAIN_ANALYZER)}
+        self._plain = _Plain(PLAIN_ANALYZER)
         self._spell: dict[str, None] = {}  # the words seen (a dict keeps it small and fast)
         self._spelled: set[str] = set()
         self._cache: dict[str, dict[Any, list[tuple[bytes, int, float, bytes]]]] = {}
@@ -225,9 +229,8 @@ class BulkBuilder:
             return (
                 [(value.encode("utf-8"), 1, field.format.field_boost, emptybytes)] if value else []
             )
-        if name in self._plain:
-            words = self._plain[name].terms(value, PLAIN_ANALYZER[0].expression)
-            return self._frequencies(name, field, words)
+        if name in PLAIN_FIELDS:
+            return self._frequencies(name, field, self._plain.terms(value))
         cache = self._cache.setdefault(name, {})
         found = cache.get(value)
         if found is None:
@@ -297,7 +300,8 @@ class BulkBuilder:
                     length = len(numbers)
                 else:
                     if name == "spell":
-                        terms = [(t.encode("utf-8"), 1, 1.0, emptybytes) for t in spelled]
+                        boost = field.format.field_boost
+                        terms = [(t.encode("utf-8"), 1, boost, emptybytes) for t in spelled]
                     else:
                         terms = self._field_terms(name, field, value)
                     collected = segment.collected.setdefault(name, {})
