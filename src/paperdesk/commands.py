@@ -293,33 +293,40 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
 
 
 def show_paper(paper: Paper, reasons: list[tuple[str, float]] | None = None) -> None:
-    from rich.text import Text
-
-    out.print(Text(one_line(paper.title), style="bold"))
+    """One paper in full: styled at a terminal; to a pipe, plain lines (the
+    abstract one line, as ``grep`` wants it) without loading rich."""
+    lines: list[tuple[str, str]] = [(one_line(paper.title), "bold")]
     line = [f"ID {paper.id}", *facts(paper), *(["starred"] if paper.starred else [])]
     if paper.dismissed:
         line.append("not for me")
     line.append("read" if paper.read else "unread")
-    out.print(Text(visible(" · ".join(line)), style="dim"))
+    lines.append((visible(" · ".join(line)), "dim"))
     if paper.tags:
-        out.print(Text(visible("tags: " + ", ".join(paper.tags)), style="cyan"))
-    for label, value in details(paper):
-        out.print(Text(visible(f"{label}: {value}"), style="dim"))
+        lines.append((visible("tags: " + ", ".join(paper.tags)), "cyan"))
+    lines.extend((visible(f"{label}: {value}"), "dim") for label, value in details(paper))
     if paper.interest is not None:
         from paperdesk.interest import why_line
 
         why = f" ({why_line(reasons)})" if reasons else ""
-        out.print(Text(visible(f"interest: {paper.interest:.2f}{why}"), style="dim"))
+        lines.append((visible(f"interest: {paper.interest:.2f}{why}"), "dim"))
     for link in paper.links:
         shown = visible(link)
-        out.print(Text(shown, style=f"link {shown}" if shown == link else ""))
+        lines.append((shown, f"link {shown}" if shown == link else ""))
     sources = ", ".join(f"{s.file} ({s.page_date or 'no date'})" for s in paper.sources)
-    out.print(Text(visible(f"seen in: {sources}"), style="dim"))
-    out.print()
-    out.print(
-        Text(visible(paper.abstract)) if paper.abstract else Text("(no abstract)", style="dim"),
-        soft_wrap=False,
-    )
+    lines.append((visible(f"seen in: {sources}"), "dim"))
+    lines.append(("", ""))
+    if paper.abstract:
+        lines.append((visible(paper.abstract), ""))
+    else:
+        lines.append(("(no abstract)", "dim"))
+    if is_plain(sys.stdout):
+        write_stdout("".join(text + "\n" for text, _ in lines))
+        return
+    from rich.text import Text
+
+    for text, style in lines[:-1]:
+        out.print(Text(text, style=style))
+    out.print(Text(*lines[-1]), soft_wrap=False)
 
 
 def rich_highlight(marked: str) -> Text:

@@ -15,7 +15,7 @@ No Textual here, no Whoosh: only ``Desk``'s decision methods.
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,7 +91,8 @@ class Step:
     label: str
     changes: tuple[Change, ...]
     at: str = field(default_factory=now_stamp)
-    key: str = field(default_factory=lambda: secrets.token_hex(6))
+    # os.urandom, not secrets: the same bytes, without hmac and OpenSSL at start.
+    key: str = field(default_factory=lambda: os.urandom(6).hex())
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -223,8 +223,9 @@ def test_decisions_do_the_same_through_either_parser(library: Path, tmp_path: Pa
         (["locate"], ("typer", "rich", "click", "numpy", "whoosh")),
         (["list"], ("typer", "rich", "click", "numpy", "whoosh")),
         (["show", "ID", "--json"], ("typer", "rich", "click", "numpy", "whoosh")),
-        (["star", "ID"], ("typer", "rich", "click", "numpy", "whoosh")),
-        (["search", "grokking"], ("typer", "rich", "click")),
+        (["show", "ID"], ("typer", "rich", "click", "numpy", "whoosh")),
+        (["star", "ID"], ("typer", "rich", "click", "numpy", "whoosh", "hmac", "secrets")),
+        (["search", "grokking"], ("typer", "rich", "click", "multiprocessing")),
     ],
 )
 def test_everyday_commands_load_only_what_they_use(library: Path, args, absent):

@@ -8,14 +8,10 @@ can go; the version check then needs the new version too.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
-
-import pytest
 
 HEADER = """
 import sys
@@ -183,59 +179,3 @@ def test_posting_ids_are_summed_by_a_python_generator(tmp_path):
         tmp_path,
     )
     still_needed(shown == "True", "_ids_decode_in_c", "the generator")
-
-
-WORKERS = """
-import multiprocessing, sys, time
-{patch}
-ix = index.create_in(".", Schema(body=TEXT))
-writer = ix.writer(procs=2, batchsize=10)
-for n in range(200):
-    writer.add_document(body=f"word{{n}} common")
-print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
-time.sleep(60)
-"""
-
-
-def _orphans_after_a_kill(tmp_path: Path, patch: str) -> list[int]:
-    """Start a parallel writer, kill its parent with SIGKILL: the workers left."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HEADER + WORKERS.format(patch=patch)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stdout is not None
-        workers = [int(pid) for pid in process.stdout.readline().split()]
-        assert workers, "the writer started no worker processes"
-    finally:
-        process.kill()
-        process.wait()
-    deadline = time.monotonic() + 5
-    alive = workers
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = [pid for pid in workers if _alive(pid)]
-    for pid in alive:
-        os.kill(pid, signal.SIGKILL)
-    return alive
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_parallel_writer_workers_outlive_a_killed_parent(tmp_path):
-    """_workers_die_with_their_parent: without it the workers are orphaned (and
-    keep the index lock); with it they die with the parent."""
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "patched").mkdir()
-    orphans = _orphans_after_a_kill(tmp_path / "plain", "")
-    still_needed(bool(orphans), "_workers_die_with_their_parent", "orphaned workers")
-    assert _orphans_after_a_kill(tmp_path / "patched", "import paperdesk.search.index") == []

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from itertools import accumulate
 
 from paperdesk.errors import LibraryError
-from paperdesk.processes import die_with_parent
 
 TESTED_WHOOSH = "2.7.5"
 
@@ -125,30 +124,6 @@ def unpatched(*keep: str) -> Iterator[None]:
 
 # What _ViewFile.peek returns at most: a posting block's header pickle is ~60 bytes.
 PEEK_BYTES = 256
-
-
-def _workers_die_with_their_parent() -> None:
-    """Whoosh's parallel writer forks worker processes that outlive a killed parent.
-
-    An orphaned worker also keeps the index lock it inherited, so every later
-    index update would wait for it. On Linux each worker asks the kernel to kill
-    it when its parent dies (PR_SET_PDEATHSIG); tests/reliability kills
-    rebuilds and checks that no worker is left.
-    """
-    if not sys.platform.startswith("linux"):  # pragma: no cover
-        return
-    from whoosh import multiproc
-
-    original = multiproc.SubWriterTask.run
-    if getattr(original, "_paperdesk", False):
-        return
-
-    def run(self) -> None:
-        die_with_parent(self._parent_pid)
-        original(self)
-
-    run._paperdesk = True  # type: ignore[attr-defined]
-    _replace("workers_die_with_their_parent", multiproc.SubWriterTask, "run", run)
 
 
 def _inline_postings_work() -> None:
@@ -348,7 +323,6 @@ def _ids_decode_in_c() -> None:
 def apply() -> None:
     """Apply every fix (idempotent)."""
     check_whoosh()
-    _workers_die_with_their_parent()
     _inline_postings_work()
     _missing_length_columns_are_remembered()
     _segment_files_are_not_copied()
