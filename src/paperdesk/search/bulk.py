@@ -40,7 +40,7 @@ import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import paperdesk.search.whoosh_fixes  # noqa: F401 - first: it checks the whoosh version
 
@@ -118,10 +118,11 @@ class _Words:
 
     def numbers_of(self, words: list[str]) -> list[int]:
         get = self._of_word.get
-        out = [get(word, -2) for word in words]
-        if -2 in out:  # words not seen before: analysed together, then looked up again
-            self._learn([w for w, n in zip(words, out, strict=True) if n == -2])
-            out = [get(word, -2) for word in words]
+        found: list[int | None] = list(map(get, words))  # None: a word not seen before
+        if None in found:  # new words: analysed together, then looked up again
+            self._learn([w for w, n in zip(words, found, strict=True) if n is None])
+            found = list(map(get, words))
+        out = cast("list[int]", found)
         if -1 in out:  # a word that is not one term (none that WORD splits, but be exact)
             several = self._several
             out = []
@@ -214,7 +215,7 @@ class BulkBuilder:
         self.codec = PaperdeskCodec()
         self.words = _Words()
         self._plain = _Plain(PLAIN_ANALYZER)
-        self._spell: dict[str, None] = {}  # the words seen (a dict keeps it small and fast)
+        self._spell: set[str] = set()  # the words seen
         self._spelled: set[str] = set()
         self._cache: dict[str, dict[Any, list[tuple[bytes, int, float, bytes]]]] = {}
         self._freq_bytes: dict[str, dict[int, bytes]] = {}
@@ -261,10 +262,12 @@ class BulkBuilder:
         word of every paper twice). New words go through the analyzer together,
         as in ``_Words._learn``."""
         known = self._spell
-        fresh = [word for word in dict.fromkeys(words) if word not in known]
-        if not fresh:
+        unseen = set(words)
+        unseen -= known  # in C: most of a paper's words are known after the first thousands
+        if not unseen:
             return []
-        known.update(dict.fromkeys(fresh))
+        fresh = sorted(unseen)  # the field's terms in any order are the same postings
+        known |= unseen
         tokens = [token.text for token in SPELL_ANALYZER(" ".join(fresh))]
         if len(tokens) != len(fresh):  # pragma: no cover - a word the tokenizer splits
             tokens = [token.text for word in fresh for token in SPELL_ANALYZER(word)]
