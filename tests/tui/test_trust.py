@@ -335,6 +335,27 @@ async def test_a_did_you_mean_is_one_key_away(desk: Desk):
         assert len(app.paper_list.ids) == 4
 
 
+async def test_the_app_says_what_the_command_line_hints_about_a_query(desk: Desk):
+    """The hints `paperdesk search` prints (a one-letter prefix is slow; a
+    lower-case "or" is a word) are in the status line; a word still being
+    typed gets none ("and" on the way to "android")."""
+    app = app_for(desk)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"a*", "enter")
+        await settle(pilot)
+        assert "[b]hint:[/b] a* (a prefix of one letter) matches most papers" in status(app)
+        await pilot.press("slash", "ctrl+u", *"grokking or")
+        await settle(pilot)
+        assert "hint:" not in status(app)  # "or" may be the start of a word
+        await pilot.press("space")
+        await settle(pilot)
+        assert '[b]hint:[/b] "or" is searched as a word; write OR' in status(app)
+        await pilot.press("ctrl+u", *"grokking OR memorization", "enter")
+        await settle(pilot)
+        assert "hint:" not in status(app)
+
+
 async def test_an_empty_group_is_a_message_and_filters_keep_the_sort(desk: Desk):
     app = app_for(desk)
     async with app.run_test(size=(120, 36)) as pilot:

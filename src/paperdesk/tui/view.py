@@ -60,6 +60,7 @@ class ViewState(App[None]):
     starred: int
     loaded: bool
     query_problem: str | None
+    query_hint: str | None
     suggestion: str | None
     learning: str | None
     day: Day | None  # the listing day shown (the per-day inbox), or None
@@ -116,6 +117,7 @@ class ViewState(App[None]):
                 return
         problem = None
         suggestion = None
+        hint = None
         terms: frozenset[tuple[str, str]] = frozenset()
         try:
             if self.query_text.strip():
@@ -132,6 +134,7 @@ class ViewState(App[None]):
                 )
                 ids, terms = results.ids, results.terms
                 suggestion = _typed_part(results.suggestion, composed)
+                hint = next(iter(q.hints(_finished_words(self.query_text, self._typing))), None)
                 if not scored and sort not in SEARCH_SORTS:  # by title or date added
                     wanted = set(ids)
                     ids = [pid for pid in self.desk.ids(sort=sort) if pid in wanted]
@@ -169,7 +172,7 @@ class ViewState(App[None]):
             return
         if worker.is_cancelled:
             return
-        self.call_from_thread(self._apply_ids, ids, terms, keep, problem, suggestion)
+        self.call_from_thread(self._apply_ids, ids, terms, keep, problem, suggestion, hint)
 
     def _apply_first_rows(self, ids: list[str]) -> None:
         """The first screenful while the whole list loads; the full list keeps the
@@ -181,8 +184,9 @@ class ViewState(App[None]):
         self._update_status()
         self._start_side()
 
-    def _apply_ids(self, ids, terms, keep, problem, suggestion) -> None:
+    def _apply_ids(self, ids, terms, keep, problem, suggestion, hint=None) -> None:
         self.query_problem = problem
+        self.query_hint = hint
         self.suggestion = suggestion
         if keep is None and self._first_rows:
             keep = self.paper_list.current_id
@@ -247,6 +251,12 @@ class ViewState(App[None]):
             text = f"[b]query:[/b] {escape(problem)}  ·  " + text
         elif self.suggestion:
             text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
+        if self.query_hint and not self.query_problem:
+            room = max(20, self.size.width - len(text) - 10)
+            hint = self.query_hint
+            if len(hint) > room:
+                hint = hint[: room - 1] + "…"
+            text = f"[b]hint:[/b] {escape(hint)}  ·  " + text
         self.query_one("#status", Static).update(text)
 
     def _sort_in_force(self) -> str:
@@ -517,6 +527,14 @@ def _ranks(query: str) -> bool:
         return q.has_scored_words(parse_query(query))
     except QueryError:
         return True
+
+
+def _finished_words(text: str, typing: bool) -> str:
+    """The query without the word still being typed (no space after it yet):
+    "and" on the way to "android" gets no hint."""
+    if typing and text and not text[-1].isspace():
+        return text[: len(text) - len(text.split()[-1])]
+    return text
 
 
 def _typed_part(suggestion: str | None, composed: str) -> str | None:
