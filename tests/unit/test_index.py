@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import paperdesk
 from paperdesk.desk import Desk
 from paperdesk.model import Entry, Paper
 from paperdesk.query import QueryError
@@ -198,6 +199,40 @@ def test_match_spans_use_the_analyzer():
         (0, 8),
         (12, 20),
     ]
+
+
+def test_term_spans_are_the_analyzers_tokens():
+    """term_spans (one analysis per distinct word) gives what the analyzer
+    chain gives with chars=True, word for word: on the bundled sample and on
+    accents, possessives, dotted words, digits and scripts without spaces."""
+    from paperdesk.search.analysis import PLAIN_ANALYZER, TEXT_ANALYZER, term_spans
+
+    sample = Path(paperdesk.__file__).parent / "data" / "sample_dailypapers.txt"
+    texts = [
+        sample.read_text(encoding="utf-8"),
+        "Löwenheim's theorem; the agent’s U.S. e.g. v2.0 3.14 don't ÉCOLE straße",
+        "深度学习 模型 and Ωmega-Networks, __init__ x_1 naïve café's",
+        "",
+    ]
+    for text in texts:
+        for stemmed, analyzer in ((True, TEXT_ANALYZER), (False, PLAIN_ANALYZER)):
+            expected = [
+                (t.startchar, t.endchar, t.text) for t in analyzer(text, chars=True, mode="query")
+            ]
+            assert term_spans(text, stemmed) == expected
+            assert term_spans(text, stemmed) == expected  # from the cache too
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "P", "Zs")), max_size=80)
+)
+def test_term_spans_match_the_analyzers_on_any_text(text):
+    from paperdesk.search.analysis import PLAIN_ANALYZER, TEXT_ANALYZER, term_spans
+
+    for stemmed, analyzer in ((True, TEXT_ANALYZER), (False, PLAIN_ANALYZER)):
+        expected = [(t.startchar, t.endchar, t.text) for t in analyzer(text, chars=True)]
+        assert term_spans(text, stemmed) == expected
 
 
 def test_did_you_mean(desk: Desk):

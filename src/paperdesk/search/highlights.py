@@ -8,7 +8,7 @@ highlights with this module alone.
 from __future__ import annotations
 
 from paperdesk.model import Paper
-from paperdesk.search.analysis import PLAIN_ANALYZER, STEMMED_FIELDS, TEXT_ANALYZER
+from paperdesk.search.analysis import STEMMED_FIELDS, term_spans
 
 Terms = frozenset[tuple[str, str]]  # (field, analysed term) pairs a query matched
 SNIPPET_CHARS = 220
@@ -19,12 +19,8 @@ def match_spans(text: str, field_name: str, terms: Terms) -> list[tuple[int, int
     wanted = {term for name, term in terms if name == field_name}
     if not wanted or not text:
         return []
-    analyzer = TEXT_ANALYZER if field_name in STEMMED_FIELDS else PLAIN_ANALYZER
-    return [
-        (token.startchar, token.endchar)
-        for token in analyzer(text, chars=True, mode="query")
-        if token.text in wanted
-    ]
+    spans = term_spans(text, field_name in STEMMED_FIELDS)
+    return [(start, end) for start, end, term in spans if term in wanted]
 
 
 def mark(text: str, spans: list[tuple[int, int]], before: str = "**", after: str = "**") -> str:
