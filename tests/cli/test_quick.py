@@ -224,7 +224,11 @@ def test_decisions_do_the_same_through_either_parser(library: Path, tmp_path: Pa
         (["list"], ("typer", "rich", "click", "numpy", "whoosh")),
         (["show", "ID", "--json"], ("typer", "rich", "click", "numpy", "whoosh")),
         (["show", "ID"], ("typer", "rich", "click", "numpy", "whoosh")),
-        (["star", "ID"], ("typer", "rich", "click", "numpy", "whoosh", "hmac", "secrets")),
+        (
+            ["star", "ID"],
+            ("typer", "rich", "click", "numpy", "whoosh", "hmac", "secrets", "typing"),
+        ),
+        (["list", "--limit", "5"], ("typing",)),
         (["search", "grokking"], ("typer", "rich", "click", "multiprocessing")),
     ],
 )
