@@ -298,15 +298,55 @@ class Reading(LibraryFile):
     def days(self) -> list[tuple[str, str, int, int]]:
         """Every listing day the papers came from, newest first, then each
         undated file: (day "YYYY-MM-DD" or "", file for an undated one or "",
-        papers, unread papers)."""
-        rows = self._query(
-            "SELECT s.page_date, CASE WHEN s.page_date = '' THEN s.file ELSE '' END AS f, "
-            "count(DISTINCT s.paper_id), "
-            "count(DISTINCT CASE WHEN p.read = 0 THEN s.paper_id END) "
-            "FROM sources AS s JOIN papers AS p ON p.id = s.paper_id "
-            "GROUP BY 1, 2 ORDER BY s.page_date = '', s.page_date DESC, f"
-        )
-        return [(day, file, total, unread) for day, file, total, unread in rows]
+        papers, unread papers).
+
+        Not one join of every source with its paper (9.5 s at 1M papers, after
+        every key that marks a paper read): the papers per day and file come
+        from the day index alone (a source is one paper once per day and file),
+        and only the smaller side of read and unread papers is joined with its
+        sources; the other side is the difference."""
+        totals: dict[tuple[str, str], int] = {}
+        in_files: dict[str, int] = {}
+        for day, file, count in self._query(
+            "SELECT page_date, file, count(*) FROM sources GROUP BY page_date, file"
+        ):
+            key = (day, "" if day else file)
+            totals[key] = totals.get(key, 0) + count
+            in_files[day] = in_files.get(day, 0) + 1
+        if not totals:
+            return []
+        for day, files in in_files.items():
+            if day and files > 1:  # a paper may be on both pages of one day
+                totals[(day, "")] = self._query(
+                    "SELECT count(DISTINCT paper_id) FROM sources WHERE page_date = ?", (day,)
+                )[0][0]
+        unread_papers = self._query("SELECT count(*) FROM papers WHERE read = 0")[0][0]
+        read_papers = self._query("SELECT count(*) FROM papers")[0][0] - unread_papers
+        # The literal read = 0 lets SQLite take the partial index of unread papers.
+        side = "read = 0" if unread_papers <= read_papers else "read = 1"
+        counted = {
+            (day, file): count
+            for day, file, count in self._query(
+                "SELECT s.page_date, CASE WHEN s.page_date = '' THEN s.file ELSE '' END, "
+                "count(DISTINCT s.paper_id) "
+                # CROSS JOIN: the few papers first, then their sources by key
+                f"FROM papers AS p CROSS JOIN sources AS s ON s.paper_id = p.id WHERE p.{side} "
+                "GROUP BY 1, 2"
+            )
+        }
+        dated = sorted((key for key in totals if key[0]), reverse=True)
+        undated = sorted(key for key in totals if not key[0])
+        return [
+            (
+                day,
+                file,
+                totals[(day, file)],
+                counted.get((day, file), 0)
+                if side == "read = 0"
+                else totals[(day, file)] - counted.get((day, file), 0),
+            )
+            for day, file in dated + undated
+        ]
 
     def day_ids(self, day: str, file: str = "") -> list[str]:
         """A listing day's papers (or an undated file's) in their page order."""
