@@ -134,6 +134,8 @@ class PaperList(ScrollView, can_focus=True):
     @property
     def selected_ids(self) -> list[str]:
         """The selection in list order."""
+        if not self.selected:  # every triage key asks: no walk of a million IDs
+            return []
         if len(self.selected) == len(self.ids):
             return list(self.ids)
         return [pid for pid in self.ids if pid in self.selected]
