@@ -252,7 +252,7 @@ class ViewState(App[None]):
         elif self.suggestion:
             text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
         if self.query_hint and not self.query_problem:
-            room = max(20, self.size.width - len(text) - 10)
+            room = max(20, self.size.width - len(text) - 14)
             hint = self.query_hint
             if len(hint) > room:
                 hint = hint[: room - 1] + "…"
