@@ -242,21 +242,21 @@ class ViewState(App[None]):
                 0, f"[b]{picked:,} selected[/b] ({escape(acting)} act on them, Esc clears)"
             )
         text = "  ·  ".join(parts)
+
+        def first(label: str, message: str) -> str:
+            # A message before the counts, cut to what leaves them room on one line.
+            room = max(20, self.size.width - len(text) - 14)
+            if len(message) > room:
+                message = message[: room - 1] + "…"
+            return f"[b]{label}:[/b] {escape(message)}  ·  " + text
+
         if self.query_problem:
-            # The problem first, cut to what leaves the counts room on one line.
-            room = max(20, self.size.width - len(text) - 14)
-            problem = self.query_problem
-            if len(problem) > room:
-                problem = problem[: room - 1] + "…"
-            text = f"[b]query:[/b] {escape(problem)}  ·  " + text
-        elif self.suggestion:
-            text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
-        if self.query_hint and not self.query_problem:
-            room = max(20, self.size.width - len(text) - 14)
-            hint = self.query_hint
-            if len(hint) > room:
-                hint = hint[: room - 1] + "…"
-            text = f"[b]hint:[/b] {escape(hint)}  ·  " + text
+            text = first("query", self.query_problem)
+        else:
+            if self.suggestion:
+                text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
+            if self.query_hint:
+                text = first("hint", self.query_hint)
         self.query_one("#status", Static).update(text)
 
     def _sort_in_force(self) -> str:
