@@ -63,11 +63,20 @@ def normalise_tag(tag: str) -> str:
 MAX_TAG_CHARS = 64
 
 
+def is_punctuation(text: str) -> bool:
+    """Whether ``text`` is marks alone (dashes, dots, ``&``, quotes): no letter,
+    digit or symbol. A search's bare word of such marks adds nothing."""
+    return bool(text) and all(unicodedata.category(char)[0] == "P" for char in text)
+
+
 def check_tag(tag: str) -> str:
-    """A tag as the library keeps it; ValueError for one that is empty or too long."""
+    """A tag as the library keeps it; ValueError for one that is empty, too long
+    or punctuation alone (a search could find it only as ``tag:-``)."""
     normalised = normalise_tag(tag)
     if not normalised:
         raise ValueError("a tag cannot be empty")
+    if is_punctuation(normalised):
+        raise ValueError(f"a tag needs a letter, a digit or a symbol, not only {normalised!r}")
     if len(normalised) > MAX_TAG_CHARS:
         raise ValueError(
             f"a tag is at most {MAX_TAG_CHARS} characters; this one has {len(normalised):,}"

@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from paperdesk.model import is_punctuation
+
 TEXT_FIELDS = (
     "title", "abstract", "org", "tag", "host", "id", "author", "cat", "arxiv", "doi", "note",
     "day",
@@ -395,14 +397,14 @@ def _word(text: str, field: str | None, start: int) -> Node | None:
     if text.endswith("*"):
         prefix = True
         text = text.rstrip("*")
-    if not text.strip("*?~"):
-        return None  # a lone "*" or "~" adds nothing
+    if not text.strip("*?~") or (is_punctuation(text) and field != "tag"):
+        return None  # a lone "*", "~" or "-" adds nothing (a title's spaced dash)
     return Word(text, field, prefix, 0 if prefix else fuzzy, start, start + len(text))
 
 
 def _phrase(quoted: str, field: str | None) -> Node | None:
     inner = quoted[1:-1] if quoted.endswith('"') and len(quoted) > 1 else quoted[1:]
-    words = tuple(inner.split())
+    words = tuple(word for word in inner.split() if not is_punctuation(word))
     if not words:
         return None
     return Phrase(words, field)

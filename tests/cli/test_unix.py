@@ -239,12 +239,33 @@ def test_choices_take_any_case(library):
 # --- tags -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "x" * 5000])
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 5000, "-", "&", "…"])
 def test_empty_and_over_long_tags_are_refused(library, bad):
-    result = run("tag", library["grokking"], bad, code=2)
+    """And a tag of punctuation alone: a search's bare word of punctuation adds
+    nothing, so such a tag could only be found as tag:-."""
+    result = run("tag", library["grokking"], "--", bad, code=2)
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "empty" in result.stderr or "at most 64 characters" in result.stderr
+    assert any(
+        words in result.stderr for words in ("empty", "at most 64 characters", "a letter")
+    ), result.stderr
     assert as_json("show", library["grokking"])["tags"] == []
+
+
+def test_a_tag_of_punctuation_from_before_stays_searchable_and_removable(library, data_dir):
+    """Tags of punctuation alone are refused now; one a library already has
+    (from an older release, or synced) is still found by tag: and taken off."""
+    from paperdesk.desk import Desk
+    from paperdesk.library.decisions import _add_tag
+
+    pid = library["grokking"]
+    with Desk(data_dir) as desk:
+        with desk.library._write() as conn:
+            _add_tag(conn, pid, "-", "2026-01-01T00:00:00Z")
+    run("index", "rebuild")  # written behind the library's back: no change number
+    assert as_json("show", pid)["tags"] == ["-"]
+    assert [p["id"] for p in as_json("search", "tag:-")["results"]] == [pid]
+    run("untag", pid, "--", "-")
+    assert as_json("show", pid)["tags"] == []
 
 
 def test_untag_says_when_a_tag_was_not_there(library):

@@ -153,12 +153,31 @@ async def test_t_tags_the_selected_paper_and_can_remove(desk: Desk):
         assert fresh(desk, pid).tags == ("grokking",)
 
 
+async def test_a_tag_the_library_refuses_is_a_message_not_a_crash(desk: Desk):
+    """A tag over 64 characters: the editor's other tags are saved, the refused
+    one is named; a word of punctuation (a spaced dash, "rl - theory") separates."""
+    app = app_for(desk)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pid = app.paper_list.current_id
+        await pilot.press("t")
+        app.screen.query_one("#tag-input").value = "rl - theory " + "x" * 70
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running
+        assert fresh(desk, pid).tags == ("rl", "theory")
+        messages = " ".join(str(n.message) for n in app._notifications)
+        assert "Tag not added" in messages and "at most 64 characters" in messages
+
+
 async def test_tag_completion_from_existing_tags():
     suggester = TagSuggester(["agents", "rl-theory", "robotics"])
     assert await suggester.get_suggestion("ag") == "agents"
     assert await suggester.get_suggestion("agents r") == "agents rl-theory"
     assert await suggester.get_suggestion("agents ") is None
     assert parse_tags("RL Theory, rl  theory") == ["rl", "theory"]
+    assert parse_tags("rl - theory – x") == ["rl", "theory", "x"]
+    assert parse_tags("rl - theory", kept=("-",)) == ["rl", "-", "theory"]
 
 
 async def test_search_narrows_as_you_type_enter_keeps_escape_clears(desk: Desk):

@@ -114,6 +114,25 @@ def test_query_forms(desk: Desk, query: str, expected: set[str]):
     assert titles(desk, query) == expected
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["grokking - lottery", "grokking – lottery", "grokking & lottery", "grokking . lottery",
+     "grokking lottery -", "title:grokking :: lottery"],
+)  # fmt: skip
+def test_a_word_of_punctuation_alone_adds_nothing(desk: Desk, query: str):
+    """A title pasted with a spaced dash ("Grokking - a study"), or a minus typed
+    before its word: the lone mark matched only a tag of that mark, so the whole
+    query matched nothing."""
+    assert titles(desk, query) == {"Grokking"}
+
+
+def test_a_symbol_alone_still_finds_its_tag(desk: Desk):
+    by_title = {p.title.split(" ")[0].rstrip(",:"): p.id for p in desk.library.papers()}
+    desk.add_tags(by_title["Cogito"], ["🔥"])
+    assert titles(desk, "🔥") == {"Cogito"}
+    assert titles(desk, "agent 🔥") == {"Cogito"}
+
+
 def test_state_queries_follow_state_changes(desk: Desk):
     by_title = {p.title.split(" ")[0].rstrip(",:"): p.id for p in desk.library.papers()}
     assert titles(desk, "is:starred") == set()

@@ -95,6 +95,21 @@ def test_lenient_readings():
     assert q.parse("https://github.com/a/b") == q.Word("https://github.com/a/b", start=0, end=22)
 
 
+def test_punctuation_alone_is_no_word():
+    assert q.parse("grok - tick") == q.And(
+        (q.Word("grok", start=0, end=4), q.Word("tick", start=7, end=11))
+    )
+    assert q.parse("grok –") == q.Word("grok", start=0, end=4)
+    assert q.parse('title:grok "…" tick') == q.And(
+        (q.Word("grok", "title", start=6, end=10), q.Word("tick", start=15, end=19))
+    )
+    assert q.parse("🔥") == q.Word("🔥", start=0, end=1)  # a symbol can be a tag
+    assert q.parse("tag:-") == q.Word("-", "tag", start=4, end=5)  # a tag from before
+    for text in ("-", "–", "&", "...", "title:-", "- –"):
+        with pytest.raises(q.QueryError, match="nothing to search for"):
+            q.parse(text)
+
+
 def test_too_long_query_is_refused():
     with pytest.raises(q.QueryError, match="too long"):
         q.parse("a " * 5000)

@@ -288,8 +288,9 @@ class Decisions(Reading):
 
     def set_tags(self, paper_id: str, tags: Iterable[str]) -> tuple[str, ...]:
         """Replace a paper's tags with exactly these."""
-        wanted = set(_checked(t for t in tags if normalise_tag(t)))
+        wanted = {normalise_tag(t) for t in tags} - {""}
         current = set(self.get(paper_id).tags)
+        _checked(wanted - current)  # a tag it has already stays, whatever it is
         return self._change_tags(paper_id, add=wanted - current, remove=current - wanted)
 
     def _change_tags(

@@ -215,7 +215,8 @@ class Commands(Upkeep):
             if tags is None:
                 return
             before = set(paper.tags)
-            added, removed = set(tags) - before, before - set(tags)
+            added = set(self._tags_taken(sorted(set(tags) - before)))
+            removed = before - set(tags)
             if not added and not removed:
                 return
 
@@ -242,6 +243,19 @@ class Commands(Upkeep):
 
         self.push_screen(TagEditor(paper.title, paper.tags, known), save)
 
+    def _tags_taken(self, tags: list[str]) -> list[str]:
+        """The typed tags the library takes; each refused one (over 64 characters)
+        named in a message, the rest saved."""
+        from paperdesk.model import check_tag
+
+        taken = []
+        for tag in tags:
+            try:
+                taken.append(check_tag(tag))
+            except ValueError as error:
+                self.notify(f"Tag not added: {error}", severity="warning", timeout=8)
+        return taken
+
     def _edit_selection_tags(self) -> None:
         """t on a selection: the editor starts from the tags every picked paper
         has; what is added goes on all of them, what is taken out off all."""
@@ -257,7 +271,7 @@ class Commands(Upkeep):
         def save(tags: list[str] | None) -> None:
             if tags is None:
                 return
-            added = sorted(set(tags) - set(common))
+            added = self._tags_taken(sorted(set(tags) - set(common)))
             removed = sorted(set(common) - set(tags))
             if added or removed:
                 self._run_bulk("tags", ids, (added, removed))

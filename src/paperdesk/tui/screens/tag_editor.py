@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label
 
-from paperdesk.model import normalise_tag
+from paperdesk.model import is_punctuation, normalise_tag
 
 
 class TagSuggester(Suggester):
@@ -55,12 +55,14 @@ class TagInput(Input):
         await super().action_submit()
 
 
-def parse_tags(text: str) -> list[str]:
-    """Tags from what the user typed: spaces or commas separate them."""
+def parse_tags(text: str, kept: tuple[str, ...] = ()) -> list[str]:
+    """Tags from what the user typed: spaces or commas separate them, and so
+    does a word of punctuation alone ("rl - theory"), unless it is a tag the
+    paper already has (``kept``: saving the editor must not drop it)."""
     seen: list[str] = []
     for word in text.replace(",", " ").split():
         tag = normalise_tag(word)
-        if tag and tag not in seen:
+        if tag and tag not in seen and (tag in kept or not is_punctuation(tag)):
             seen.append(tag)
     return seen
 
@@ -177,7 +179,7 @@ class TagEditor(ModalScreen[list[str] | None]):
 
     def _save(self, value: str) -> None:
         if self.is_current:  # a second Enter before the dialog closed saves nothing twice
-            self.dismiss(parse_tags(value))
+            self.dismiss(parse_tags(value, self.tags))
 
     def action_cancel(self) -> None:
         if self.is_current:
