@@ -212,23 +212,30 @@ def has_scored_words(node: Node) -> bool:
     return False
 
 
-def hints(query: str) -> list[str]:
+def hints(query: str, *, short: bool = False) -> list[str]:
     """Advice on a query that reads but may not mean what was meant: a lower-case
-    ``and``, ``or`` or ``not`` between words is searched as a word."""
+    ``and``, ``or`` or ``not`` between words is searched as a word; a one-letter
+    prefix is slow. ``short``: the same advice in a few words, for a status
+    line that has no room for the whole (one per long one, in the same order)."""
     found = []
     for token in tokenize(query):
         if token.kind == "word" and token.text in ("and", "or", "not"):
             upper = token.text.upper()
             meaning = {"AND": "require both sides", "OR": "match either side",
                        "NOT": "exclude what follows"}[upper]  # fmt: skip
+            brief = {"AND": "for both", "OR": "for either", "NOT": "to exclude"}[upper]
             found.append(
-                f'"{token.text}" is searched as a word; write {upper} to {meaning}'
+                f"write {upper} {brief}"
+                if short
+                else f'"{token.text}" is searched as a word; write {upper} to {meaning}'
                 f" (did you mean {upper}?)"
             )
         elif token.kind == "word" and _ONE_LETTER_PREFIX.match(token.text):
             found.append(
-                f"{token.text} (a prefix of one letter) matches most papers and is slow on a "
-                "large library; more letters narrow it"
+                f"{token.text} is slow: add a letter"
+                if short
+                else f"{token.text} (a prefix of one letter) matches most papers and is slow on "
+                "a large library; more letters narrow it"
             )
     return list(dict.fromkeys(found))
 

@@ -344,7 +344,7 @@ async def test_the_app_says_what_the_command_line_hints_about_a_query(desk: Desk
         await settle(pilot)
         await pilot.press("slash", *"a*", "enter")
         await settle(pilot)
-        assert "[b]hint:[/b] a* (a prefix of one letter) matches most papers" in status(app)
+        assert "[b]hint:[/b] a* is slow: add a letter  ·  " in status(app)  # whole: 104 chars
         await pilot.press("slash", "ctrl+u", *"grokking or")
         await settle(pilot)
         assert "hint:" not in status(app)  # "or" may be the start of a word
@@ -354,6 +354,20 @@ async def test_the_app_says_what_the_command_line_hints_about_a_query(desk: Desk
         await pilot.press("ctrl+u", *"grokking OR memorization", "enter")
         await settle(pilot)
         assert "hint:" not in status(app)
+
+
+async def test_a_narrow_status_line_shows_a_hint_short_and_whole(desk: Desk):
+    """At 100 columns the whole hint was cut after a few words ("not" is
+    searched as a w…); its short form fits."""
+    app = app_for(desk)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"grokking not vision", "enter")
+        await settle(pilot)
+        assert "[b]hint:[/b] write NOT to exclude  ·  " in status(app)
+        await pilot.press("slash", "ctrl+u", *"g*", "enter")
+        await settle(pilot)
+        assert "[b]hint:[/b] g* is slow: add a letter  ·  " in status(app)
 
 
 async def test_an_empty_group_is_a_message_and_filters_keep_the_sort(desk: Desk):

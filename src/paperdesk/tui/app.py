@@ -109,7 +109,7 @@ class PaperdeskApp(Commands):
         self.starred = 0
         self.loaded = False
         self.query_problem: str | None = None
-        self.query_hint: str | None = None
+        self.query_hint: tuple[str, str] | None = None
         self.suggestion: str | None = None
         self.learning: str | None = None  # "learning your interest 40%", in the status line
         self.day = None

@@ -60,7 +60,7 @@ class ViewState(App[None]):
     starred: int
     loaded: bool
     query_problem: str | None
-    query_hint: str | None
+    query_hint: tuple[str, str] | None  # (the whole hint, its short form)
     suggestion: str | None
     learning: str | None
     day: Day | None  # the listing day shown (the per-day inbox), or None
@@ -134,7 +134,10 @@ class ViewState(App[None]):
                 )
                 ids, terms = results.ids, results.terms
                 suggestion = _typed_part(results.suggestion, composed)
-                hint = next(iter(q.hints(_finished_words(self.query_text, self._typing))), None)
+                finished = _finished_words(self.query_text, self._typing)
+                # The whole hint where the status line has room for it, else its short form.
+                pairs = zip(q.hints(finished), q.hints(finished, short=True), strict=True)
+                hint = next(pairs, None)
                 if not scored and sort not in SEARCH_SORTS:  # by title or date added
                     wanted = set(ids)
                     ids = [pid for pid in self.desk.ids(sort=sort) if pid in wanted]
@@ -243,9 +246,12 @@ class ViewState(App[None]):
             )
         text = "  ·  ".join(parts)
 
-        def first(label: str, message: str) -> str:
-            # A message before the counts, cut to what leaves them room on one line.
+        def first(label: str, message: str, brief: str = "") -> str:
+            # A message before the counts, cut to what leaves them room on one line
+            # (its brief form instead, when it has one that fits).
             room = max(20, self.size.width - len(text) - 14)
+            if len(message) > room and brief:
+                message = brief
             if len(message) > room:
                 message = message[: room - 1] + "…"
             return f"[b]{label}:[/b] {escape(message)}  ·  " + text
@@ -256,7 +262,7 @@ class ViewState(App[None]):
             if self.suggestion:
                 text = f"did you mean [b]{escape(self.suggestion)}[/b]? (ctrl+y)  ·  " + text
             if self.query_hint:
-                text = first("hint", self.query_hint)
+                text = first("hint", *self.query_hint)
         self.query_one("#status", Static).update(text)
 
     def _sort_in_force(self) -> str:
