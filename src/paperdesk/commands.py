@@ -22,7 +22,7 @@ import sys
 
 from paperdesk import paths
 from paperdesk.errors import BadInput, LibraryError
-from paperdesk.model import Paper, details, facts, visible
+from paperdesk.model import Paper, details, facts, published_text, visible
 
 # typing costs 3-5 ms to import; only the type checker needs it here.
 TYPE_CHECKING = False
@@ -241,7 +241,7 @@ def print_plain(papers: list[Paper]) -> None:
             "\t".join(
                 (
                     paper.id,
-                    paper.published.isoformat() if paper.published else "",
+                    published_text(paper.published, paper.published_precision),
                     "" if paper.upvotes is None else str(paper.upvotes),
                     marks_,
                     one_line(",".join(paper.tags)),
@@ -286,7 +286,7 @@ def paper_table(papers: list[Paper], title_cells: list[Text] | None = None) -> T
         table.add_row(
             paper.id,
             marks(paper),
-            paper.published.isoformat() if paper.published else "",
+            published_text(paper.published, paper.published_precision),
             "" if paper.upvotes is None else str(paper.upvotes),
             *interest,
             title,

@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
-from paperdesk.model import Paper, author_line, facts
+from paperdesk.model import Paper, author_line, facts, published_text
 
 FORMATS = ("md", "bibtex", "biblatex", "csv", "json")
 GROUPS = ("tag", "date", "none")
@@ -231,7 +231,8 @@ def _groups(papers: Sequence[Paper], group_by: str) -> list[tuple[str | None, li
             if paper.published is None:
                 last.append(paper)
             else:
-                groups.setdefault(paper.published.strftime("%Y-%m"), []).append(paper)
+                month = published_text(paper.published, paper.published_precision)[:7]
+                groups.setdefault(month, []).append(paper)  # a year alone: its own group
     keys = sorted(groups) if group_by == "tag" else sorted(groups, reverse=True)
     result: list[tuple[str | None, list[Paper]]] = [(key, groups[key]) for key in keys]
     if last:
@@ -396,8 +397,9 @@ def to_bibtex(papers: Sequence[Paper], ascii_only: bool = True) -> str:
         note = []
         if paper.published:
             fields.append(("year", str(paper.published.year)))
-            fields.append(("month", paper.published.strftime("%b").lower()))
-            fields.append(("date", paper.published.isoformat()))
+            if paper.published_precision != "year":  # a year alone has no month
+                fields.append(("month", paper.published.strftime("%b").lower()))
+            fields.append(("date", published_text(paper.published, paper.published_precision)))
         elif listed := _listed(paper):
             # biblatex needs a year: the one of the first listing that showed it.
             fields.append(("year", listed[:4]))
@@ -464,7 +466,7 @@ def to_csv(papers: Sequence[Paper], excel: bool = False) -> str:
             [
                 paper.id,
                 csv_cell(paper.title),
-                paper.published.isoformat() if paper.published else "",
+                published_text(paper.published, paper.published_precision),
                 "" if paper.authors is None else paper.authors,
                 "" if paper.upvotes is None else paper.upvotes,
                 csv_cell(paper.organization or ""),

@@ -193,6 +193,9 @@ class Entry:
     upvotes: int | None = None
     links: tuple[str, ...] = ()
     line: int = 0
+    # How much of ``published`` the source gave: "year", "month" or "day" (a
+    # year alone is kept as its first day, which is not a day the source gave).
+    published_precision: str = "day"
     page_date: date | None = None
     arxiv_id: str | None = None
     arxiv_version: int | None = None
@@ -243,6 +246,7 @@ class Paper:
     dismissed: bool = False  # "not for me"
     interest: float | None = None  # in [0, 1], from the model of the user's decisions
     note: str | None = None  # the user's Markdown note (None: none written)
+    published_precision: str = "day"  # "year" or "month" for a bibliography's partial date
 
     def to_json(self) -> dict[str, Any]:
         """The paper object of ``--json`` output and the JSON export."""
@@ -275,7 +279,22 @@ class Paper:
             "dismissed": self.dismissed,
             "interest": None if self.interest is None else round(self.interest, 4),
             "note": self.note,
+            # "year" or "month" (a bibliography's partial date): "published" is then
+            # the first day of that year or month.
+            "published_precision": self.published_precision,
         }
+
+
+PRECISIONS = ("year", "month", "day")
+
+
+def published_text(published: date | None, precision: str = "day") -> str:
+    """A date as much as it is known: ``2019``, ``2019-05`` or ``2019-05-17``
+    (ISO 8601's reduced forms; "" for none)."""
+    if published is None:
+        return ""
+    text = published.isoformat()
+    return text[:4] if precision == "year" else text[:7] if precision == "month" else text
 
 
 def _count(number: int, noun: str) -> str:
@@ -287,7 +306,7 @@ def facts(paper: Paper) -> list[str]:
     date, authors, upvotes, comments, organisation, arXiv ID and first
     categories (each left out when unknown)."""
     found = [
-        paper.published.isoformat() if paper.published else "no date",
+        published_text(paper.published, paper.published_precision) or "no date",
         _count(paper.authors, "author") if paper.authors is not None else None,
         _count(paper.upvotes, "upvote") if paper.upvotes is not None else None,
         _count(paper.comments, "comment") if paper.comments else None,

@@ -85,6 +85,7 @@ def test_list_json_paper_object(imported):
         "dismissed",
         "interest",
         "note",
+        "published_precision",
     ]
     assert list(papers[0]) == keys
     tencent = [p for p in papers if p["organization"] == "Tencent"]

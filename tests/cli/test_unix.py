@@ -418,3 +418,19 @@ def test_show_and_the_markdown_export_give_one_facts_line(tmp_path, data_dir):
     assert paper["organization"]
     assert line in run("show", paper["id"]).stdout
     assert line in run("export", "--format", "md", "--query", f"id:{paper['id']}").stdout
+
+
+def test_a_bibliography_date_of_a_year_is_listed_shown_and_exported_as_a_year(tmp_path):
+    bib = tmp_path / "mine.bib"
+    bib.write_text(
+        "@article{a, title = {Only A Year}, year = {2019}}\n"
+        "@article{b, title = {A Year And Month}, year = {2019}, month = jun}\n",
+        encoding="utf-8",
+    )
+    run("import", "--star", str(bib))
+    lines = {line.split("\t")[-1]: line.split("\t") for line in run("list").stdout.splitlines()}
+    assert lines["Only A Year"][1] == "2019" and lines["A Year And Month"][1] == "2019-06"
+    pid = lines["Only A Year"][0]
+    assert "2019 · " in run("show", pid).stdout and "2019-01-01" not in run("show", pid).stdout
+    exported = run("export", "--format", "bibtex").stdout
+    assert "month = jan" not in exported and "month = jun" in exported

@@ -271,3 +271,32 @@ def test_write_atomic_failure_leaves_the_old_file(tmp_path: Path, monkeypatch):
         write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]
+
+
+def test_a_date_known_to_the_year_or_month_is_exported_as_known():
+    """A bibliography's `year = {2019}` came back as `month = jan` and
+    2019-01-01: a month and a day the source never gave."""
+    year = Paper(id="yyyy000001", title="Known Year", published=date(2019, 1, 1),
+                 published_raw="2019", published_precision="year")  # fmt: skip
+    month = Paper(id="mmmm000001", title="Known Month", published=date(2019, 5, 1),
+                  published_raw="2019-5", published_precision="month")  # fmt: skip
+    entries = {
+        e.key: e.fields_dict
+        for e in bibtexparser.parse_string(export.to_bibtex([year, month])).entries
+    }
+    by_title = {f["title"].value.strip("{}"): f for f in entries.values()}
+    assert by_title["Known Year"]["year"].value == "2019"
+    assert "month" not in by_title["Known Year"] and by_title["Known Year"]["date"].value == "2019"
+    assert by_title["Known Month"]["month"].value == "may"
+    assert by_title["Known Month"]["date"].value == "2019-05"
+    rows = {r["title"]: r for r in csv.DictReader(io.StringIO(export.to_csv([year, month])))}
+    assert (rows["Known Year"]["published"], rows["Known Month"]["published"]) == (
+        "2019",
+        "2019-05",
+    )
+    markdown = export.to_markdown([year, month], today=TODAY)
+    assert "2019 · " in markdown or "\n2019\n" in markdown or "2019  \n" in markdown
+    assert "2019-01-01" not in markdown and "2019-05-01" not in markdown
+    assert "2019-05" in markdown
+    [document] = json.loads(export.to_json([year]))
+    assert (document["published"], document["published_precision"]) == ("2019-01-01", "year")

@@ -91,6 +91,11 @@ def stress_papers() -> list[Paper]:
     ]
     papers += [_paper(f"Attention variant number {n}", "Same word, same year.") for n in range(30)]
     papers += [_paper("Undated paper", "No date.", published=None, upvotes=1, authors=1)]
+    # A bibliography's dates known to the year or the month only.
+    papers += [
+        _paper("Known to the year", published=date(2019, 1, 1), published_precision="year"),
+        _paper("Known to the month", published=date(2019, 5, 1), published_precision="month"),
+    ]
     # The user's notes: Markdown of their own, with every special, a heading, a formula.
     papers += [
         _paper("A paper with a note", note="Read *later*: " + specials + "\n\n# not a heading"),

@@ -206,3 +206,75 @@ def test_a_state_file_naming_a_merged_id_reaches_the_paper_it_became(library: Li
     )
     assert (result.updated, result.pending) == (1, 0)
     assert library.get(kept).starred
+
+
+# --- dates a bibliography gives to the year or the month ---------------------------------
+
+
+def test_a_date_known_to_the_year_stays_so_until_a_source_tells_its_day(library: Library):
+    from datetime import date
+
+    from paperdesk.model import facts
+
+    def paper():
+        [found] = library.papers()
+        return found
+
+    library.import_entries(
+        [entry("Partial Dates", published=date(2024, 1, 1), published_raw="2024",
+               published_precision="year", origin="bibtex")],
+        "mine.bib",
+    )  # fmt: skip
+    assert (paper().published_precision, facts(paper())[0]) == ("year", "2024")
+    # A day of another year is another source's mistake or another version: kept.
+    library.import_entries([entry("Partial Dates", published=date(2023, 5, 3))], "a.txt")
+    assert (paper().published, paper().published_precision) == (date(2024, 1, 1), "year")
+    # A day in that year tells more than the year: it fills the date in.
+    library.import_entries(
+        [entry("Partial Dates", published=date(2024, 5, 3), published_raw="May 3, 2024")], "b.txt"
+    )
+    assert (paper().published, paper().published_precision) == (date(2024, 5, 3), "day")
+    assert paper().published_raw == "May 3, 2024" and facts(paper())[0] == "2024-05-03"
+    # ...and a year alone after it says less: the day stays.
+    library.import_entries(
+        [entry("Partial Dates", published=date(2024, 1, 1), published_precision="year")], "c.bib"
+    )
+    assert (paper().published, paper().published_precision) == (date(2024, 5, 3), "day")
+
+
+def test_a_version_9_library_learns_which_dates_were_a_year_or_a_month(tmp_path: Path):
+    """Before version 10 a bibliography's `year = {2024}` was kept as 2024-01-01
+    with its raw text: the migration reads the raw text of the bibliography
+    formats back into a precision, and leaves every other date a day."""
+    from datetime import date
+
+    data = tmp_path / "data"
+    cases = {
+        "Bib Year": ("2024", date(2024, 1, 1), "bibtex", "year"),
+        "Bib Month Name": ("2024 May", date(2024, 1, 1), "bibtex", "year"),  # the name was lost
+        "Bib Month": ("2024 5", date(2024, 5, 1), "bibtex", "month"),
+        "Bib Iso Month": ("2024-05", date(2024, 5, 1), "bibtex", "month"),
+        "Bib Day": ("2024 5 1", date(2024, 5, 1), "bibtex", "day"),
+        "Ris Year": ("2022///", date(2022, 1, 1), "ris", "year"),
+        "Ris Month": ("2022/05//", date(2022, 5, 1), "ris", "month"),
+        "Csl Month": ("2023-5", date(2023, 5, 1), "csl-json", "month"),
+        "Csl Free Text": ("Spring 2020", date(2020, 1, 1), "csl-json", "year"),
+        "Daily First Of January": ("Jan 1, 2024", date(2024, 1, 1), "dailypapers", "day"),
+        "Daily Bare Year": ("2024", date(2024, 1, 1), "dailypapers", "day"),
+    }
+    with Desk(data) as desk:
+        desk.library.import_entries(
+            [entry(title, published=day, published_raw=raw, origin=origin)
+             for title, (raw, day, origin, _) in cases.items()],
+            "old.txt",
+        )  # fmt: skip
+    conn = sqlite3.connect(data / "library.sqlite3")
+    conn.execute("ALTER TABLE papers DROP COLUMN published_precision")
+    conn.execute("PRAGMA user_version = 9")
+    conn.commit()
+    conn.close()
+    with Desk(data) as desk:
+        found = {p.title: p.published_precision for p in desk.library.papers()}
+    assert found == {title: case[3] for title, case in cases.items()}
+    version = sqlite3.connect(data / "library.sqlite3").execute("PRAGMA user_version").fetchone()
+    assert version == (SCHEMA_VERSION,) == (10,)

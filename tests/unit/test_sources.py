@@ -336,3 +336,54 @@ def test_arbitrary_bytes_never_raise_anything_but_a_refusal(data, start, forced)
         formats.parse(text, forced)
     except DumpRejected as refusal:
         assert "\n" not in str(refusal).strip()
+
+
+# --- dates known to the year or the month ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "published", "precision"),
+    [
+        ("year = {2024}", date(2024, 1, 1), "year"),
+        ("year = {2024}, month = may", date(2024, 5, 1), "month"),
+        ("year = {2024}, month = {May}", date(2024, 5, 1), "month"),
+        ("year = {2024}, month = {5}, day = {3}", date(2024, 5, 3), "day"),
+        ("date = {2023-05}", date(2023, 5, 1), "month"),
+        ("date = {2023-05-17}", date(2023, 5, 17), "day"),
+        ("date = {2023-13}", date(2023, 1, 1), "year"),  # no such month: the year alone
+        ("year = {2024}, month = {13}", date(2024, 1, 1), "year"),
+    ],
+)
+def test_a_bibtex_date_keeps_what_it_knows(fields, published, precision):
+    """A year alone is not the first of January: the precision goes with the date."""
+    [entry] = bibliography.parse_bibtex(f"@misc{{k, title = {{T}}, {fields}}}").entries
+    assert (entry.published, entry.published_precision) == (published, precision)
+
+
+@pytest.mark.parametrize(
+    ("line", "published", "precision"),
+    [
+        ("PY  - 2022", date(2022, 1, 1), "year"),
+        ("PY  - 2022///", date(2022, 1, 1), "year"),
+        ("DA  - 2022/05//", date(2022, 5, 1), "month"),
+        ("DA  - 2022/05/03/", date(2022, 5, 3), "day"),
+    ],
+)
+def test_a_ris_date_keeps_what_it_knows(line, published, precision):
+    [entry] = formats.parse(f"TY  - JOUR\nTI  - T\n{line}\nER  - \n", "ris")[1].entries
+    assert (entry.published, entry.published_precision) == (published, precision)
+
+
+@pytest.mark.parametrize(
+    ("issued", "published", "precision"),
+    [
+        ({"date-parts": [[2023]]}, date(2023, 1, 1), "year"),
+        ({"date-parts": [[2023, 5]]}, date(2023, 5, 1), "month"),
+        ({"date-parts": [["2023", "5", "9"]]}, date(2023, 5, 9), "day"),
+        ({"raw": "Spring 2020"}, date(2020, 1, 1), "year"),
+    ],
+)
+def test_a_csl_date_keeps_what_it_knows(issued, published, precision):
+    text = json.dumps([{"type": "article", "title": "T", "issued": issued}])
+    [entry] = bibliography.parse_csl(text).entries
+    assert (entry.published, entry.published_precision) == (published, precision)

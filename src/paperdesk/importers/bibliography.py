@@ -22,7 +22,7 @@ from paperdesk.importers.records import (
     RecordWarning,
     arxiv_abs,
     arxiv_pdf,
-    date_from_parts,
+    dated,
     delatex,
     find_arxiv,
     http_link,
@@ -191,17 +191,14 @@ def _bib_entry(fields: dict, strings: dict[str, str], line: int) -> Entry | None
     month = _field(fields, "month", strings)
     day = _field(fields, "day", strings)
     iso = _field(fields, "date", strings)
-    published = None
+    published, precision = None, "day"
     if iso:
         bits = re.match(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", iso)
         if bits:
-            published = date_from_parts(
-                int(bits[1]), bits[2] and int(bits[2]), bits[3] and int(bits[3])
-            )
+            published, precision = dated(int(bits[1]), bits[2], bits[3])
     if published is None and year:
-        published = date_from_parts(
-            year, int(month) if month.isdigit() else None, int(day) if day.isdigit() else None
-        )
+        number = _MONTHS.get(month.strip().lower()[:3]) if not month.isdigit() else month
+        published, precision = dated(year, number, day if day.isdigit() else None)
     raw_date = iso or " ".join(p for p in (year, month, day) if p) or None
     author_names = _bib_names(fields.get("author") or fields.get("editor"))
     url = http_link(_field(fields, "url", strings))
@@ -214,6 +211,7 @@ def _bib_entry(fields: dict, strings: dict[str, str], line: int) -> Entry | None
         authors=len(author_names) or None,
         published=published,
         published_raw=raw_date,
+        published_precision=precision,
         links=unique([url, arxiv_abs(arxiv_id)]),
         line=line,
         arxiv_id=arxiv_id,
@@ -279,11 +277,7 @@ def _ris_entry(record: dict, position: int) -> Entry | None:
     arxiv_id, version = arxiv if arxiv else (None, None)
     raw_date = one("date", "publication_year", "year")
     bits = re.match(r"(\d{4})(?:[/-](\d{1,2}))?(?:[/-](\d{1,2}))?", raw_date) if raw_date else None
-    published = (
-        date_from_parts(int(bits[1]), bits[2] and int(bits[2]), bits[3] and int(bits[3]))
-        if bits
-        else None
-    )
+    published, precision = dated(int(bits[1]), bits[2], bits[3]) if bits else (None, "day")
     abstract = text(one("abstract", "notes_abstract"))
     return Entry(
         title=title,
@@ -291,6 +285,7 @@ def _ris_entry(record: dict, position: int) -> Entry | None:
         authors=len(author_names) or None,
         published=published,
         published_raw=raw_date or None,
+        published_precision=precision,
         links=unique(
             [
                 *(http_link(u) for u in urls),
@@ -371,17 +366,17 @@ def _csl_entry(item: dict, position: int) -> Entry | None:
                 given, family = author.get("given") or "", author.get("family") or ""
                 author_names.append(f"{given} {family}".strip())
     issued = item.get("issued")
-    published = None
+    published, precision = None, "day"
     raw_date = None
     if isinstance(issued, dict):
         parts = issued.get("date-parts")
         if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
             first = [*parts[0], None, None]
-            published = date_from_parts(*first[:3])
+            published, precision = dated(*first[:3])
             raw_date = "-".join(str(p) for p in parts[0][:3])
         elif isinstance(issued.get("raw"), str):
             raw_date = issued["raw"][:40]
-            published = date_from_parts(raw_date)
+            published, precision = dated(raw_date)  # the year of free text
     url = http_link(item.get("URL"))
     doi = normalise_doi(item.get("DOI") if isinstance(item.get("DOI"), str) else None)
     if doi is None or doi.startswith("10/"):  # a short DOI: the URL may hold the full one
@@ -400,6 +395,7 @@ def _csl_entry(item: dict, position: int) -> Entry | None:
         authors=len(author_names) or None,
         published=published,
         published_raw=raw_date,
+        published_precision=precision,
         links=unique([url, arxiv_abs(arxiv_id)]),
         line=position,
         arxiv_id=arxiv_id,

@@ -167,9 +167,18 @@ def unique(links: Iterable[str | None]) -> tuple[str, ...]:
 def date_from_parts(year: object, month: object = None, day: object = None) -> date | None:
     """A day from a year and an optional month and day (numbers or text); a
     missing month or day counts as the first."""
+    return dated(year, month, day)[0]
+
+
+def dated(year: object, month: object = None, day: object = None) -> tuple[date | None, str]:
+    """``date_from_parts`` and how much of it the parts gave ("year", "month" or
+    "day"): a month or day that is missing, or no real one, is not known."""
     y = count(year) if not isinstance(year, str) else year_of(year)
     if y is None:
-        return None
-    m = count(month) or 1
-    d = count(day) or 1
-    return safe_date(y, m, d) or safe_date(y, m, 1) or safe_date(y, 1, 1)
+        return None, "day"
+    m, d = count(month), count(day)
+    if m and d and (found := safe_date(y, m, d)):
+        return found, "day"
+    if m and (found := safe_date(y, m, 1)):
+        return found, "month"
+    return safe_date(y, 1, 1), "year"

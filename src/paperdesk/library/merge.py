@@ -129,7 +129,7 @@ class Importing(Decisions):
 RECORD_FIELDS = (
     "abstract", "authors", "organization", "published", "published_raw", "upvotes", "links",
     "arxiv_id", "arxiv_version", "doi", "author_names", "categories", "comments", "keywords",
-    "github_stars", "pdf",
+    "github_stars", "pdf", "published_precision",
 )  # fmt: skip
 _LISTS = frozenset({"links", "author_names", "categories", "keywords"})
 _COUNTS = ("upvotes", "comments", "github_stars")  # they only grow
@@ -164,6 +164,9 @@ def entry_record(entry: Entry) -> dict:
     for name, value in record.items():
         if value is not None and value != "" and value != []:
             origins[name] = origin
+    # NULL for a whole day (nearly every paper); it goes with the date, no origin of its own.
+    partial = entry.published is not None and entry.published_precision != "day"
+    record["published_precision"] = entry.published_precision if partial else None
     record["origins"] = origins
     return record
 
@@ -179,10 +182,11 @@ def merge_records(old: dict, new: dict) -> dict:
     )
     out["authors"] = old["authors"] if old["authors"] is not None else new["authors"]
     out["organization"] = old["organization"] or new["organization"]
-    if old["published"]:  # the library already has a date: keep it with its raw text
-        pass
+    if old["published"] and not _finer(new, old):
+        pass  # the library already has a date: keep it with its raw text
     elif new["published"]:
-        out["published"], out["published_raw"] = new["published"], new["published_raw"]
+        for name in ("published", "published_raw", "published_precision"):
+            out[name] = new[name]
     else:
         out["published_raw"] = old["published_raw"] or new["published_raw"]
     for name in _COUNTS:
@@ -202,6 +206,21 @@ def merge_records(old: dict, new: dict) -> dict:
             origins[name] = new["origins"][name]
     out["origins"] = origins
     return out
+
+
+_PRECISION_RANK = {"year": 0, "month": 1, None: 2}  # None: the whole day
+
+
+def _finer(new: dict, old: dict) -> bool:
+    """Whether ``new``'s date tells more of ``old``'s: a month or a day in the year
+    (or the month) that is all the library knew, as arXiv gives after a BibTeX
+    ``year = {2024}``."""
+    if not new["published"]:
+        return False
+    if _PRECISION_RANK[new["published_precision"]] <= _PRECISION_RANK[old["published_precision"]]:
+        return False
+    known = 4 if old["published_precision"] == "year" else 7
+    return bool(new["published"][:known] == old["published"][:known])
 
 
 def _to_row(record: dict) -> tuple:

@@ -41,7 +41,7 @@ SELECT p.id, p.title, p.abstract, p.authors, p.organization, p.published,
        p.published_raw, p.upvotes, p.links, p.read, p.starred, p.first_seen,
        p.arxiv_id, p.arxiv_version, p.doi, p.author_names, p.categories, p.comments,
        p.keywords, p.github_stars, p.pdf, p.origins, p.dismissed,
-       p.interest,
+       p.interest, p.published_precision,
        (SELECT text FROM notes WHERE paper_id = p.id AND text != '') AS note,
        (SELECT group_concat(tag, char(31)) FROM
             (SELECT tag FROM tags WHERE paper_id = p.id ORDER BY tag)) AS tags,
@@ -88,7 +88,7 @@ class Counts:
 def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
     (pid, title, abstract, authors, org, published, published_raw, upvotes, links, read,
      starred, first_seen, arxiv_id, arxiv_version, doi, author_names, categories, comments,
-     keywords, github_stars, pdf, origins, dismissed, interest, note, tags,
+     keywords, github_stars, pdf, origins, dismissed, interest, precision, note, tags,
      sources) = row  # fmt: skip
     return Paper(
         pid,
@@ -118,6 +118,7 @@ def _row_to_paper(row: sqlite3.Row | tuple) -> Paper:
         dismissed=bool(dismissed),
         interest=interest,
         note=note,
+        published_precision=precision or "day",
     )
 
 

@@ -7,12 +7,14 @@ of a newer version is refused (another paperdesk wrote it).
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Versions whose files a read-only handle can read (an older one needs its
 # migration, which writes).
-READABLE_VERSIONS = (9,)
+READABLE_VERSIONS = (10,)
 
 # Version 5: what the other sources tell (arXiv ID and version, DOI, author
 # names, categories, comments, keywords, code stars, PDF, each field's origin).
@@ -67,7 +69,11 @@ CREATE TABLE IF NOT EXISTS papers (
     dismissed_at TEXT,
     -- The interest model's score (derived data: a retrain replaces it, NULL
     -- before a model or for a paper imported without one).
-    interest REAL
+    interest REAL,
+    -- (Version 10.) year or month when the source gave no more of the date:
+    -- published is then the first day of that year or month. NULL for a day.
+    -- (No comma in this comment: SQLite's DROP COLUMN looks back for one.)
+    published_precision TEXT
 );
 -- A paper's identity across sources: its arXiv ID, else its DOI, else its title.
 CREATE INDEX IF NOT EXISTS papers_arxiv ON papers(arxiv_id) WHERE arxiv_id IS NOT NULL;
@@ -192,6 +198,11 @@ def migrate(conn: sqlite3.Connection) -> None:
             present = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
             if "position" not in present:
                 conn.execute("ALTER TABLE sources ADD COLUMN position INTEGER")
+        if 0 < version < 10:  # version 10: how much of a date the source gave
+            present = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
+            if "published_precision" not in present:
+                conn.execute("ALTER TABLE papers ADD COLUMN published_precision TEXT")
+            _known_precisions(conn)
         if version == 7:  # the scores move beside their papers
             conn.execute(
                 "UPDATE papers SET interest = "
@@ -213,6 +224,39 @@ def migrate(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+# The raw dates the bibliography importers kept before version 10, when they
+# gave no day: BibTeX's "2024", "2024 5" or "2024-05"; RIS's "2022///" or
+# "2022/05//"; CSL-JSON's date-parts "2023-5".
+_YEAR_ONLY = re.compile(r"\s*\d{4}[/-]*\s*")
+_MONTH_ONLY = re.compile(r"\s*\d{4}[-/ ](0?[1-9]|1[0-2])[/-]*\s*")
+_BIBLIOGRAPHIES = ("bibtex", "ris", "csl-json")
+
+
+def _known_precisions(conn: sqlite3.Connection) -> None:
+    """Mark the dates a bibliography gave to the year or the month only, which
+    libraries before version 10 kept as a first of January or of a month."""
+    rows = conn.execute(
+        "SELECT id, published, published_raw, origins FROM papers "
+        "WHERE published LIKE '%-01' AND origins LIKE '%\"published\"%'"
+    ).fetchall()
+    found = []
+    for pid, published, raw, origins in rows:
+        origin = json.loads(origins).get("published")
+        if origin not in _BIBLIOGRAPHIES:
+            continue
+        raw = raw or ""
+        if published.endswith("-01-01") and (
+            _YEAR_ONLY.fullmatch(raw)
+            # CSL-JSON's free text and BibTeX's month names gave the year alone.
+            or (origin == "csl-json" and not re.search(r"\d-", raw))
+            or (origin == "bibtex" and re.fullmatch(r"\s*\d{4} [A-Za-z.]+\s*", raw))
+        ):
+            found.append(("year", pid))
+        elif _MONTH_ONLY.fullmatch(raw):
+            found.append(("month", pid))
+    conn.executemany("UPDATE papers SET published_precision = ? WHERE id = ?", found)
 
 
 def _new_id() -> str:

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from paperdesk.model import Paper, visible
+from paperdesk.model import Paper, published_text, visible
 from paperdesk.tui.bindings import bindings
 
 Fetch = Callable[[Sequence[str]], list[Paper]]
@@ -286,7 +286,7 @@ class PaperList(ScrollView, can_focus=True):
         if width >= 50:
             right.append(
                 _cell(
-                    paper.published.isoformat() if paper.published else "",
+                    published_text(paper.published, paper.published_precision),
                     DATE_WIDTH,
                     meta,
                     "right",
