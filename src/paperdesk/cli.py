@@ -1163,7 +1163,7 @@ def state_import(
         )
     out.print(
         visible(
-            f"{file}: {result.papers} papers: {result.updated} updated, "
+            f"{file}: {plural(result.papers, 'paper')}: {result.updated} updated, "
             f"{result.unchanged} unchanged, {result.pending} kept until they are imported"
             + (
                 f"; {result.saved} saved search{'es' if result.saved != 1 else ''} changed"

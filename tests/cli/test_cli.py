@@ -231,7 +231,7 @@ def test_windows_1252_file_imports_with_a_warning(tmp_path):
         page([E("Café “Quoted” Paper", authors=2, date="Jan 1, 2020")]).encode("cp1252")
     )
     result = run("import", str(path))
-    assert "1 papers: 1 new" in result.stdout and "1 warnings" in result.stdout
+    assert "1 paper: 1 new" in result.stdout and "1 warning" in result.stdout
     assert "Windows-1252" in result.stderr
     assert as_json("list")[0]["title"] == "Café “Quoted” Paper"
 
@@ -241,7 +241,7 @@ def test_truncated_download_imports_complete_entries(tmp_path):
     path = tmp_path / "cut.txt"
     path.write_text(text + "\n\nPaper Three\n\n" + LOREM[:70], encoding="utf-8")
     result = run("import", str(path))
-    assert "3 papers: 3 new" in result.stdout and "1 warnings" in result.stdout
+    assert "3 papers: 3 new" in result.stdout and "1 warning\n" in result.stdout
     assert "truncated" in result.stderr and "line" in result.stderr
 
 

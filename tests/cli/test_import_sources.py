@@ -95,7 +95,7 @@ def test_a_file_with_some_bad_records_imports_the_good_ones(tmp_path: Path):
     path = tmp_path / "mixed.json"
     path.write_text(json.dumps([items[0], "junk", items[1]]))
     result = run("import", str(path))
-    assert "2 papers: 2 new, 0 updated, 0 unchanged, 1 warnings" in result.stdout
+    assert "2 papers: 2 new, 0 updated, 0 unchanged, 1 warning\n" in result.stdout
     assert "warning: item 2: is str, not an object" in result.stderr
 
 

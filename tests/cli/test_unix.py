@@ -288,7 +288,7 @@ def test_tag_search_folds_accents(library):
 
 def test_import_from_standard_input(tmp_path):
     result = run("import", "-", input=page([E("From a pipe", LOREM)]))
-    assert "(standard input): 1 papers: 1 new" in result.stdout
+    assert "(standard input): 1 paper: 1 new" in result.stdout
     assert as_json("list")[0]["sources"][0]["file"] == "(standard input)"
 
 

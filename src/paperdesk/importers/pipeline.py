@@ -137,9 +137,11 @@ class FileReport:
             return f"{self.path}: rejected: {self.rejected}"
         assert self.stats is not None
         s = self.stats
+        warnings = len(self.warnings)
         return (
-            f"{self.path}: {s.papers} papers: {s.new} new, {s.updated} updated, "
-            f"{s.unchanged} unchanged, {len(self.warnings)} warnings"
+            f"{self.path}: {s.papers} paper{'' if s.papers == 1 else 's'}: {s.new} new, "
+            f"{s.updated} updated, {s.unchanged} unchanged, "
+            f"{warnings} warning{'' if warnings == 1 else 's'}"
         )
 
 
