@@ -1026,6 +1026,15 @@ def saved_list(
     if not found:
         say("No saved searches. Save one: paperdesk saved add NAME QUERY")
         return
+    if _plain(False):  # a pipe or a file: tab-separated lines, as `list` writes
+        write_stdout(
+            "".join(
+                "\t".join((str(n) if n <= 9 else "", _one_line(name), str(counts[name][1]),
+                           str(counts[name][0]), _one_line(query))) + "\n"
+                for n, (name, query) in enumerate(found.items(), start=1)
+            )
+        )  # fmt: skip
+        return
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Key", justify="right", style="dim")
     table.add_column("Name")

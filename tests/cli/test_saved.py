@@ -43,8 +43,8 @@ def test_saved_add_list_remove_and_list_saved(tmp_path):
     run("read", ids["RL study 0"])
     listed = json.loads(run("saved", "list", "--json").stdout)
     assert listed == [{"name": "rl", "query": "reinforcement", "total": 4, "unread": 3}]
-    table = run("saved", "list").stdout
-    assert "rl" in table and "reinforcement" in table
+    # To a pipe, one line per search as `list` prints papers: key, name, unread, total, query.
+    assert run("saved", "list").stdout == "1\trl\t3\t4\treinforcement\n"
     shown = json.loads(run("list", "--saved", "rl", "--unread", "--json").stdout)
     assert sorted(p["title"] for p in shown) == ["RL study 1", "RL study 2", "RL study 3"]
     by_title = json.loads(run("list", "--saved", "rl", "--sort", "title", "--json").stdout)
