@@ -33,6 +33,13 @@ Progress = Callable[[int, int], None]
 # Dumps larger than this are parsed in pieces, in worker processes, while storing.
 LARGE_DUMP_CHARS = 8_000_000
 PIECES_IN_FLIGHT = 3
+# A file bringing more papers than the library holds, and at least this many,
+# builds the library's sort indexes once at its end (Library.import_stream):
+# below it, growing them costs less than building them again.
+DEFER_INDEXES_FROM = 5_000
+# A saved Daily Papers page holds about 1,700 bytes per paper (the shared
+# samples and the generated dumps alike); a little more keeps the guess low.
+BYTES_PER_PAPER = 2_048
 T = TypeVar("T")
 
 
@@ -245,8 +252,19 @@ def _import_text(
     if note:
         report.warnings.append(note)
     report.warnings.extend(str(w) for w in result.warnings)
-    report.stats = library.import_entries(result.entries, source, progress=stage("storing"))
+    report.stats = library.import_entries(
+        result.entries,
+        source,
+        progress=stage("storing"),
+        defer_indexes=_defer_indexes(library, len(result.entries)),
+    )
     return report
+
+
+def _defer_indexes(library: Library, papers: int) -> bool:
+    """Whether an import of about ``papers`` should build the sort indexes at its
+    end: a first import of a large collection, not a day added to a big library."""
+    return papers >= DEFER_INDEXES_FROM and papers > library.count()
 
 
 def _import_pieces(
@@ -258,7 +276,7 @@ def _import_pieces(
     total: int,
 ) -> FileReport:
     """A large dump: parsed piece by piece in worker processes while the pieces
-    already parsed are stored, all in one transaction. Memory stays bounded by
+    already parsed are stored, in commits. Memory stays bounded by
     a few pieces' entries, and parsing overlaps with SQLite's work."""
     path = report.path
     fallback = dailypapers.file_year(path)
@@ -298,7 +316,12 @@ def _import_pieces(
         dailypapers.check_is_dump(summary, entries=counts["entries"], plausible=counts["plausible"])
 
     try:
-        report.stats = library.import_stream(batches(), _source_name(path), check=check)
+        report.stats = library.import_stream(
+            batches(),
+            _source_name(path),
+            check=check,
+            defer_indexes=_defer_indexes(library, total // BYTES_PER_PAPER),
+        )
     except dailypapers.DumpRejected as error:
         report.rejected = str(error)
         return report

@@ -26,7 +26,13 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from paperdesk.errors import LibraryDamaged, LibraryError, damaged_message
-from paperdesk.library.schema import READABLE_VERSIONS, SCHEMA_VERSION, migrate
+from paperdesk.library.schema import (
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    build_indexes,
+    migrate,
+    missing_indexes,
+)
 
 BUSY_TIMEOUT_S = 10.0
 JOURNAL_NAME = "decisions.jsonl"
@@ -142,6 +148,9 @@ class LibraryFile:
             conn.execute("PRAGMA cache_size = -65536")
             if version < SCHEMA_VERSION:
                 self._migrate(conn)
+            elif missing := missing_indexes(conn):
+                # An import that builds them at its end was killed first.
+                build_indexes(conn, missing)
         except sqlite3.DatabaseError as error:
             if not self._read_only and not _writable(self.path.parent):
                 return self._open_where_nothing_can_be_written()

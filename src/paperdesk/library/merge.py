@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from paperdesk.library.decisions import Decisions, _load_states, _write_state
 from paperdesk.library.files import chunks
+from paperdesk.library.schema import build_indexes, drop_deferrable_indexes, missing_indexes
 from paperdesk.library.state import merge
 from paperdesk.model import Entry, id_of_normalised, normalise_title
 
@@ -58,9 +60,13 @@ class Importing(Decisions):
         entries: Sequence[Entry],
         source_file: str,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        defer_indexes: bool = False,
     ) -> ImportStats:
         """Merge one dump's entries into the library (see import_stream)."""
-        return self.import_stream([entries], source_file, progress=progress)
+        return self.import_stream(
+            [entries], source_file, progress=progress, defer_indexes=defer_indexes
+        )
 
     def import_stream(
         self,
@@ -69,6 +75,7 @@ class Importing(Decisions):
         *,
         progress: Callable[[int, int], None] | None = None,
         check: Callable[[], None] | None = None,
+        defer_indexes: bool = False,
     ) -> ImportStats:
         """Merge one dump's entries, arriving in batches, committed every
         IMPORT_COMMIT_ENTRIES entries: the write lock is free between them, so a
@@ -80,6 +87,11 @@ class Importing(Decisions):
         batches may be produced while earlier ones are stored (a parser in
         another process). ``check`` (is this a dump at all?) runs before the
         first commit; if it raises, nothing is kept.
+
+        ``defer_indexes`` (a file larger than the library) drops the indexes the
+        import does not read and builds them once at the end, sorted, instead of
+        growing them by a random insert per paper; however the import ends, they
+        are built, and a killed import's library builds them when next opened.
         """
         stats = ImportStats()
         run = _ImportRun(source_file)
@@ -87,7 +99,7 @@ class Importing(Decisions):
         # An import needs atomic commits, not an fsync at each: in WAL mode a kill
         # leaves every commit whole, and only a power cut could undo the last
         # ones (run it again). State writes keep FULL.
-        with self._lock, self._synchronous("NORMAL"):
+        with self._lock, self._synchronous("NORMAL"), self._indexes_deferred(defer_indexes):
             for entries in batches:
                 total = len(entries)
                 for start in range(0, max(total, 1), IMPORT_COMMIT_ENTRIES):
@@ -123,6 +135,19 @@ class Importing(Decisions):
         stats.merged = run.merged
         stats.skipped_updates = run.skipped_updates
         return stats
+
+    @contextmanager
+    def _indexes_deferred(self, defer: bool) -> Iterator[None]:
+        if not defer:
+            yield
+            return
+        with self._write() as conn:
+            drop_deferrable_indexes(conn)
+        try:
+            yield
+        finally:
+            with self._write() as conn:
+                build_indexes(conn, missing_indexes(conn))
 
 
 # The fields an import may fill, in the order of the library's columns.
