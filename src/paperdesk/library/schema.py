@@ -168,8 +168,8 @@ CREATE TABLE IF NOT EXISTS saved_searches (
 
 
 # The indexes a first import of a large file builds once, at its end, instead of
-# growing them row by row in random key order (100k papers: the store step 27 s
-# to 17 s). None of them is read while importing: identity needs arxiv, doi and
+# growing them row by row in random key order (100k papers: the store step 30 s
+# to 19 s). None of them is read while importing: identity needs arxiv, doi and
 # by_title, each commit's change counter needs seq.
 DEFERRABLE_INDEXES = (
     "papers_published",
